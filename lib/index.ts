@@ -1,0 +1,36 @@
+export { MfaStore, DEFAULT_BCRYPT_COST, DEFAULT_LOW_BACKUP_CODE_THRESHOLD } from './mfa-store.js';
+export type {
+  MfaStoreOptions,
+  EnrollmentStart,
+  EnrollmentConfirmation,
+  VerificationResult,
+  RejectedCode,
+  MfaStatus,
+} from './mfa-store.js';
+export {
+  TotpOrBackupCodeStrategy,
+  DEFAULT_STRATEGY_NAME,
+  DEFAULT_TOKEN_FIELD,
+  INVALID_CODE_MESSAGE,
+} from './strategy.js';
+export type { TotpOrBackupCodeStrategyOptions, MfaSuccessInfo, MfaFailureInfo, RequestWithBody } from './strategy.js';
+export { readSubmittedCode, MAX_CODE_INPUT_LENGTH } from './code-input.js';
+export type { SubmittedCode, CodeInputResult } from './code-input.js';
+export {
+  generateBackupCode,
+  normalizeBackupCode,
+  formatBackupCode,
+  BACKUP_CODE_LENGTH,
+  BACKUP_CODE_ENTROPY_BITS,
+  CROCKFORD_ALPHABET,
+  DEFAULT_BACKUP_CODE_COUNT,
+} from './backup-codes.js';
+export { bcryptHasher, ENCRYPTION_KEY_BYTES } from './crypto.js';
+export type { BackupCodeHasher, EncryptionKeyRing } from './crypto.js';
+export { buildOtpauthUrl, generateTotpCode, TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './totp.js';
+export { renderQrCode } from './qr-code.js';
+export type { QrCodeImages } from './qr-code.js';
+export { DEFAULT_THROTTLE_POLICY } from './throttle.js';
+export type { ThrottlePolicy } from './throttle.js';
+export type { MfaEvent, MfaEventListener, MfaEventType, VerificationMethod } from './events.js';
+export { MfaError, MfaStoreUnavailableError, SecretDecryptionError } from './errors.js';

@@ -1,0 +1,228 @@
+/**
+ * The MongoDB side of the store: one document per user, and every write that
+ * decides a security outcome as one conditional update whose result is
+ * checked. Nothing here reads a document, changes it in memory and writes it
+ * back, so the guarantees hold on a standalone server and across any number
+ * of app instances without locks or transactions.
+ */
+import { MongoError, type Collection, type Document, type UpdateFilter } from 'mongodb';
+import type { EncryptedValue } from './crypto.js';
+import { MfaStoreUnavailableError } from './errors.js';
+
+/** One stored backup code: the bcrypt hash and the short tag that finds it. */
+export interface StoredBackupCode {
+  tag: string;
+  hash: string;
+}
+
+/** A set of backup codes, generated together. */
+export interface StoredBackupCodeSet {
+  generatedAt: Date;
+  /** Id of the key whose derived HMAC key computed the lookup tags. */
+  tagKeyId: string;
+  codes: StoredBackupCode[];
+}
+
+/** A user's MFA state as the store's logic sees it. */
+export interface MfaRecord {
+  userId: string;
+  enabled: boolean;
+  secret: EncryptedValue | null;
+  pendingSecret: EncryptedValue | null;
+  lastTimeStep: number | null;
+  backupCodes: StoredBackupCodeSet | null;
+  failedAttempts: number;
+  blockedUntil: Date | null;
+}
+
+/** The throttle fields an attempt was read with, and the values it claims. */
+export interface AttemptCounter {
+  failedAttempts: number;
+  blockedUntil: Date | null;
+}
+
+interface MfaDocument extends Document {
+  userId: string;
+  enabled: boolean;
+  totpSecret?: EncryptedValue;
+  pendingTotpSecret?: EncryptedValue;
+  lastTimeStep?: number;
+  backupCodes?: StoredBackupCodeSet;
+  failedAttempts?: number;
+  blockedUntil?: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const RESET_FAILURES = { failedAttempts: 0, blockedUntil: null } as const;
+
+/** Runs a driver call, turning driver faults into `MfaStoreUnavailableError`. */
+async function withDatabase<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof MongoError) {
+      throw new MfaStoreUnavailableError(`MFA store unavailable while trying to ${operation}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function toRecord(document: MfaDocument): MfaRecord {
+  return {
+    userId: document.userId,
+    enabled: document.enabled === true,
+    secret: document.totpSecret ?? null,
+    pendingSecret: document.pendingTotpSecret ?? null,
+    lastTimeStep: document.lastTimeStep ?? null,
+    backupCodes: document.backupCodes ?? null,
+    failedAttempts: document.failedAttempts ?? 0,
+    blockedUntil: document.blockedUntil ?? null,
+  };
+}
+
+/** Reads and conditionally updates MFA documents in the collection the app hands in. */
+export class MfaDocuments {
+  readonly #collection: Collection<MfaDocument>;
+
+  constructor(collection: Collection<Document>) {
+    this.#collection = collection as unknown as Collection<MfaDocument>;
+  }
+
+  ensureIndexes(): Promise<void> {
+    return withDatabase('create indexes', async () => {
+      await this.#collection.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique' });
+    });
+  }
+
+  find(userId: string): Promise<MfaRecord | null> {
+    return withDatabase('read the MFA document', async () => {
+      const document = await this.#collection.findOne({ userId });
+      return document ? toRecord(document) : null;
+    });
+  }
+
+  /** Stores a new pending secret; an active factor stays untouched until the pending one is confirmed. */
+  savePendingSecret(userId: string, pendingSecret: EncryptedValue, now: Date): Promise<void> {
+    return withDatabase('store the pending secret', async () => {
+      await this.#collection.updateOne(
+        { userId },
+        {
+          $set: { pendingTotpSecret: pendingSecret, updatedAt: now },
+          $setOnInsert: { userId, enabled: false, ...RESET_FAILURES, createdAt: now },
+        },
+        { upsert: true },
+      );
+    });
+  }
+
+  /**
+   * Makes the pending secret active. The filter names the exact ciphertext the
+   * code was checked against, so a second enrolment begun meanwhile is not
+   * activated by a code for the first.
+   */
+  activatePendingSecret(
+    userId: string,
+    pendingSecret: EncryptedValue,
+    timeStep: number,
+    backupCodes: StoredBackupCodeSet,
+    now: Date,
+  ): Promise<boolean> {
+    return withDatabase('activate the factor', async () => {
+      const result = await this.#collection.updateOne(
+        { userId, 'pendingTotpSecret.ciphertext': pendingSecret.ciphertext, 'pendingTotpSecret.iv': pendingSecret.iv },
+        {
+          $set: {
+            enabled: true,
+            totpSecret: pendingSecret,
+            lastTimeStep: timeStep,
+            backupCodes,
+            ...RESET_FAILURES,
+            updatedAt: now,
+          },
+          $unset: { pendingTotpSecret: '' },
+        },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
+  /**
+   * Charges one attempt before its code is checked. The filter requires the
+   * counter to be exactly what the attempt read, so of several attempts racing
+   * on the same reading only one may go on; the rest are throttled. This keeps
+   * an attacker from testing many codes in parallel while the counter lags.
+   */
+  chargeAttempt(userId: string, seen: AttemptCounter, next: AttemptCounter, now: Date): Promise<boolean> {
+    return withDatabase('count the attempt', async () => {
+      const result = await this.#collection.updateOne(
+        { userId, failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil },
+        { $set: { failedAttempts: next.failedAttempts, blockedUntil: next.blockedUntil, updatedAt: now } },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
+  /**
+   * Accepts a TOTP code's time step. Only a step later than the last accepted
+   * one passes the filter, so a code works once even when the same code
+   * arrives at many app instances at the same moment.
+   */
+  acceptTimeStep(userId: string, timeStep: number, now: Date): Promise<boolean> {
+    return withDatabase('record the accepted code', async () => {
+      const result = await this.#collection.updateOne(
+        { userId, enabled: true, lastTimeStep: { $lt: timeStep } },
+        { $set: { lastTimeStep: timeStep, ...RESET_FAILURES, updatedAt: now } },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
+  /**
+   * Removes one backup code. The hash is in the filter and `$pull` removes it,
+   * so exactly one of any number of concurrent uses matches; the others find
+   * the hash gone and get `null`. Returns the number of codes left.
+   */
+  consumeBackupCode(userId: string, hash: string, generatedNotBefore: Date | null, now: Date): Promise<number | null> {
+    return withDatabase('use the backup code', async () => {
+      const filter: Document = { userId, enabled: true, 'backupCodes.codes.hash': hash };
+      if (generatedNotBefore) filter['backupCodes.generatedAt'] = { $gte: generatedNotBefore };
+      // The driver's types cannot express $pull on a nested array path.
+      const pullTheHash: Document = {
+        $pull: { 'backupCodes.codes': { hash } },
+        $set: { ...RESET_FAILURES, updatedAt: now },
+      };
+      const after = await this.#collection.findOneAndUpdate(
+        filter,
+        pullTheHash as UpdateFilter<MfaDocument>,
+        { returnDocument: 'after', projection: { 'backupCodes.codes.tag': 1 } },
+      );
+      return after ? (after.backupCodes?.codes.length ?? 0) : null;
+    });
+  }
+
+  /** Replaces the whole set in one update: the old codes stop working at the same instant. */
+  replaceBackupCodes(userId: string, backupCodes: StoredBackupCodeSet, now: Date): Promise<boolean> {
+    return withDatabase('replace the backup codes', async () => {
+      const result = await this.#collection.updateOne(
+        { userId, enabled: true },
+        { $set: { backupCodes, updatedAt: now } },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
+  /** Turns the factor off and forgets its secrets and codes; the failure count stays. */
+  disable(userId: string, now: Date): Promise<boolean> {
+    return withDatabase('disable the factor', async () => {
+      const result = await this.#collection.updateOne(
+        { userId, $or: [{ enabled: true }, { pendingTotpSecret: { $exists: true } }] },
+        {
+          $set: { enabled: false, updatedAt: now },
+          $unset: { totpSecret: '', pendingTotpSecret: '', lastTimeStep: '', backupCodes: '' },
+        },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+}
