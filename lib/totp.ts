@@ -3,7 +3,7 @@
  * otplib does the arithmetic; this file fixes the parameters and turns its
  * results into the time steps the store uses for replay protection.
  */
-import { generate, generateURI, verify } from 'otplib';
+import { generate, verify } from 'otplib';
 
 export const TOTP_DIGITS = 6;
 export const TOTP_PERIOD_SECONDS = 30;
@@ -14,17 +14,21 @@ export const DEFAULT_TOTP_TOLERANCE_STEPS = 1;
 /** The outcome of checking a TOTP code; `timeStep` is the RFC 6238 counter it matched. */
 export type TotpCheck = { valid: true; timeStep: number } | { valid: false };
 
-/** The `otpauth://` URL an authenticator app reads from the QR code. */
+/**
+ * The `otpauth://` URL an authenticator app reads from the QR code. Algorithm,
+ * digits and period are written out even though they are the defaults:
+ * some apps read a missing parameter differently.
+ */
 export function buildOtpauthUrl(options: { secret: string; issuer: string; accountName: string }): string {
-  return generateURI({
-    strategy: 'totp',
-    issuer: options.issuer,
-    label: options.accountName,
-    secret: options.secret,
-    algorithm: TOTP_ALGORITHM,
-    digits: TOTP_DIGITS,
-    period: TOTP_PERIOD_SECONDS,
-  });
+  const label = `${encodeURIComponent(options.issuer)}:${encodeURIComponent(options.accountName)}`;
+  const parameters = [
+    ['secret', options.secret],
+    ['issuer', options.issuer],
+    ['algorithm', TOTP_ALGORITHM.toUpperCase()],
+    ['digits', String(TOTP_DIGITS)],
+    ['period', String(TOTP_PERIOD_SECONDS)],
+  ].map(([name, value]) => `${name}=${encodeURIComponent(value!)}`);
+  return `otpauth://totp/${label}?${parameters.join('&')}`;
 }
 
 /** The RFC 6238 time step that contains `at`. */
