@@ -1,8 +1,11 @@
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import t from 'tap';
 import { buildOtpauthUrl, renderQrCode } from '../lib/index.js';
 import { generateTotpSecret } from '../lib/crypto.js';
+
+// jsqr is CommonJS with an `exports.default`; from ESM the function sits one level down.
+const jsQR = jsQRModule.default;
 
 function decodePngDataUrl(dataUrl: string): string | undefined {
   const prefix = 'data:image/png;base64,';

@@ -1,0 +1,99 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import express, { type Request } from 'express';
+import session from 'express-session';
+import passport from 'passport';
+import t, { type Test } from 'tap';
+import { TotpOrBackupCodeStrategy, type MfaStore } from '../lib/index.js';
+import { createMfaFixture, enrollUser, nextTotpCode } from './helpers/mfa-fixture.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    pendingUserId?: string;
+  }
+}
+
+/** Classic passport with Express 5 over real HTTP; returns a client that keeps the session cookie. */
+async function startApp(t: Test, store: MfaStore) {
+  const authenticator = new passport.Passport();
+  authenticator.use(
+    new TotpOrBackupCodeStrategy<Request, { id: string }>({
+      store,
+      getPendingUserId: (request) => request.session.pendingUserId ?? null,
+      getUser: (id) => ({ id }),
+    }),
+  );
+  authenticator.serializeUser((user, done) => done(null, (user as { id: string }).id));
+  authenticator.deserializeUser((id: string, done) => done(null, { id }));
+
+  const app = express();
+  app.use(express.json());
+  app.use(session({ secret: 'b'.repeat(32), resave: false, saveUninitialized: false }));
+  app.use(authenticator.session());
+  app.post('/login/password', (request, response) => {
+    request.session.pendingUserId = request.body.userId;
+    response.json({ pending: true });
+  });
+  app.post('/login/mfa', authenticator.authenticate('totp-or-backup-code'), (request, response) => {
+    response.json({ user: request.user, info: request.authInfo });
+  });
+  app.post('/login/mfa/json', (request, response, next) => {
+    authenticator.authenticate('totp-or-backup-code', (error: unknown, user: unknown, info: unknown, status: number) => {
+      if (error) return next(error);
+      if (!user) return response.status(status ?? 401).json({ info });
+      response.json({ user, info });
+    })(request, response, next);
+  });
+
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let cookie = '';
+  return async (path: string, body: unknown) => {
+    const response = await fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify(body),
+    });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie) cookie = setCookie.split(';')[0]!;
+    return { status: response.status, text: await response.text() };
+  };
+}
+
+t.test('under Express: TOTP logs in with its info, reuse is a 401', async (t) => {
+  const fixture = await createMfaFixture(t);
+  const { secret } = await enrollUser(fixture, 'alice');
+  const post = await startApp(t, fixture.store);
+  await post('/login/password', { userId: 'alice' });
+  const code = await nextTotpCode(secret);
+  const first = await post('/login/mfa', { token: code });
+  t.equal(first.status, 200);
+  t.same(JSON.parse(first.text), { user: { id: 'alice' }, info: { method: 'totp', remainingBackupCodes: 10, lowOnBackupCodes: false } });
+  const again = await post('/login/mfa', { token: code });
+  t.equal(again.status, 401);
+});
+
+t.test('under Express: backup code, malformed 400 and throttled 429 carry their status', async (t) => {
+  const fixture = await createMfaFixture(t, { throttle: { throttleAfterFailures: 2, baseDelayMs: 60_000 } });
+  const { backupCodes } = await enrollUser(fixture, 'alice');
+  const post = await startApp(t, fixture.store);
+  await post('/login/password', { userId: 'alice' });
+
+  const malformed = await post('/login/mfa/json', { token: { $ne: null } });
+  t.equal(malformed.status, 400);
+  t.match(JSON.parse(malformed.text).info.message, /token must be a string/);
+  t.equal((await post('/login/mfa', { token: [1, 2] })).status, 400);
+
+  const used = await post('/login/mfa/json', { token: backupCodes[5] });
+  t.equal(used.status, 200);
+  t.match(JSON.parse(used.text).info, { method: 'backup_code', remainingBackupCodes: 9 });
+
+  t.equal((await post('/login/mfa', { token: '000000' })).status, 401);
+  t.equal((await post('/login/mfa', { token: '000000' })).status, 401);
+  const throttled = await post('/login/mfa/json', { token: backupCodes[6] });
+  t.equal(throttled.status, 429);
+  t.match(JSON.parse(throttled.text).info, { retryAfterSeconds: 60 });
+  t.equal((await fixture.store.getStatus('alice')).remainingBackupCodes, 9, 'the throttled code was not consumed');
+});
