@@ -1,0 +1,76 @@
+/**
+ * Registration and the password step, shared by the JSON API and the HTML
+ * pages. Answers are values with the HTTP status they deserve; only a
+ * database fault throws.
+ */
+import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from './crypto.js';
+import type { SessionUser } from './login-session.js';
+import type { Users } from './users.js';
+
+export const USERNAME_MIN_LENGTH = 3;
+export const USERNAME_MAX_LENGTH = 32;
+/** Letters, digits, dot, underscore and hyphen: nothing that looks like another name when displayed. */
+export const USERNAME_PATTERN = '^[A-Za-z0-9._-]+$';
+export const PASSWORD_MIN_LENGTH = 8;
+/** Longest password accepted anywhere, in characters; bcrypt's byte limit is checked on top. */
+export const PASSWORD_MAX_LENGTH = 128;
+
+/** One message for an unknown user and a wrong password, so it does not tell which usernames exist. */
+export const WRONG_CREDENTIALS_MESSAGE = 'Wrong username or password';
+
+/** A refusal with the status it maps to. */
+export interface Refusal {
+  ok: false;
+  status: 400 | 401 | 409;
+  message: string;
+}
+
+export type RegistrationResult = { ok: true; user: SessionUser } | Refusal;
+
+/** Users with passwords. */
+export class Accounts {
+  readonly #users: Users;
+  readonly #passwords: PasswordHasher;
+
+  constructor(users: Users, passwords: PasswordHasher) {
+    this.#users = users;
+    this.#passwords = passwords;
+  }
+
+  /**
+   * Creates a user. The request schema already bounds both fields; this adds
+   * the rules a schema cannot say, in words a person can act on.
+   */
+  async register(username: string, password: string): Promise<RegistrationResult> {
+    if (!new RegExp(USERNAME_PATTERN).test(username) || username.length < USERNAME_MIN_LENGTH || username.length > USERNAME_MAX_LENGTH) {
+      return refuse(400, `Choose a username of ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens`);
+    }
+    if (password.length < PASSWORD_MIN_LENGTH) {
+      return refuse(400, `Choose a password of at least ${PASSWORD_MIN_LENGTH} characters`);
+    }
+    // bcrypt ignores what comes after 72 bytes; refusing is honest, truncating would not be.
+    if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_PASSWORD_BYTES) {
+      return refuse(400, `Choose a password of at most ${BCRYPT_MAX_PASSWORD_BYTES} bytes`);
+    }
+    const created = await this.#users.create(username, await this.#passwords.hash(password));
+    if (!created) return refuse(409, 'That username is taken; choose another');
+    return { ok: true, user: { id: created.id, username: created.username } };
+  }
+
+  /** The user whose password this is; `null` for an unknown user and a wrong password alike. */
+  async checkPassword(username: string, password: string): Promise<SessionUser | null> {
+    const record = await this.#users.findByUsername(username);
+    const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);
+    return record && matches ? { id: record.id, username: record.username } : null;
+  }
+
+  /** The user with this id, as a session holds it; `null` when the user no longer exists. */
+  async findUser(id: string): Promise<SessionUser | null> {
+    const record = await this.#users.findById(id);
+    return record ? { id: record.id, username: record.username } : null;
+  }
+}
+
+function refuse(status: Refusal['status'], message: string): Refusal {
+  return { ok: false, status, message };
+}

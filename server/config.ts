@@ -1,0 +1,137 @@
+/**
+ * The demo's configuration, read once from the environment. Every problem is
+ * reported at start-up in one `ConfigError` that names the variable and says
+ * what a valid value looks like.
+ */
+import { ENCRYPTION_KEY_BYTES } from '../lib/index.js';
+import { generateRandomSecret } from './crypto.js';
+import { ConfigError } from './errors.js';
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_MFA_ISSUER = 'TOTP Demo';
+/** Requests per minute per client address on each login, second-factor and MFA-change route. */
+export const DEFAULT_RATE_LIMIT_MAX = 20;
+/** @fastify/session refuses shorter secrets. */
+export const MIN_SESSION_SECRET_LENGTH = 32;
+
+/** What `buildApp` needs to know; `main.ts` adds where to listen and which MongoDB to use. */
+export interface AppConfig {
+  /** Signs the session cookie. */
+  sessionSecret: string;
+  /** The 32-byte key that encrypts TOTP secrets at rest. */
+  mfaEncryptionKey: Buffer;
+  /** Name authenticator apps show next to the account. */
+  mfaIssuer: string;
+  /** Requests per minute per client address on each auth route. */
+  rateLimitMax: number;
+  /** `NODE_ENV=production`: cookies are `secure`, and secrets must be configured. */
+  production: boolean;
+  /** Trust `X-Forwarded-*` from a reverse proxy in front (for the client address and https). */
+  trustProxy: boolean;
+}
+
+/** The whole configuration of one server process. */
+export interface ServerConfig extends AppConfig {
+  port: number;
+  host: string;
+  /** `null`: start the embedded MongoDB with its data under `.data/`. */
+  mongodbUri: string | null;
+  logLevel: string;
+  /** Names of the secrets that were generated for this run because they were not set. */
+  generatedSecrets: string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Reads the configuration from `env`.
+ *
+ * @throws ConfigError listing every variable with a bad value.
+ * @example
+ * const config = readConfig(process.env);
+ */
+export function readConfig(env: Env): ServerConfig {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  const generatedSecrets: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw === '' ? undefined : raw;
+  };
+
+  const port = readInteger(value('PORT'), DEFAULT_PORT, 0, 65535, 'PORT', problems);
+  const rateLimitMax = readInteger(value('RATE_LIMIT_MAX'), DEFAULT_RATE_LIMIT_MAX, 1, 1_000_000, 'RATE_LIMIT_MAX', problems);
+
+  const mongodbUri = value('MONGODB_URI') ?? null;
+  if (mongodbUri !== null && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
+    problems.push('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  }
+  if (mongodbUri === null && production) {
+    problems.push('MONGODB_URI is required when NODE_ENV=production (the embedded server is for development only)');
+  }
+
+  let sessionSecret = value('SESSION_SECRET');
+  if (sessionSecret === undefined) {
+    if (production) problems.push('SESSION_SECRET is required when NODE_ENV=production');
+    sessionSecret = generateRandomSecret();
+    generatedSecrets.push('SESSION_SECRET');
+  } else if (sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
+    problems.push(`SESSION_SECRET must be at least ${MIN_SESSION_SECRET_LENGTH} characters long`);
+  }
+
+  const rawKey = value('MFA_ENCRYPTION_KEY');
+  let mfaEncryptionKey = rawKey === undefined ? undefined : readKey(rawKey, problems);
+  if (rawKey === undefined) {
+    if (production) problems.push('MFA_ENCRYPTION_KEY is required when NODE_ENV=production');
+    mfaEncryptionKey = Buffer.from(generateRandomSecret(ENCRYPTION_KEY_BYTES), 'base64');
+    generatedSecrets.push('MFA_ENCRYPTION_KEY');
+  }
+
+  const logLevel = value('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const trustProxy = value('TRUST_PROXY') ?? 'false';
+  if (trustProxy !== 'true' && trustProxy !== 'false') problems.push('TRUST_PROXY must be true or false');
+
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return {
+    port,
+    host: value('HOST') ?? DEFAULT_HOST,
+    mongodbUri,
+    sessionSecret,
+    mfaEncryptionKey: mfaEncryptionKey!,
+    mfaIssuer: value('MFA_ISSUER') ?? DEFAULT_MFA_ISSUER,
+    rateLimitMax,
+    production,
+    trustProxy: trustProxy === 'true',
+    logLevel,
+    generatedSecrets,
+  };
+}
+
+function readInteger(raw: string | undefined, fallback: number, min: number, max: number, name: string, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const parsed = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}`);
+    return fallback;
+  }
+  return parsed;
+}
+
+/** Accepts the key as 64 hex digits or as base64 of 32 bytes; never echoes the value in a message. */
+function readKey(raw: string, problems: string[]): Buffer | undefined {
+  const key = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== ENCRYPTION_KEY_BYTES) {
+    problems.push(
+      `MFA_ENCRYPTION_KEY must be ${ENCRYPTION_KEY_BYTES} bytes, written as ${ENCRYPTION_KEY_BYTES * 2} hex digits or in base64 ` +
+        '(e.g. the output of: openssl rand -base64 32)',
+    );
+    return undefined;
+  }
+  return key;
+}

@@ -1,0 +1,64 @@
+/**
+ * The states of a login as the session holds them: anonymous, waiting for the
+ * second factor (`pendingUserId`), or fully logged in (Passport's user). The
+ * session id changes at each step up.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** A logged-in user as the session and `request.user` hold it. */
+export interface SessionUser {
+  id: string;
+  username: string;
+}
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE_NAME = 'sid';
+
+/** How long a password step stays good for its second factor. */
+export const PENDING_LOGIN_TTL_MS = 5 * 60 * 1000;
+
+/** Narrows what a session holds to a `SessionUser`. */
+export function isSessionUser(value: unknown): value is SessionUser {
+  if (value === null || typeof value !== 'object') return false;
+  const { id, username } = value as Record<string, unknown>;
+  return typeof id === 'string' && typeof username === 'string';
+}
+
+/** The fully logged-in user, or `null` (anonymous, or still owing the second factor). */
+export function currentUser(request: FastifyRequest): SessionUser | null {
+  return isSessionUser(request.user) ? request.user : null;
+}
+
+/**
+ * Records a passed password step for a user with MFA on. The session gets a
+ * new id first: an id planted in the browser beforehand (session fixation)
+ * then leads nowhere, and any earlier login in this browser is gone.
+ */
+export async function beginPendingLogin(request: FastifyRequest, userId: string): Promise<void> {
+  await request.session.regenerate();
+  request.session.set('pendingUserId', userId);
+  request.session.set('pendingSince', Date.now());
+}
+
+/** The user waiting for the second factor, while the password step is recent enough. */
+export function readPendingUserId(request: FastifyRequest): string | null {
+  const userId = request.session.get('pendingUserId');
+  const since = request.session.get('pendingSince');
+  if (typeof userId !== 'string' || typeof since !== 'number') return null;
+  return Date.now() - since <= PENDING_LOGIN_TTL_MS ? userId : null;
+}
+
+/**
+ * Logs the user fully in. @fastify/passport's `logIn` regenerates the session
+ * (its `clearSessionOnLogin`, on by default) and keeps only Passport's own
+ * data, so the new id carries no `pendingUserId`.
+ */
+export async function completeLogin(request: FastifyRequest, user: SessionUser): Promise<void> {
+  await request.logIn(user);
+}
+
+/** Ends the session: the stored session is deleted and the browser told to drop its cookie. */
+export async function endSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.session?.sessionId) await request.session.destroy();
+  reply.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
+}

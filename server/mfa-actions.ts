@@ -1,0 +1,107 @@
+/**
+ * What a logged-in user can do with their second factor: set it up, make new
+ * backup codes, turn it off. Shared by the JSON API and the HTML pages;
+ * answers carry the HTTP status they map to, and only a database fault throws.
+ */
+import { INVALID_CODE_MESSAGE, type MfaStatus, type MfaStore, type RejectedCode } from '../lib/index.js';
+import type { SessionUser } from './login-session.js';
+
+/** A refused action with its status and a message for the user. */
+export interface ActionRefusal {
+  ok: false;
+  status: 400 | 401 | 409 | 429;
+  message: string;
+  /** On a 429: seconds until a new attempt may succeed. */
+  retryAfterSeconds?: number;
+}
+
+export type ActionResult<T> = ({ ok: true } & T) | ActionRefusal;
+
+/** What the setup page shows: the QR code and the same key as text. */
+export interface SetupStart {
+  otpauthUrl: string;
+  qrCodeDataUrl: string;
+  secret: string;
+}
+
+/** Turns the store's answer to a submitted code into what the user is told. */
+export function describeRejectedCode(rejected: RejectedCode | { ok: false; reason: 'no_pending_enrollment' }): ActionRefusal {
+  switch (rejected.reason) {
+    case 'malformed':
+      return { ok: false, status: 400, message: rejected.problem };
+    case 'no_pending_enrollment':
+      return { ok: false, status: 400, message: 'No MFA setup is in progress; start the setup again' };
+    case 'expired':
+      return { ok: false, status: 401, message: 'Backup codes have expired; use a code from the authenticator app' };
+    case 'invalid':
+      return { ok: false, status: 401, message: INVALID_CODE_MESSAGE };
+    case 'throttled':
+      return {
+        ok: false,
+        status: 429,
+        message: rejected.locked
+          ? `Too many wrong codes; the second factor is locked. Try again in ${rejected.retryAfterSeconds} s`
+          : `Too many attempts; try again in ${rejected.retryAfterSeconds} s`,
+        retryAfterSeconds: rejected.retryAfterSeconds,
+      };
+  }
+}
+
+const MFA_ALREADY_ON: ActionRefusal = {
+  ok: false,
+  status: 409,
+  message: 'MFA is already on. To use another authenticator, turn MFA off first (with a current code), then set it up again',
+};
+const MFA_NOT_ON: ActionRefusal = { ok: false, status: 409, message: 'MFA is not on for this account' };
+
+/** The MFA store seen from the account pages. */
+export class MfaActions {
+  readonly #store: MfaStore;
+
+  constructor(store: MfaStore) {
+    this.#store = store;
+  }
+
+  status(userId: string): Promise<MfaStatus> {
+    return this.#store.getStatus(userId);
+  }
+
+  /**
+   * Starts setup with a fresh secret. Refused while MFA is on: replacing a
+   * working factor must cost a current code (turn it off first), or a stolen
+   * session could swap in the thief's authenticator.
+   */
+  async startSetup(user: SessionUser): Promise<ActionResult<SetupStart>> {
+    if ((await this.#store.getStatus(user.id)).enabled) return MFA_ALREADY_ON;
+    const start = await this.#store.beginEnrollment(user.id, user.username);
+    return { ok: true, otpauthUrl: start.otpauthUrl, qrCodeDataUrl: start.qrCodePngDataUrl, secret: start.secret };
+  }
+
+  /** Turns MFA on with the first code from the app; the backup codes come back in plain text this once. */
+  async confirmSetup(userId: string, token: unknown): Promise<ActionResult<{ backupCodes: string[] }>> {
+    const confirmation = await this.#store.confirmEnrollment(userId, token);
+    return confirmation.ok ? { ok: true, backupCodes: confirmation.backupCodes } : describeRejectedCode(confirmation);
+  }
+
+  /** Replaces the backup codes after a current code (which is used up); the old set stops working. */
+  async replaceBackupCodes(userId: string, token: unknown): Promise<ActionResult<{ backupCodes: string[] }>> {
+    const proof = await this.#proveFactor(userId, token);
+    if (proof) return proof;
+    const backupCodes = await this.#store.regenerateBackupCodes(userId);
+    return backupCodes ? { ok: true, backupCodes } : MFA_NOT_ON;
+  }
+
+  /** Turns MFA off after a current code. */
+  async turnOff(userId: string, token: unknown): Promise<ActionResult<object>> {
+    const proof = await this.#proveFactor(userId, token);
+    if (proof) return proof;
+    return (await this.#store.disable(userId)) ? { ok: true } : MFA_NOT_ON;
+  }
+
+  /** `null` when `token` is a current code of the user's factor; otherwise why not. */
+  async #proveFactor(userId: string, token: unknown): Promise<ActionRefusal | null> {
+    if (!(await this.#store.getStatus(userId)).enabled) return MFA_NOT_ON;
+    const result = await this.#store.verifyCode(userId, token);
+    return result.ok ? null : describeRejectedCode(result);
+  }
+}

@@ -1,0 +1,28 @@
+/** The first step of a login, shared by the JSON API and the HTML form. */
+import type { FastifyRequest } from 'fastify';
+import type { Accounts } from './accounts.js';
+import { beginPendingLogin, completeLogin } from './login-session.js';
+import type { MfaActions } from './mfa-actions.js';
+
+/** `wrong_credentials` covers an unknown user and a wrong password alike. */
+export type PasswordStepResult = 'wrong_credentials' | 'mfa_required' | 'logged_in';
+
+/**
+ * Checks the password. With MFA on, the session only waits for the second
+ * factor; without it, the user is logged in. Either way the session id is new.
+ */
+export async function runPasswordStep(
+  request: FastifyRequest,
+  services: { accounts: Accounts; mfa: MfaActions },
+  username: string,
+  password: string,
+): Promise<PasswordStepResult> {
+  const user = await services.accounts.checkPassword(username, password);
+  if (!user) return 'wrong_credentials';
+  if ((await services.mfa.status(user.id)).enabled) {
+    await beginPendingLogin(request, user.id);
+    return 'mfa_required';
+  }
+  await completeLogin(request, user);
+  return 'logged_in';
+}

@@ -1,0 +1,67 @@
+/**
+ * Passport for this app: the strategy from lib/ for the second factor, and
+ * how a logged-in user is kept in the session. Both faces (JSON and HTML) run
+ * the second-factor step through `secondFactorStep`.
+ */
+import { Authenticator } from '@fastify/passport';
+import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import {
+  TotpOrBackupCodeStrategy,
+  type MfaFailureInfo,
+  type MfaStore,
+  type MfaSuccessInfo,
+} from '../lib/index.js';
+import type { Accounts } from './accounts.js';
+import { completeLogin, isSessionUser, readPendingUserId, type SessionUser } from './login-session.js';
+
+export const SECOND_FACTOR_STRATEGY = 'totp-or-backup-code';
+
+/** An @fastify/passport authenticator (the package exports the class only as a value). */
+export type Passport = InstanceType<typeof Authenticator>;
+
+/** How a second-factor attempt ended; the user is already logged in when `ok`. */
+export type SecondFactorOutcome =
+  | { ok: true; user: SessionUser; info: MfaSuccessInfo }
+  | { ok: false; failure: MfaFailureInfo };
+
+/**
+ * A Passport instance of its own (not @fastify/passport's shared default), so
+ * several apps in one process, as in tests, never share strategies.
+ */
+export function createPassport(store: MfaStore, accounts: Accounts): Passport {
+  const passport = new Authenticator();
+  passport.use(
+    new TotpOrBackupCodeStrategy<FastifyRequest, SessionUser>({
+      store,
+      name: SECOND_FACTOR_STRATEGY,
+      getPendingUserId: readPendingUserId,
+      getUser: (userId) => accounts.findUser(userId),
+    }),
+  );
+  passport.registerUserSerializer(async (user: SessionUser) => ({ id: user.id, username: user.username }));
+  // No database read here on purpose: when a deserializer rejects, @fastify/passport's
+  // session strategy goes on to log out with a rejected promise nobody handles, which
+  // would crash the process during a MongoDB outage. The session holds all a page needs.
+  passport.registerUserDeserializer(async (stored: unknown) => (isSessionUser(stored) ? stored : null));
+  return passport;
+}
+
+/**
+ * A route handler that runs the strategy and, on success, logs the user in
+ * (a new session id, the pending state dropped) before `respond` shapes the
+ * reply. A database fault is thrown to the error handler, which answers 503.
+ */
+export function secondFactorStep(
+  passport: Passport,
+  respond: (request: FastifyRequest, reply: FastifyReply, outcome: SecondFactorOutcome) => unknown,
+): RouteHandlerMethod {
+  return passport.authenticate(SECOND_FACTOR_STRATEGY, async (request, reply, error, user, info) => {
+    if (error) throw error;
+    if (!isSessionUser(user)) {
+      await respond(request, reply, { ok: false, failure: info as MfaFailureInfo });
+      return;
+    }
+    await completeLogin(request, user);
+    await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
+  }) as RouteHandlerMethod;
+}

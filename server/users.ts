@@ -1,0 +1,78 @@
+/**
+ * The users collection: a username and a bcrypt password hash per user. The
+ * document mapping stays in this file.
+ */
+import { MongoServerError, ObjectId, type Collection, type Document } from 'mongodb';
+
+/** A stored user. `id` is the string form of the document's `_id`, also the user id of the MFA store. */
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+}
+
+interface UserDocument extends Document {
+  _id: ObjectId;
+  /** As the user typed it, for display. */
+  username: string;
+  /** Lower-cased: the unique key, so `Alice` and `alice` cannot both exist. */
+  usernameKey: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+const DUPLICATE_KEY = 11000;
+
+function toRecord(document: UserDocument): UserRecord {
+  return { id: document._id.toHexString(), username: document.username, passwordHash: document.passwordHash };
+}
+
+function usernameKey(username: string): string {
+  return username.toLowerCase();
+}
+
+/** Reads and writes users in the collection the app hands in. */
+export class Users {
+  readonly #collection: Collection<UserDocument>;
+
+  constructor(collection: Collection<Document>) {
+    this.#collection = collection as unknown as Collection<UserDocument>;
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.#collection.createIndex({ usernameKey: 1 }, { unique: true, name: 'usernameKey_unique' });
+  }
+
+  /**
+   * Adds a user; `null` when the username is taken. The unique index decides,
+   * so two registrations racing for one name cannot both succeed.
+   */
+  async create(username: string, passwordHash: string): Promise<UserRecord | null> {
+    const document: UserDocument = {
+      _id: new ObjectId(),
+      username,
+      usernameKey: usernameKey(username),
+      passwordHash,
+      createdAt: new Date(),
+    };
+    try {
+      await this.#collection.insertOne(document);
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return null;
+      throw error;
+    }
+    return toRecord(document);
+  }
+
+  async findByUsername(username: string): Promise<UserRecord | null> {
+    const document = await this.#collection.findOne({ usernameKey: usernameKey(username) });
+    return document ? toRecord(document) : null;
+  }
+
+  /** `null` for an unknown id, including one that is not an ObjectId at all. */
+  async findById(id: string): Promise<UserRecord | null> {
+    if (!ObjectId.isValid(id) || id.length !== 24) return null;
+    const document = await this.#collection.findOne({ _id: new ObjectId(id) });
+    return document ? toRecord(document) : null;
+  }
+}
