@@ -1,0 +1,116 @@
+/**
+ * Builds the demo application on a MongoDB database. Used by `main.ts` and by
+ * the tests, which hand in their own database and faster settings.
+ */
+import fastifyCsrfProtection from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Db } from 'mongodb';
+import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../lib/index.js';
+import { Accounts } from './accounts.js';
+import type { AppConfig } from './config.js';
+import { createPasswordHasher } from './crypto.js';
+import { registerErrorHandling } from './error-handler.js';
+import { loggerOptions } from './logger.js';
+import { MfaActions } from './mfa-actions.js';
+import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from './mongo-session-store.js';
+import { apiAuthRoutes } from './routes/api-auth-routes.js';
+import { requireJsonBody } from './routes/api-guards.js';
+import { apiMfaRoutes } from './routes/api-mfa-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { htmlAccountPages } from './routes/html-account-pages.js';
+import { htmlAuthPages } from './routes/html-auth-pages.js';
+import type { RouteContext } from './routes/route-context.js';
+import { staticRoutes } from './routes/static-routes.js';
+import { registerSecurity } from './security.js';
+import { createPassport } from './second-factor.js';
+import { registerSessions } from './sessions.js';
+import { Users } from './users.js';
+import './fastify-types.js';
+
+/** Largest request body accepted: a form or JSON object of a few short fields. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+/** Id under which MFA secrets are encrypted with the configured key. */
+export const MFA_KEY_ID = 'primary';
+
+/** Options of `buildApp`. */
+export interface BuildAppOptions {
+  /** The database holding the `users`, `mfa` and `sessions` collections. */
+  db: Db;
+  config: AppConfig;
+  /** pino options (level, stream, ...); redaction of secrets is always added. Default: no logging. */
+  logger?: Record<string, unknown> | boolean;
+  /** bcrypt cost of passwords and backup codes. Tests lower it; the defaults are 12 and 10. */
+  bcryptCost?: number;
+  /** Overrides of the MFA store's policy (throttling, number of backup codes, ...). */
+  mfa?: Pick<MfaStoreOptions, 'throttle' | 'backupCodeCount' | 'lowBackupCodeThreshold' | 'backupCodeMaxAgeMs'>;
+  /** Session lifetime. Default 8 hours. */
+  sessionTtlMs?: number;
+}
+
+/**
+ * Creates the collections' indexes and returns the app, not yet listening.
+ *
+ * @example
+ * const app = await buildApp({ db: client.db('demo'), config: readConfig(process.env), logger: true });
+ * await app.listen({ port: 3000 });
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { db, config } = options;
+  const app = Fastify({
+    logger: options.logger ? loggerOptions(options.logger) : false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    // No coercion: `{"token": 123456}` is a 400, not quietly the string "123456".
+    // No removal: an unexpected field is refused, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
+
+  const onEvent = (event: MfaEvent) => app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
+  const store = new MfaStore({
+    collection: db.collection('mfa'),
+    encryptionKeys: { currentKeyId: MFA_KEY_ID, keys: { [MFA_KEY_ID]: config.mfaEncryptionKey } },
+    issuer: config.mfaIssuer,
+    onEvent,
+    ...(options.bcryptCost === undefined ? {} : { bcryptCost: options.bcryptCost }),
+    ...options.mfa,
+  });
+  const users = new Users(db.collection('users'));
+  const sessionStore = new MongoSessionStore(db.collection('sessions'));
+  await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes()]);
+
+  const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost));
+  const passport = createPassport(store, accounts);
+  const context: RouteContext = {
+    db,
+    accounts,
+    mfa: new MfaActions(store),
+    passport,
+    authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
+  };
+
+  await registerSecurity(app, { production: config.production });
+  await registerSessions(app, {
+    secret: config.sessionSecret,
+    store: sessionStore,
+    passport,
+    secureCookies: config.production,
+    maxAgeMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+  });
+  registerErrorHandling(app);
+
+  await app.register(healthRoutes, { db });
+  await app.register(staticRoutes);
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireJsonBody);
+    await api.register(apiAuthRoutes, context);
+    await api.register(apiMfaRoutes, context);
+  });
+  await app.register(async (pages) => {
+    await pages.register(fastifyFormbody);
+    await pages.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' });
+    await pages.register(htmlAuthPages, context);
+    await pages.register(htmlAccountPages, context);
+  });
+  return app;
+}

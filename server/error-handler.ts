@@ -1,0 +1,71 @@
+/**
+ * Turns every error that ends a request into a clear answer: `{ error }` JSON
+ * on the API, a page elsewhere. A MongoDB outage is a 503; messages never
+ * carry what the client sent (a JSON parse error would quote the body).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable, RateLimitedError } from './errors.js';
+import { sendJsonError, wantsJson } from './json-errors.js';
+import { currentUser } from './login-session.js';
+import { renderErrorPage } from './views/error-page.js';
+
+export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';
+const INTERNAL_ERROR_MESSAGE = 'Something went wrong on our side. Please try again.';
+
+/** Fixed messages by Fastify error code, for errors whose own message may quote the request. */
+const MESSAGES_BY_CODE: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty; send a JSON object',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the body as JSON, with Content-Type: application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The request body does not match its Content-Length',
+  FST_CSRF_MISSING_SECRET: 'This form has expired. Go back, reload the page and try again.',
+  FST_CSRF_INVALID_TOKEN: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
+};
+
+interface ErrorAnswer {
+  status: number;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
+  if (isDatabaseUnavailable(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
+  if (error instanceof RateLimitedError) return { status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
+  const status = error.statusCode ?? 500;
+  if (status < 400 || status >= 500) return { status: 500, message: INTERNAL_ERROR_MESSAGE };
+  if (error.validation) return { status: 400, message: error.message };
+  // A JSON syntax error's message quotes the body, which may hold a password.
+  if (error instanceof SyntaxError) return { status: 400, message: MESSAGES_BY_CODE.FST_ERR_CTP_INVALID_JSON_BODY! };
+  const known = error.code ? MESSAGES_BY_CODE[error.code] : undefined;
+  if (status === 415 && !wantsJson(request.url)) return { status, message: 'This kind of request body is not accepted here' };
+  return { status, message: known ?? (status === 404 ? 'Not found' : 'The request could not be processed') };
+}
+
+function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAnswer): void {
+  if (answer.status === 503) {
+    request.log.warn({ err: error }, 'MongoDB unavailable: answered 503');
+  } else if (answer.status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+  } else {
+    // Only the code: the message of a client error can quote what the client sent.
+    request.log.info({ statusCode: answer.status, code: error.code }, 'request refused');
+  }
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
+  if (wantsJson(request.url)) return sendJsonError(reply, answer.status, answer.message, answer.retryAfterSeconds);
+  if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+  const page = renderErrorPage(answer.status, answer.message, request.user ? currentUser(request) : null);
+  return reply.code(answer.status).type('text/html; charset=utf-8').send(page);
+}
+
+/** Installs the error and not-found handlers on `app` (and so on every route it holds). */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const answer = answerFor(error, request);
+    logError(request, error, answer);
+    return send(request, reply, answer);
+  });
+  app.setNotFoundHandler((request, reply) => send(request, reply, { status: 404, message: wantsJson(request.url) ? 'Not found' : 'There is no page at this address.' }));
+}

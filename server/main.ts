@@ -1,0 +1,115 @@
+/**
+ * `npm start`: reads the environment, connects to MongoDB (starting the
+ * embedded server when `MONGODB_URI` is unset), serves the demo and shuts
+ * down cleanly on SIGTERM or SIGINT.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { MongoClient } from 'mongodb';
+import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
+import { buildApp } from './build-app.js';
+import { readConfig, type ServerConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+/** Where the embedded server keeps its data between runs (git-ignored). */
+export const EMBEDDED_DATA_FILE = fileURLToPath(new URL('../.data/demo-mongodb.h2', import.meta.url));
+/** How long a request waits for an unreachable MongoDB before it is answered 503. */
+export const SERVER_SELECTION_TIMEOUT_MS = 2_500;
+/** How long shutdown waits for requests in flight before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Database used when the connection string names none. */
+export const DEFAULT_DATABASE_NAME = 'totp_demo';
+
+/** The database named in the connection string's path, if any. */
+function databaseNameIn(uri: string): string | undefined {
+  return /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
+}
+
+/** Strips any password from a connection string before it is printed. */
+function describeUri(uri: string): string {
+  return uri.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function warnAboutGeneratedSecrets(config: ServerConfig): void {
+  if (config.generatedSecrets.length === 0) return;
+  const bar = '!'.repeat(78);
+  process.stderr.write(
+    `${bar}\n` +
+      `!! ${config.generatedSecrets.join(' and ')} not set: generated a random value for this run only.\n` +
+      '!! Sessions end and TOTP secrets saved in this run cannot be read after a restart,\n' +
+      '!! and other instances cannot share them. Set them to keep data across restarts:\n' +
+      '!!   SESSION_SECRET: 32+ random characters, e.g. `openssl rand -base64 48`\n' +
+      '!!   MFA_ENCRYPTION_KEY: 32 bytes in base64, e.g. `openssl rand -base64 32`\n' +
+      `${bar}\n`,
+  );
+}
+
+async function start(): Promise<void> {
+  const config = readConfig(process.env);
+  warnAboutGeneratedSecrets(config);
+
+  let embedded: EmbeddedMongoDB | null = null;
+  let uri = config.mongodbUri;
+  if (uri === null) {
+    process.stderr.write(`MONGODB_URI not set: starting the embedded MongoDB, data in ${path.relative(process.cwd(), EMBEDDED_DATA_FILE)}\n`);
+    embedded = await startEmbeddedMongoDB({ backend: 'h2', dataFile: EMBEDDED_DATA_FILE });
+    uri = embedded.uri;
+  }
+
+  // A short server selection timeout makes requests fail fast (503) while MongoDB is
+  // down; the driver keeps monitoring and reconnects by itself when it is back.
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS });
+  let app: FastifyInstance | null = null;
+  let stopping = false;
+  const stop = async (reason: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    app?.log.info({ reason }, 'shutting down');
+    const forceExit = setTimeout(() => {
+      process.stderr.write('Shutdown took too long; exiting anyway\n');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    forceExit.unref();
+    // Order matters: stop taking requests and finish those in flight, then close the
+    // database they were using.
+    await app?.close();
+    await client.close();
+    await embedded?.stop();
+    clearTimeout(forceExit);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stop(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`Error during shutdown: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+
+  try {
+    await client.connect();
+    app = await buildApp({ db: client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME), config, logger: { level: config.logLevel } });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await stop('start-up failed').catch(() => {});
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  process.stdout.write(`TOTP demo listening at http://${host}:${port} (MongoDB ${describeUri(uri)})\n`);
+}
+
+start().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`The demo could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+/** Small pieces shared by the HTML routes. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { currentUser } from '../login-session.js';
+
+/** Sends a rendered page. */
+export function sendPage(reply: FastifyReply, markup: string, status = 200): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').send(markup);
+}
+
+/** 303 so the browser follows with a GET, and a reload does not post the form again. */
+export function redirectAfterPost(reply: FastifyReply, url: string): FastifyReply {
+  return reply.redirect(url, 303);
+}
+
+/** Sends anyone not fully logged in to the login page. */
+export async function requireLoginPage(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  return currentUser(request) ? undefined : reply.redirect('/login', 303);
+}
+
+/**
+ * Notices a redirect can ask a page to show, by key: the query string never
+ * carries text that ends up on the page.
+ */
+const NOTICES = {
+  registered: 'Your account is ready. Sign in to continue.',
+  'signed-out': 'You are signed out.',
+  'login-expired': 'Your sign-in took too long or was not started here. Enter your password again.',
+  'mfa-on': 'Two-factor sign-in is on.',
+  'mfa-off': 'Two-factor sign-in is off. Signing in now needs only your password.',
+} as const;
+
+export type NoticeKey = keyof typeof NOTICES;
+
+/** The notice named by `?notice=`, if it is one of ours. */
+export function readNotice(request: FastifyRequest): string | undefined {
+  const key = (request.query as Record<string, unknown> | undefined)?.notice;
+  return typeof key === 'string' && Object.hasOwn(NOTICES, key) ? NOTICES[key as NoticeKey] : undefined;
+}
+
+/** What a user is told when a code field did not pass the schema. */
+export const MALFORMED_CODE_MESSAGE = 'Enter the 6-digit code from your authenticator app, or a 10-character backup code';
+export const MALFORMED_CREDENTIALS_MESSAGE = 'Enter your username and password';

@@ -1,0 +1,9 @@
+/** The stylesheet: the only static file, kept as a string so there is nothing to build or copy. */
+import type { FastifyPluginAsync } from 'fastify';
+import { STYLESHEET } from '../views/style.js';
+
+export const staticRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/style.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+};

@@ -1,0 +1,41 @@
+/**
+ * Cookies, sessions in MongoDB and Passport, registered in the order they
+ * depend on each other.
+ */
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import type { FastifyInstance } from 'fastify';
+import { SESSION_COOKIE_NAME } from './login-session.js';
+import type { MongoSessionStore } from './mongo-session-store.js';
+import type { Passport } from './second-factor.js';
+
+export interface SessionOptions {
+  secret: string;
+  store: MongoSessionStore;
+  passport: Passport;
+  /** `secure` cookies: sent over https only. */
+  secureCookies: boolean;
+  maxAgeMs: number;
+}
+
+export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: options.secret,
+    store: options.store,
+    cookieName: SESSION_COOKIE_NAME,
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.secureCookies,
+      maxAge: options.maxAgeMs,
+    },
+    // No session is written for a visitor who has nothing in it, so health checks and
+    // anonymous pages cost MongoDB nothing; a session is saved only when it changes.
+    saveUninitialized: false,
+    rolling: false,
+  });
+  await app.register(options.passport.initialize());
+  await app.register(options.passport.secureSession());
+}

@@ -1,0 +1,69 @@
+/** The pages of a login: home, register, password step, second-factor step. */
+import { renderPage } from './layout.js';
+import { codeField, csrfField, formError, notice } from './form-parts.js';
+import { html } from './html.js';
+
+export interface FormPage {
+  csrfToken: string;
+  error?: string;
+  notice?: string;
+  /** What the user typed, to fill the username back in after an error. */
+  username?: string;
+}
+
+export function renderHomePage(): string {
+  return renderPage({
+    title: 'Two-factor sign-in demo',
+    body: html`<p>This demo signs you in with a password and, once you turn it on, a second factor:
+a code from an authenticator app on your phone, or a one-time backup code.</p>
+<p><a href="/register" id="register-link">Create an account</a> or <a href="/login" id="login-link">sign in</a>.</p>`,
+  });
+}
+
+export function renderRegisterPage(page: FormPage): string {
+  return renderPage({
+    title: 'Create an account',
+    body: html`${formError(page.error)}
+<form method="post" action="/register" id="register-form">
+${csrfField(page.csrfToken)}
+<label for="username">Username</label>
+<input type="text" id="username" name="username" required minlength="3" maxlength="32" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}" aria-describedby="username-hint">
+<p class="hint" id="username-hint">3 to 32 letters, digits, dots, underscores or hyphens.</p>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" required minlength="8" maxlength="128" autocomplete="new-password" aria-describedby="password-hint">
+<p class="hint" id="password-hint">At least 8 characters.</p>
+<button type="submit" id="register-submit">Create account</button>
+</form>
+<p>Already registered? <a href="/login">Sign in</a>.</p>`,
+  });
+}
+
+export function renderLoginPage(page: FormPage): string {
+  return renderPage({
+    title: 'Sign in',
+    body: html`${notice(page.notice)}${formError(page.error)}
+<form method="post" action="/login" id="login-form">
+${csrfField(page.csrfToken)}
+<label for="username">Username</label>
+<input type="text" id="username" name="username" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}">
+<label for="password">Password</label>
+<input type="password" id="password" name="password" required maxlength="128" autocomplete="current-password">
+<button type="submit" id="login-submit">Sign in</button>
+</form>
+<p>No account yet? <a href="/register">Create one</a>.</p>`,
+  });
+}
+
+export function renderSecondFactorPage(page: FormPage): string {
+  return renderPage({
+    title: 'Enter your code',
+    body: html`${formError(page.error)}
+<p>Your password was right. To finish signing in, enter a code from your authenticator app, or a backup code if you do not have your phone.</p>
+<form method="post" action="/login/mfa" id="mfa-form">
+${csrfField(page.csrfToken)}
+${codeField({ allowBackupCode: true })}
+<button type="submit" id="mfa-submit">Verify</button>
+</form>
+<p><a href="/login">Start over</a></p>`,
+  });
+}
