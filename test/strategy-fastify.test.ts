@@ -77,7 +77,9 @@ t.test('a backup code logs in once; the second use is a 401 with the generic mes
   const first = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie }, payload: { token: backupCodes[0] } });
   t.equal(first.statusCode, 200);
   t.same(first.json().info, { method: 'backup_code', remainingBackupCodes: 9, lowOnBackupCodes: false });
-  const again = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie }, payload: { token: backupCodes[0] } });
+  // Logging in replaced the session; an attacker replaying the code comes with a pending login of their own.
+  const attacker = await pendingSession(app, 'alice');
+  const again = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie: attacker }, payload: { token: backupCodes[0] } });
   t.equal(again.statusCode, 401);
   t.same(again.json().info, { message: 'The code is not valid or has already been used', status: 401 });
 });
