@@ -1,0 +1,80 @@
+/**
+ * Runs the demo as `npm start` does (`tsx server/main.ts`) in a child
+ * process, and reads the address it prints.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+/** The one plain line `main.ts` prints once it listens (JSON log lines mention the address too). */
+const READY_LINE = /^TOTP demo listening at (http:\/\/\S+) /m;
+const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+export interface ServerProcess {
+  /** e.g. `http://127.0.0.1:40123` */
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /**
+   * Sends `signal` (default SIGTERM) and resolves with the exit code once the
+   * process is gone; kills it after a grace period if it does not go.
+   */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `tsx server/main.ts` with `env` added to this process's environment. */
+export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  // tsx runs the server in a child process of its own and relays signals to it. Its own
+  // process group lets a last-resort SIGKILL reach both: killing tsx alone would orphan
+  // the server, holding its port and this test's pipes.
+  const child = spawn(TSX, ['server/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      killGroup();
+      reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`));
+    }, START_TIMEOUT_MS);
+    const onData = () => {
+      const match = READY_LINE.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve({
+        url: match[1]!,
+        child,
+        output: () => output,
+        async stop(signal = 'SIGTERM') {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          const killTimer = setTimeout(killGroup, STOP_GRACE_MS);
+          const code = await exited;
+          clearTimeout(killTimer);
+          return code;
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with code ${code} before listening:\n${output}`));
+    });
+  });
+}
