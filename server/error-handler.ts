@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable, RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
-import { currentUser } from './login-session.js';
+import { currentUser, discardSessionChanges } from './login-session.js';
 import { renderErrorPage } from './views/error-page.js';
 
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';
@@ -54,6 +54,7 @@ function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAns
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
+  if (answer.status >= 500) discardSessionChanges(request);
   if (wantsJson(request.url)) return sendJsonError(reply, answer.status, answer.message, answer.retryAfterSeconds);
   if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
   const page = renderErrorPage(answer.status, answer.message, request.user ? currentUser(request) : null);

@@ -62,3 +62,12 @@ export async function endSession(request: FastifyRequest, reply: FastifyReply): 
   if (request.session?.sessionId) await request.session.destroy();
   reply.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
 }
+
+/**
+ * Keeps @fastify/session from saving this request's session. After a failed
+ * request a half-changed session must not be stored, and when MongoDB is
+ * down saving would only fail again, turning the error page into another error.
+ */
+export function discardSessionChanges(request: FastifyRequest): void {
+  (request as { session: unknown }).session = null;
+}

@@ -18,11 +18,17 @@ export async function runPasswordStep(
   password: string,
 ): Promise<PasswordStepResult> {
   const user = await services.accounts.checkPassword(username, password);
-  if (!user) return 'wrong_credentials';
+  if (!user) {
+    // No username: people type their password into that field by mistake.
+    request.log.info('password step refused');
+    return 'wrong_credentials';
+  }
   if ((await services.mfa.status(user.id)).enabled) {
     await beginPendingLogin(request, user.id);
+    request.log.info({ userId: user.id }, 'password accepted; waiting for the second factor');
     return 'mfa_required';
   }
   await completeLogin(request, user);
+  request.log.info({ userId: user.id }, 'password accepted; logged in');
   return 'logged_in';
 }

@@ -1,0 +1,216 @@
+import t, { type Test } from 'tap';
+import { INVALID_CODE_MESSAGE } from '../lib/index.js';
+import { WRONG_CREDENTIALS_MESSAGE } from '../server/accounts.js';
+import { escapeHtml } from '../server/views/html.js';
+import { TEST_PASSWORD, TestClient, TotpDevice, readCsrfToken, startTestApp, uniqueUsername, type TestResponse } from './helpers/server.js';
+
+/** Every visible input has a label pointing at it: the forms work with screen readers and `getByLabel`. */
+function assertLabelled(t: Test, page: TestResponse): void {
+  const inputs = [...page.text.matchAll(/<input (?![^>]*type="hidden")[^>]*id="([^"]+)"/g)].map((match) => match[1]!);
+  for (const id of inputs) t.match(page.text, new RegExp(`<label for="${id}">`), `#${id} has a label`);
+}
+
+function redirectTarget(response: TestResponse): string | undefined {
+  return response.status === 303 ? String(response.headers.location) : undefined;
+}
+
+/** Registers, signs in and turns MFA on through the pages; returns the client, the device and the codes shown. */
+async function signUpWithMfa(t: Test, client: TestClient) {
+  const username = uniqueUsername();
+  const register = await client.get('/register');
+  t.equal(redirectTarget(await client.postForm('/register', { username, password: TEST_PASSWORD }, register)), '/login?notice=registered');
+  const login = await client.get('/login');
+  t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, login)), '/account');
+  const account = await client.get('/account');
+  const setup = await client.postForm('/mfa/setup', {}, account);
+  const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replace(/ /g, '');
+  const device = new TotpDevice(secret);
+  const shown = await client.postForm('/mfa/confirm', { token: await device.nextCode() }, setup);
+  const backupCodes = [...shown.text.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+  return { username, device, backupCodes, setup, shown };
+}
+
+t.test('register and sign in through the forms, with labels and CSRF tokens', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  const home = await client.get('/');
+  t.equal(home.status, 200);
+  t.match(home.headers['content-type'], /text\/html/);
+  t.match(home.text, /id="register-link"/);
+  t.match(home.text, /<meta name="viewport"/);
+
+  const register = await client.get('/register');
+  assertLabelled(t, register);
+  t.match(register.text, /id="register-submit"/);
+  const username = uniqueUsername();
+
+  const tooShort = await client.postForm('/register', { username, password: 'short' }, register);
+  t.equal(tooShort.status, 400);
+  t.match(tooShort.text, /role="alert" id="form-error">Choose a password of at least 8 characters/);
+  t.match(tooShort.text, new RegExp(`id="username"[^>]*value="${username}"`), 'the username is kept');
+
+  const created = await client.postForm('/register', { username, password: TEST_PASSWORD }, register);
+  t.equal(redirectTarget(created), '/login?notice=registered');
+  const taken = await client.postForm('/register', { username, password: TEST_PASSWORD }, register);
+  t.equal(taken.status, 409);
+
+  const login = await client.get('/login?notice=registered');
+  t.match(login.text, /id="notice">Your account is ready/);
+  assertLabelled(t, login);
+  const wrong = await client.postForm('/login', { username, password: 'wrong password' }, login);
+  t.equal(wrong.status, 401);
+  t.match(wrong.text, new RegExp(WRONG_CREDENTIALS_MESSAGE));
+  t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, wrong)), '/account');
+
+  const account = await client.get('/account');
+  t.equal(account.status, 200);
+  t.match(account.text, new RegExp(`id="account-username">${username}<`));
+  t.match(account.text, /id="mfa-status">Off</);
+  t.match(account.text, /id="mfa-setup-start"/);
+});
+
+t.test('a form post without a valid CSRF token is refused with a 403 page', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  await client.get('/register');
+  const missing = await client.postForm('/register', { username: uniqueUsername(), password: TEST_PASSWORD });
+  t.equal(missing.status, 403);
+  t.match(missing.text, /form has expired/);
+  const forged = await client.postForm('/register', { _csrf: 'forged-token', username: uniqueUsername(), password: TEST_PASSWORD });
+  t.equal(forged.status, 403);
+
+  const otherBrowser = new TestClient(app);
+  const page = await otherBrowser.get('/register');
+  const stolen = await client.postForm('/register', { _csrf: readCsrfToken(page.text), username: uniqueUsername(), password: TEST_PASSWORD });
+  t.equal(stolen.status, 403, "another session's token does not fit");
+});
+
+t.test('MFA setup page: QR image, key as text, confirm; then the backup codes once, with a .txt download', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  const { username, backupCodes, setup, shown } = await signUpWithMfa(t, client);
+
+  t.match(setup.text, /<img class="qr" id="qr-code" src="data:image\/png;base64,[A-Za-z0-9+/=]+" alt="[^"]+">/);
+  t.match(setup.text, /id="totp-secret">([A-Z2-7]{4} ){7}[A-Z2-7]{4}</, 'the key in groups of four');
+  assertLabelled(t, setup);
+
+  t.equal(shown.status, 200);
+  t.equal(backupCodes.length, 10);
+  t.match(shown.text, /shown only this once/);
+  const href = /<a href="(data:text\/plain;charset=utf-8,[^"]+)" download="totp-demo-backup-codes.txt" id="download-backup-codes">/.exec(shown.text);
+  t.ok(href, 'a download link for a .txt file');
+  const file = decodeURIComponent(href![1]!.replace('data:text/plain;charset=utf-8,', '').replace(/&#39;/g, "'").replace(/&amp;/g, '&'));
+  t.match(file, new RegExp(`backup codes for ${username}`));
+  for (const code of backupCodes) t.ok(file.includes(code), `the file holds ${code}`);
+
+  const account = await client.get('/account');
+  t.match(account.text, /id="mfa-status">On</);
+  t.match(account.text, /id="backup-codes-remaining">10</);
+  t.notMatch(account.text, /id="backup-codes-warning"/);
+});
+
+t.test('a wrong first code keeps the setup going with an error; the right one still turns MFA on', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  const username = uniqueUsername();
+  await client.post('/api/register', { username, password: TEST_PASSWORD });
+  await client.post('/api/login', { username, password: TEST_PASSWORD });
+  const setup = await client.postForm('/mfa/setup', {}, await client.get('/account'));
+  const device = new TotpDevice(/id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replace(/ /g, ''));
+
+  const wrong = await client.postForm('/mfa/confirm', { token: await device.wrongCode() }, setup);
+  t.equal(wrong.status, 401);
+  t.match(wrong.text, new RegExp(INVALID_CODE_MESSAGE));
+  t.match(wrong.text, /id="mfa-setup-restart"/, 'offers to start over');
+  const malformed = await client.postForm('/mfa/confirm', { token: 'not a code' }, wrong);
+  t.equal(malformed.status, 400);
+  t.match(malformed.text, /6-digit code/);
+  t.equal((await client.get('/mfa/setup')).status, 200, 'the setup can be resumed');
+
+  const right = await client.postForm('/mfa/confirm', { token: await device.nextCode() }, malformed);
+  t.equal(right.status, 200);
+  t.match(right.text, /Two-factor sign-in is on/);
+});
+
+t.test('sign in with MFA: the password step leads to the code page; the account waits for the code', async (t) => {
+  const { app } = await startTestApp(t);
+  const { username, device } = await signUpWithMfa(t, new TestClient(app));
+  const client = new TestClient(app);
+
+  t.equal(redirectTarget(await client.get('/login/mfa')), '/login?notice=login-expired', 'no password step yet');
+  const login = await client.get('/login');
+  t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, login)), '/login/mfa');
+  t.equal(redirectTarget(await client.get('/account')), '/login', 'not logged in before the code');
+
+  const codePage = await client.get('/login/mfa');
+  t.equal(codePage.status, 200);
+  assertLabelled(t, codePage);
+  t.match(codePage.text, /autocomplete="one-time-code"/);
+
+  const malformed = await client.postForm('/login/mfa', { token: '12' }, codePage);
+  t.equal(malformed.status, 400);
+  const wrong = await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
+  t.equal(wrong.status, 401);
+  t.match(wrong.text, new RegExp(INVALID_CODE_MESSAGE));
+  t.equal(redirectTarget(await client.postForm('/login/mfa', { token: await device.nextCode() }, wrong)), '/account');
+  t.match((await client.get('/account')).text, /id="mfa-status">On</);
+
+  const logout = await client.postForm('/logout', {}, await client.get('/account'));
+  t.equal(redirectTarget(logout), '/login?notice=signed-out');
+  t.equal(redirectTarget(await client.get('/account')), '/login');
+});
+
+t.test('few backup codes left: a warning with a link; new codes need a code and replace the old ones', async (t) => {
+  const { app } = await startTestApp(t, { mfa: { backupCodeCount: 4, lowBackupCodeThreshold: 3 } });
+  const { username, device, backupCodes } = await signUpWithMfa(t, new TestClient(app));
+  const client = new TestClient(app);
+  await client.postForm('/login', { username, password: TEST_PASSWORD }, await client.get('/login'));
+  t.equal(redirectTarget(await client.postForm('/login/mfa', { token: backupCodes[0]! }, await client.get('/login/mfa'))), '/account');
+
+  const account = await client.get('/account');
+  t.match(account.text, /id="backup-codes-warning">Only 3 backup codes are left\./);
+  t.match(account.text, /<a href="\/mfa\/backup-codes" id="low-backup-codes-link">/);
+
+  const form = await client.get('/mfa/backup-codes');
+  assertLabelled(t, form);
+  const wrong = await client.postForm('/mfa/backup-codes', { token: await device.wrongCode() }, form);
+  t.equal(wrong.status, 401);
+  const fresh = await client.postForm('/mfa/backup-codes', { token: await device.nextCode() }, wrong);
+  t.equal(fresh.status, 200);
+  t.match(fresh.text, /Your old backup codes no longer work/);
+  t.equal([...fresh.text.matchAll(/<li><code>/g)].length, 4);
+  const after = await client.get('/account');
+  t.match(after.text, /id="backup-codes-remaining">4</);
+});
+
+t.test('turning MFA off from the page needs a code; a forged post changes nothing', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  const { device } = await signUpWithMfa(t, client);
+
+  const forged = await client.request({ method: 'POST', url: '/mfa/disable', form: { token: await device.nextCode() } });
+  t.equal(forged.status, 403);
+  t.match((await client.get('/account')).text, /id="mfa-status">On</);
+
+  const form = await client.get('/mfa/disable');
+  t.match(form.text, /id="disable-submit"/);
+  const off = await client.postForm('/mfa/disable', { token: await device.nextCode() }, form);
+  t.equal(redirectTarget(off), '/account?notice=mfa-off');
+  const account = await client.get('/account?notice=mfa-off');
+  t.match(account.text, /id="mfa-status">Off</);
+  t.match(account.text, /Signing in now needs only your password/);
+});
+
+t.test('pages escape what they show, and unknown notice keys show nothing', async (t) => {
+  t.equal(escapeHtml(`<script>"x" & 'y'</script>`), '&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;');
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  const login = await client.get('/login?notice=%3Cscript%3Ealert(1)%3C/script%3E');
+  t.notMatch(login.text, /<script>/);
+  t.notMatch(login.text, /id="notice"/);
+  const register = await client.get('/register');
+  const echoed = await client.postForm('/register', { username: '"><img src=x onerror=alert(1)>', password: TEST_PASSWORD }, register);
+  t.equal(echoed.status, 400);
+  t.notMatch(echoed.text, /<img src=x/);
+  t.match(echoed.text, /value="&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;"/);
+});

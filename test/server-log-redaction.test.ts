@@ -1,0 +1,54 @@
+import { Writable } from 'node:stream';
+import t from 'tap';
+import { REDACTED } from '../server/logger.js';
+import { TEST_PASSWORD, TestClient, enableMfa, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
+
+/** Collects every log line the app writes. */
+function logCollector(): { stream: Writable; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { stream, lines };
+}
+
+t.test('no password, code, key, backup code or cookie reaches the logs, even at trace level', async (t) => {
+  const logs = logCollector();
+  const { app } = await startTestApp(t, { logger: { level: 'trace', stream: logs.stream } });
+  const client = new TestClient(app);
+  const username = await registerAndLogIn(client);
+  const { device, secret, backupCodes } = await enableMfa(client);
+  await client.post('/api/logout');
+
+  const totp = await device.nextCode();
+  const viaTotp = await pendingClient(app, username);
+  t.equal((await viaTotp.post('/api/login/mfa', { token: totp })).status, 200);
+  const viaBackup = await pendingClient(app, username);
+  t.equal((await viaBackup.post('/api/login/mfa', { token: backupCodes[0] })).status, 200);
+  const wrongCode = await device.wrongCode();
+  await (await pendingClient(app, username)).post('/api/login/mfa', { token: wrongCode });
+  await client.request({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/json' }, payload: `{"username":"${username}","password":"${TEST_PASSWORD}` });
+  app.log.info({ password: TEST_PASSWORD, body: { token: totp }, user: { secret } }, 'a careless log line');
+
+  const output = logs.lines.join('\n');
+  t.ok(logs.lines.length > 20, `${logs.lines.length} log lines written`);
+  t.match(output, /mfa event/, 'MFA events are logged');
+  const secrets: Array<[string, string]> = [
+    ['the password', TEST_PASSWORD],
+    ['the TOTP key', secret],
+    ['a TOTP code', totp],
+    ['a wrong code', wrongCode],
+    ...backupCodes.map((code): [string, string] => ['a backup code', code]),
+    ...[...viaTotp.cookies.values()].map((value): [string, string] => ['a session cookie', value]),
+  ];
+  for (const [what, value] of secrets) {
+    // Six digits also occur inside timestamps; a logged code would be a JSON string.
+    const needle = /^\d+$/.test(value) ? `"${value}"` : value;
+    t.notOk(output.includes(needle), `${what} is not logged`);
+  }
+  const careless = logs.lines.find((line) => line.includes('a careless log line'))!;
+  t.same(JSON.parse(careless), { ...JSON.parse(careless), password: REDACTED, body: REDACTED, user: { secret: REDACTED } }, 'secret fields are redacted');
+});
