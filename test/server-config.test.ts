@@ -1,0 +1,70 @@
+import t from 'tap';
+import { DEFAULT_HOST, DEFAULT_MFA_ISSUER, DEFAULT_PORT, DEFAULT_RATE_LIMIT_MAX, readConfig } from '../server/config.js';
+import { ConfigError } from '../server/errors.js';
+
+const KEY_BASE64 = Buffer.alloc(32, 7).toString('base64');
+const SECRET = 's'.repeat(40);
+
+t.test('with nothing set: the documented defaults, and fresh secrets flagged as generated', async (t) => {
+  const config = readConfig({});
+  t.equal(config.port, DEFAULT_PORT);
+  t.equal(config.host, DEFAULT_HOST);
+  t.equal(config.mongodbUri, null, 'the embedded server');
+  t.equal(config.mfaIssuer, DEFAULT_MFA_ISSUER);
+  t.equal(config.rateLimitMax, DEFAULT_RATE_LIMIT_MAX);
+  t.equal(config.production, false);
+  t.same(config.generatedSecrets, ['SESSION_SECRET', 'MFA_ENCRYPTION_KEY']);
+  t.equal(config.mfaEncryptionKey.length, 32);
+  t.ok(config.sessionSecret.length >= 32);
+  t.not(readConfig({}).sessionSecret, config.sessionSecret, 'random per run');
+});
+
+t.test('every variable is read', async (t) => {
+  const config = readConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    MONGODB_URI: 'mongodb://db.internal:27017/app',
+    SESSION_SECRET: SECRET,
+    MFA_ENCRYPTION_KEY: KEY_BASE64,
+    MFA_ISSUER: 'Acme',
+    RATE_LIMIT_MAX: '5',
+    NODE_ENV: 'production',
+    TRUST_PROXY: 'true',
+    LOG_LEVEL: 'warn',
+  });
+  t.match(config, {
+    port: 8080,
+    host: '0.0.0.0',
+    mongodbUri: 'mongodb://db.internal:27017/app',
+    sessionSecret: SECRET,
+    mfaIssuer: 'Acme',
+    rateLimitMax: 5,
+    production: true,
+    trustProxy: true,
+    logLevel: 'warn',
+    generatedSecrets: [],
+  });
+  t.same(config.mfaEncryptionKey, Buffer.alloc(32, 7));
+  t.same(readConfig({ MFA_ENCRYPTION_KEY: 'ab'.repeat(32) }).mfaEncryptionKey, Buffer.alloc(32, 0xab), 'hex works too');
+});
+
+t.test('production refuses to run without its secrets and a real MongoDB', async (t) => {
+  const error = t.throws(() => readConfig({ NODE_ENV: 'production' })) as Error;
+  t.type(error, ConfigError);
+  t.match(error.message, /SESSION_SECRET is required when NODE_ENV=production/);
+  t.match(error.message, /MFA_ENCRYPTION_KEY is required when NODE_ENV=production/);
+  t.match(error.message, /MONGODB_URI is required when NODE_ENV=production/);
+});
+
+t.test('bad values are all reported at once, each naming its variable, never echoing a secret', async (t) => {
+  const badKey = 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=';
+  const error = t.throws(() =>
+    readConfig({ PORT: 'eighty', RATE_LIMIT_MAX: '0', SESSION_SECRET: 'short-secret-value', MFA_ENCRYPTION_KEY: badKey, MONGODB_URI: 'localhost:27017', TRUST_PROXY: 'yes', LOG_LEVEL: 'loud' }),
+  ) as Error;
+  t.type(error, ConfigError);
+  for (const name of ['PORT', 'RATE_LIMIT_MAX', 'SESSION_SECRET', 'MFA_ENCRYPTION_KEY', 'MONGODB_URI', 'TRUST_PROXY', 'LOG_LEVEL']) {
+    t.match(error.message, new RegExp(`- ${name} `), `${name} is named`);
+  }
+  t.notMatch(error.message, /short-secret-value/);
+  t.notOk(error.message.includes(badKey));
+});
