@@ -25,8 +25,15 @@ t.test(`${PARALLEL_LOGINS} pending logins race with the same backup code: exactl
 
   const later = await pendingClient(app, username);
   t.equal((await later.post('/api/login/mfa', { token: backupCodes[0] })).status, 401, 'the code is used up');
+  // The losers count as failed attempts (a used code was replayed), so the user may be
+  // throttled for a moment, but never locked out.
   const other = await pendingClient(app, username);
-  const next = await other.post('/api/login/mfa', { token: backupCodes[1] });
-  t.equal(next.status, 200, 'the race did not lock the user out');
-  t.equal(next.json.remainingBackupCodes, 8, 'and cost exactly one code');
+  let next = await other.post('/api/login/mfa', { token: backupCodes[1] });
+  if (next.status === 429) {
+    t.equal(next.json.retryAfterSeconds <= 2, true, `a short wait, not a lockout: ${next.json.error}`);
+    await new Promise((resolve) => setTimeout(resolve, next.json.retryAfterSeconds * 1000 + 100));
+    next = await other.post('/api/login/mfa', { token: backupCodes[1] });
+  }
+  t.equal(next.status, 200, 'the next backup code works');
+  t.equal(next.json.remainingBackupCodes, 8, 'the race cost exactly one code');
 });
