@@ -323,7 +323,7 @@ export class MfaStore {
 
   #recordFailure(userId: string, method: VerificationMethod | 'enrollment', failedAttempts: number, now: Date): RejectedCode {
     this.#emit({ type: 'verification_failed', userId, at: now, method, failedAttempts });
-    if (failedAttempts === this.#throttle.lockAfterFailures) {
+    if (isLockedOut(failedAttempts, this.#throttle)) {
       this.#emit({ type: 'locked', userId, at: now, lockedUntil: nextAttemptAllowedAt(failedAttempts, now, this.#throttle)! });
     }
     return { ok: false, reason: 'invalid' };
