@@ -6,4 +6,6 @@ export const staticRoutes: FastifyPluginAsync = async (app) => {
   app.get('/style.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
+  // Browsers ask for it on every page; there is none, and a 404 would only clutter logs and consoles.
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 };

@@ -17,8 +17,9 @@ button.link { background: none; border: none; color: var(--accent); text-decorat
 .error { color: var(--error-fg); font-weight: 600; }
 .notice { border-left: 4px solid var(--accent); padding: 0.5rem 1rem; }
 .warning { background: var(--warn-bg); color: var(--warn-fg); padding: 0.75rem 1rem; border-radius: 4px; }
-.secret, .codes { font-family: ui-monospace, monospace; font-size: 1.1rem; letter-spacing: 0.05em; word-break: break-all; }
-.codes { columns: 2; padding-left: 1.5rem; }
+.secret, .codes { font-family: ui-monospace, monospace; font-size: 1.05rem; letter-spacing: 0.05em; overflow-wrap: anywhere; }
+.codes { columns: 2; column-gap: 2.5rem; padding-left: 2.5rem; }
+.codes li { break-inside: avoid; }
 img.qr { width: 216px; height: 216px; image-rendering: pixelated; background: #fff; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 dt { font-weight: 600; }
