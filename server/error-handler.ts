@@ -4,6 +4,7 @@
  * carry what the client sent (a JSON parse error would quote the body).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SecretDecryptionError } from '../lib/index.js';
 import { isDatabaseUnavailable, RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
 import { currentUser, discardSessionChanges } from './login-session.js';
@@ -45,6 +46,9 @@ function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
 function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAnswer): void {
   if (answer.status === 503) {
     request.log.warn({ err: error }, 'MongoDB unavailable: answered 503');
+  } else if (error instanceof SecretDecryptionError) {
+    // The usual cause: a restart with another (or a generated) MFA_ENCRYPTION_KEY.
+    request.log.error({ err: error }, 'a stored TOTP secret cannot be decrypted: is MFA_ENCRYPTION_KEY the key it was saved with?');
   } else if (answer.status >= 500) {
     request.log.error({ err: error }, 'request failed');
   } else {

@@ -39,6 +39,23 @@ t.test('malformed JSON is a 400 that does not quote the body', async (t) => {
   t.notMatch(response.text, /hunter2/);
 });
 
+t.test('an empty JSON body counts as no body; a prototype-poisoning body is refused', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  const logout = await client.request({ method: 'POST', url: '/api/logout', headers: { 'content-type': 'application/json' } });
+  t.equal(logout.status, 204, 'logout with the header and no body');
+  const login = await client.request({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/json' } });
+  t.equal(login.status, 400, 'a route that needs a body still says so');
+  t.same(login.json, { error: 'body must be object' });
+  const poisoned = await client.request({
+    method: 'POST',
+    url: '/api/login',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"username":"a","password":"b","__proto__":{"isAdmin":true}}',
+  });
+  t.equal(poisoned.status, 400);
+});
+
 t.test('a body over the limit is a 413 before any work', async (t) => {
   const { app } = await startTestApp(t);
   const response = await new TestClient(app).post('/api/login', { username: 'alice', password: 'x'.repeat(BODY_LIMIT_BYTES) });

@@ -1,5 +1,5 @@
-/** Hooks of the JSON API: only JSON comes in, and MFA changes need a full login. */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+/** Guards of the JSON API: only JSON comes in, and MFA changes need a full login. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendJsonError } from '../json-errors.js';
 import { currentUser } from '../login-session.js';
 
@@ -26,4 +26,23 @@ export async function requireJsonBody(request: FastifyRequest, reply: FastifyRep
 export async function requireLogin(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (currentUser(request)) return undefined;
   return sendJsonError(reply, 401, 'Sign in first');
+}
+
+/**
+ * Reads an empty `application/json` body as no body rather than a 400: many
+ * clients send the header on every request, `POST /api/logout` included.
+ * Routes that need a body still say so through their schema. Non-empty
+ * bodies go to Fastify's own parser, with its prototype-poisoning checks.
+ */
+export function acceptEmptyJsonBodies(api: FastifyInstance): void {
+  const parseJson = api.getDefaultJsonParser('error', 'error');
+  api.removeContentTypeParser('application/json');
+  api.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
 }
