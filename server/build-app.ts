@@ -9,7 +9,7 @@ import type { Db } from 'mongodb';
 import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../lib/index.js';
 import { Accounts } from './accounts.js';
 import type { AppConfig } from './config.js';
-import { createPasswordHasher } from './crypto.js';
+import { createPasswordHasher, encryptionKeyId } from './crypto.js';
 import { registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { MfaActions } from './mfa-actions.js';
@@ -30,8 +30,6 @@ import './fastify-types.js';
 
 /** Largest request body accepted: a form or JSON object of a few short fields. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
-/** Id under which MFA secrets are encrypted with the configured key. */
-export const MFA_KEY_ID = 'primary';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
@@ -67,9 +65,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   const onEvent = (event: MfaEvent) => app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
+  const keyId = encryptionKeyId(config.mfaEncryptionKey);
   const store = new MfaStore({
     collection: db.collection('mfa'),
-    encryptionKeys: { currentKeyId: MFA_KEY_ID, keys: { [MFA_KEY_ID]: config.mfaEncryptionKey } },
+    encryptionKeys: { currentKeyId: keyId, keys: { [keyId]: config.mfaEncryptionKey } },
     issuer: config.mfaIssuer,
     onEvent,
     ...(options.bcryptCost === undefined ? {} : { bcryptCost: options.bcryptCost }),

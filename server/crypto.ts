@@ -48,3 +48,14 @@ export function digestSessionId(sessionId: string): string {
 export function generateRandomSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64');
 }
+
+/**
+ * The id stored next to each TOTP secret encrypted with `key`: a short
+ * fingerprint of the key. After a change of `MFA_ENCRYPTION_KEY` the store
+ * then reports that no key with the stored id is configured, instead of
+ * backup codes silently no longer matching under a reused id. 32 bits of a
+ * hash say nothing useful about a 256-bit key.
+ */
+export function encryptionKeyId(key: Uint8Array): string {
+  return createHash('sha256').update('totp-demo encryption key id\0').update(key).digest('hex').slice(0, 8);
+}

@@ -218,3 +218,18 @@ t.test('healthz: 200 {ok: true} while MongoDB answers', async (t) => {
   t.equal(response.status, 200);
   t.same(response.json, { ok: true });
 });
+
+t.test('restarted with another MFA_ENCRYPTION_KEY: a 500 without detail, and no code is used up', async (t) => {
+  const first = await startTestApp(t);
+  const { username, device, backupCodes } = await createMfaUser(first.app);
+  const { app: restarted } = await startTestApp(t, { db: first.db, config: { sessionSecret: first.config.sessionSecret } });
+
+  for (const token of [await device.nextCode(), backupCodes[0]!]) {
+    const client = await pendingClient(restarted, username);
+    const response = await client.post('/api/login/mfa', { token });
+    t.equal(response.status, 500);
+    t.same(response.json, { error: 'Something went wrong on our side. Please try again.' });
+  }
+  const back = await pendingClient(first.app, username);
+  t.equal((await back.post('/api/login/mfa', { token: backupCodes[0] })).status, 200, 'with the right key the code still works');
+});
