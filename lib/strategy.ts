@@ -93,10 +93,12 @@ export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = Request
       const userId = await getPendingUserId(request);
       if (typeof userId !== 'string' || userId === '') return failure(401, 'No login is waiting for a second factor');
 
+      // The user is looked up before the code is checked: a code must not be used up by an
+      // attempt that then cannot log anyone in (a deleted user, a failing user lookup).
+      const user = await getUser(userId);
+      if (user === null || user === undefined) return failure(401, INVALID_CODE_MESSAGE);
       const result = await store.verifySubmittedCode(userId, read.value);
       if (result.ok) {
-        const user = await getUser(userId);
-        if (user === null || user === undefined) return failure(401, INVALID_CODE_MESSAGE);
         const { method, remainingBackupCodes, lowOnBackupCodes } = result;
         return { user, info: { method, remainingBackupCodes, lowOnBackupCodes } };
       }

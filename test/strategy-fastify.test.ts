@@ -12,14 +12,14 @@ interface User {
 }
 
 /** A Fastify app with a stand-in password step that marks a user as waiting for the second factor. */
-async function buildApp(t: Test, store: MfaStore): Promise<FastifyInstance> {
+async function buildApp(t: Test, store: MfaStore, getUser: (id: string) => User | null = (id) => ({ id })): Promise<FastifyInstance> {
   const app = Fastify();
   const passport = new Authenticator();
   passport.use(
     new TotpOrBackupCodeStrategy<FastifyRequest, User>({
       store,
       getPendingUserId: (request) => (request.session.get('pendingUserId') as string | undefined) ?? null,
-      getUser: (id) => ({ id }),
+      getUser,
     }),
   );
   passport.registerUserSerializer(async (user: User) => user.id);
@@ -166,4 +166,18 @@ t.test('the strategy refuses to be built without its required options', async (t
   t.throws(() => new TotpOrBackupCodeStrategy({ store: fixture.store, getUser } as never), { message: /getPendingUserId is required/ });
   t.throws(() => new TotpOrBackupCodeStrategy({ store: fixture.store, getPendingUserId } as never), { message: /getUser is required/ });
   t.equal(new TotpOrBackupCodeStrategy({ store: fixture.store, getUser, getPendingUserId, name: 'mfa' }).name, 'mfa');
+});
+
+t.test('a user who no longer exists gets a 401 and the code is not used up', async (t) => {
+  const fixture = await createMfaFixture(t);
+  const { backupCodes } = await enrollUser(fixture, 'alice');
+  let userExists = false;
+  const app = await buildApp(t, fixture.store, (id) => (userExists ? { id } : null));
+  const cookie = await pendingSession(app, 'alice');
+  const response = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie }, payload: { token: backupCodes[0] } });
+  t.equal(response.statusCode, 401);
+  t.equal((await fixture.store.getStatus('alice')).remainingBackupCodes, 10, 'the code is still there');
+  userExists = true;
+  const retry = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie }, payload: { token: backupCodes[0] } });
+  t.equal(retry.statusCode, 200);
 });
