@@ -10,10 +10,13 @@ import { MongoClient } from 'mongodb';
 import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
 import { buildApp } from './build-app.js';
 import { readConfig, type ServerConfig } from './config.js';
+import { withDevelopmentSecrets } from './development-secrets.js';
 import { ConfigError } from './errors.js';
 
 /** Where the embedded server keeps its data between runs (git-ignored). */
 export const EMBEDDED_DATA_FILE = fileURLToPath(new URL('../.data/demo-mongodb.h2', import.meta.url));
+/** Where a local run on the embedded server keeps the secrets that go with that data. */
+export const DEVELOPMENT_SECRETS_FILE = fileURLToPath(new URL('../.data/demo-secrets.json', import.meta.url));
 /** How long a request waits for an unreachable MongoDB before it is answered 503. */
 export const SERVER_SELECTION_TIMEOUT_MS = 2_500;
 /** How long shutdown waits for requests in flight before exiting anyway. */
@@ -46,8 +49,26 @@ function warnAboutGeneratedSecrets(config: ServerConfig): void {
   );
 }
 
+/**
+ * The environment to configure from. A local run on the embedded server
+ * (no MONGODB_URI, not production) keeps its generated secrets with its data,
+ * so that a restart does not lock out everyone who turned MFA on.
+ */
+async function environment(): Promise<NodeJS.ProcessEnv> {
+  const local = !process.env.MONGODB_URI?.trim() && process.env.NODE_ENV !== 'production';
+  if (!local) return process.env;
+  const { env, filled } = await withDevelopmentSecrets(process.env, DEVELOPMENT_SECRETS_FILE);
+  if (filled.length > 0) {
+    process.stderr.write(
+      `${filled.join(' and ')} not set: using development values kept in ${path.relative(process.cwd(), DEVELOPMENT_SECRETS_FILE)}\n` +
+        '(with the embedded database\'s data). Set them for anything but a local try.\n',
+    );
+  }
+  return env;
+}
+
 async function start(): Promise<void> {
-  const config = readConfig(process.env);
+  const config = readConfig(await environment());
   warnAboutGeneratedSecrets(config);
 
   let embedded: EmbeddedMongoDB | null = null;
