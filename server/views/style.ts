@@ -1,8 +1,20 @@
 /** The demo's only stylesheet, served at /style.css: readable on a phone, no build step. */
 export const STYLESHEET = `
-:root { color-scheme: light dark; --accent: #1f5fbf; --warn-bg: #fff4d6; --warn-fg: #5c4300; --error-fg: #a1161b; }
+/* Every text colour is paired with a background set here, not left to the browser, so the
+   contrast (WCAG AA, at least 4.5:1) is known in both schemes. Dark: #121212 is Chromium's own. */
+:root {
+  color-scheme: light dark;
+  --bg: #ffffff; --fg: #000000; --hint-fg: #666666; --accent: #1f5fbf; --error-fg: #a1161b;
+  --warn-bg: #fff4d6; --warn-fg: #5c4300;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #121212; --fg: #e8e8e8; --hint-fg: #9e9e9e; --accent: #8ab4f8; --error-fg: #ff8a80;
+    --warn-bg: #3a2c00; --warn-fg: #ffe08a;
+  }
+}
 * { box-sizing: border-box; }
-body { margin: 0; font: 1rem/1.5 system-ui, sans-serif; }
+body { margin: 0; font: 1rem/1.5 system-ui, sans-serif; background: var(--bg); color: var(--fg); }
 header, main, footer { max-width: 36rem; margin: 0 auto; padding: 1rem; }
 header { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; border-bottom: 1px solid #8884; }
 header a { font-weight: 600; text-decoration: none; }
@@ -13,14 +25,19 @@ label { display: block; font-weight: 600; margin-top: 0.75rem; }
 input[type=text], input[type=password] { width: 100%; padding: 0.6rem; font-size: 1.1rem; margin-top: 0.25rem; }
 button { margin-top: 1rem; padding: 0.6rem 1.2rem; font-size: 1rem; cursor: pointer; }
 button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; margin: 0; }
-.hint { color: #666; font-size: 0.9rem; margin: 0.25rem 0 0; }
+.hint { color: var(--hint-fg); font-size: 0.9rem; margin: 0.25rem 0 0; }
 .error { color: var(--error-fg); font-weight: 600; }
 .notice { border-left: 4px solid var(--accent); padding: 0.5rem 1rem; }
 .warning { background: var(--warn-bg); color: var(--warn-fg); padding: 0.75rem 1rem; border-radius: 4px; }
 .secret, .codes { font-family: ui-monospace, monospace; font-size: 1.05rem; letter-spacing: 0.05em; overflow-wrap: anywhere; }
 .codes { columns: 2; column-gap: 2.5rem; padding-left: 2.5rem; }
 .codes li { break-inside: avoid; }
+/* White in both schemes: a scanner needs a light quiet zone of 4 modules around the code. The
+   PNG has 2; on a dark page white padding adds the rest, keeping the code itself 216px. */
 img.qr { width: 216px; height: 216px; image-rendering: pixelated; background: #fff; }
+@media (prefers-color-scheme: dark) {
+  img.qr { padding: 0.75rem; width: calc(216px + 1.5rem); height: calc(216px + 1.5rem); }
+}
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; }
