@@ -2,7 +2,17 @@ import t, { type Test } from 'tap';
 import { INVALID_CODE_MESSAGE } from '../lib/index.js';
 import { WRONG_CREDENTIALS_MESSAGE } from '../server/accounts.js';
 import { escapeHtml } from '../server/views/html.js';
-import { TEST_PASSWORD, TestClient, TotpDevice, readCsrfToken, startTestApp, uniqueUsername, type TestResponse } from './helpers/server.js';
+import {
+  TEST_PASSWORD,
+  TestClient,
+  TotpDevice,
+  createMfaUser,
+  pendingClient,
+  readCsrfToken,
+  startTestApp,
+  uniqueUsername,
+  type TestResponse,
+} from './helpers/server.js';
 
 /** Every visible input has a label pointing at it: the forms work with screen readers and `getByLabel`. */
 function assertLabelled(t: Test, page: TestResponse): void {
@@ -158,6 +168,24 @@ t.test('sign in with MFA: the password step leads to the code page; the account 
   const logout = await client.postForm('/logout', {}, await client.get('/account'));
   t.equal(redirectTarget(logout), '/login?notice=signed-out');
   t.equal(redirectTarget(await client.get('/account')), '/login');
+});
+
+t.test('mid-login, the header offers to cancel the sign-in instead of signing in or registering', async (t) => {
+  const { app } = await startTestApp(t);
+  const { username } = await createMfaUser(app);
+  const client = await pendingClient(app, username);
+
+  const codePage = await client.get('/login/mfa');
+  const nav = /<nav>([\s\S]*?)<\/nav>/.exec(codePage.text)![1]!;
+  t.notMatch(nav, /href="\/login"|href="\/register"/, 'no "Sign in · Register"');
+  t.match(nav, /<form method="post" action="\/logout" id="cancel-sign-in-form">/);
+  t.match(nav, /<input type="hidden" name="_csrf" value="[^"]+">/, 'with its CSRF token');
+  t.match(nav, /<button type="submit" class="link" id="cancel-sign-in">Cancel sign-in<\/button>/);
+
+  t.equal(redirectTarget(await client.postForm('/logout', {}, codePage)), '/login?notice=signed-out');
+  t.equal(redirectTarget(await client.get('/login/mfa')), '/login?notice=login-expired', 'the password step is gone');
+  const login = await client.get('/login');
+  t.match(login.text, /<nav><a href="\/login">Sign in<\/a> · <a href="\/register">Register<\/a><\/nav>/, 'the usual header again');
 });
 
 t.test('few backup codes left: a warning with a link; new codes need a code and replace the old ones', async (t) => {

@@ -57,6 +57,7 @@ ${csrfField(page.csrfToken)}
 export function renderSecondFactorPage(page: FormPage): string {
   return renderPage({
     title: 'Enter your code',
+    pendingLogin: { csrfToken: page.csrfToken },
     body: html`${formError(page.error)}
 <p>Your password was right. To finish signing in, enter a code from your authenticator app, or a backup code if you do not have your phone.</p>
 <form method="post" action="/login/mfa" id="mfa-form">

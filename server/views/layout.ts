@@ -1,5 +1,6 @@
 /** The page frame around every HTML page. */
 import type { SessionUser } from '../login-session.js';
+import { csrfField } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 
 export interface PageOptions {
@@ -7,10 +8,26 @@ export interface PageOptions {
   body: SafeHtml;
   /** The fully logged-in user, for the header. */
   user?: SessionUser | null;
+  /**
+   * Set while a login waits for its second factor: the password was right but
+   * nobody is signed in yet, so the header offers to cancel rather than to sign in.
+   */
+  pendingLogin?: { csrfToken: string };
+}
+
+function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin']): SafeHtml {
+  if (user) return html`<a href="/account" id="nav-account">${user.username}</a>`;
+  if (pendingLogin) {
+    return html`<form method="post" action="/logout" id="cancel-sign-in-form">
+${csrfField(pendingLogin.csrfToken)}
+<button type="submit" class="link" id="cancel-sign-in">Cancel sign-in</button>
+</form>`;
+  }
+  return html`<a href="/login">Sign in</a> · <a href="/register">Register</a>`;
 }
 
 /** A whole HTML document. */
-export function renderPage({ title, body, user = null }: PageOptions): string {
+export function renderPage({ title, body, user = null, pendingLogin }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -22,7 +39,7 @@ export function renderPage({ title, body, user = null }: PageOptions): string {
 <body>
 <header>
 <a href="/">TOTP demo</a>
-<nav>${user ? html`<a href="/account" id="nav-account">${user.username}</a>` : html`<a href="/login">Sign in</a> · <a href="/register">Register</a>`}</nav>
+<nav>${renderNav(user, pendingLogin)}</nav>
 </header>
 <main>
 <h1>${title}</h1>

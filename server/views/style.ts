@@ -17,14 +17,15 @@ export const STYLESHEET = `
 body { margin: 0; font: 1rem/1.5 system-ui, sans-serif; background: var(--bg); color: var(--fg); }
 header, main, footer { max-width: 36rem; margin: 0 auto; padding: 1rem; }
 header { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; border-bottom: 1px solid #8884; }
-header a { font-weight: 600; text-decoration: none; }
+header a, header button.link { font-weight: 600; text-decoration: none; }
+header form { margin: 0; }
 h1 { font-size: 1.5rem; }
 a { color: var(--accent); }
 form { margin: 1rem 0; }
 label { display: block; font-weight: 600; margin-top: 0.75rem; }
 input[type=text], input[type=password] { width: 100%; padding: 0.6rem; font-size: 1.1rem; margin-top: 0.25rem; }
 button { margin-top: 1rem; padding: 0.6rem 1.2rem; font-size: 1rem; cursor: pointer; }
-button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; margin: 0; }
+button.link { font: inherit; background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; margin: 0; }
 .hint { color: var(--hint-fg); font-size: 0.9rem; margin: 0.25rem 0 0; }
 .error { color: var(--error-fg); font-weight: 600; }
 .notice { border-left: 4px solid var(--accent); padding: 0.5rem 1rem; }
