@@ -15,7 +15,7 @@ import { loggerOptions } from './logger.js';
 import { MfaActions } from './mfa-actions.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from './mongo-session-store.js';
 import { apiAuthRoutes } from './routes/api-auth-routes.js';
-import { acceptEmptyJsonBodies, requireJsonBody } from './routes/api-guards.js';
+import { acceptEmptyJsonBodies, requireJsonContentType } from './routes/api-guards.js';
 import { apiMfaRoutes } from './routes/api-mfa-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { htmlAccountPages } from './routes/html-account-pages.js';
@@ -101,7 +101,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes, { db });
   await app.register(staticRoutes);
   await app.register(async (api) => {
-    api.addHook('onRequest', requireJsonBody);
+    api.addHook('onRequest', requireJsonContentType);
     acceptEmptyJsonBodies(api);
     await api.register(apiAuthRoutes, context);
     await api.register(apiMfaRoutes, context);

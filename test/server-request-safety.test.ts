@@ -1,6 +1,6 @@
 import t from 'tap';
 import { BODY_LIMIT_BYTES } from '../server/build-app.js';
-import { TEST_PASSWORD, TestClient, createMfaUser, pendingClient, registerUser, startTestApp } from './helpers/server.js';
+import { TEST_PASSWORD, TestClient, createMfaUser, pendingClient, registerAndLogIn, registerUser, startTestApp } from './helpers/server.js';
 
 t.test('the JSON API takes only application/json: 415 for forms and text', async (t) => {
   const { app } = await startTestApp(t);
@@ -24,6 +24,24 @@ t.test('the JSON API takes only application/json: 415 for forms and text', async
     payload: JSON.stringify({ username: 'nobody', password: 'x' }),
   });
   t.equal(withCharset.status, 401, 'a charset parameter is fine');
+});
+
+t.test('a bodyless API post that is not application/json is a 415 and changes nothing: the CSRF defence', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  await registerAndLogIn(client);
+  // What a cross-site page can send without a CORS preflight: an empty text/plain or
+  // urlencoded form, or a no-cors fetch / sendBeacon with no content type at all.
+  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+    const headers = contentType === undefined ? {} : { 'content-type': contentType };
+    const logout = await client.request({ method: 'POST', url: '/api/logout', headers, payload: '' });
+    t.equal(logout.status, 415, `logout with ${contentType ?? 'no content type'}`);
+    t.same(logout.json, { error: 'Send the body as JSON, with Content-Type: application/json' });
+  }
+  t.equal((await client.get('/api/me')).status, 200, 'still logged in');
+  const setup = await client.request({ method: 'POST', url: '/api/mfa/setup', headers: { 'content-type': 'text/plain' }, payload: '' });
+  t.equal(setup.status, 415, 'nor can it start an MFA setup');
+  t.equal((await client.get('/api/me')).json.mfa.enabled, false);
 });
 
 t.test('malformed JSON is a 400 that does not quote the body', async (t) => {

@@ -3,21 +3,20 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendJsonError } from '../json-errors.js';
 import { currentUser } from '../login-session.js';
 
-const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+/** Methods that only read: the API has no route that changes state on them. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
- * 415 for a body that is not `application/json`. Besides keeping the API
- * simple, this is its CSRF defence: a cross-site HTML form can only send
- * form or text bodies, and a cross-site `fetch` with JSON needs a CORS
- * preflight this server never grants.
+ * 415 for any request but a read that does not say `Content-Type:
+ * application/json`, whether or not it has a body (`POST /api/logout` has
+ * none). This is the API's CSRF defence, so it looks at the header alone:
+ * a cross-site page can send a form, text, or no content type at all
+ * (an empty `text/plain` form, `sendBeacon`, a no-cors `fetch`) without
+ * asking, but JSON only after a CORS preflight, which this server never grants.
  */
-export async function requireJsonBody(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  if (BODYLESS_METHODS.has(request.method)) return undefined;
-  const { headers } = request;
-  const hasBody = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined;
-  const expectsBody = request.routeOptions.schema?.body !== undefined;
-  if (!hasBody && !expectsBody) return undefined;
-  const mediaType = headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+export async function requireJsonContentType(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (READ_METHODS.has(request.method)) return undefined;
+  const mediaType = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType === 'application/json') return undefined;
   return sendJsonError(reply, 415, 'Send the body as JSON, with Content-Type: application/json');
 }
@@ -29,9 +28,9 @@ export async function requireLogin(request: FastifyRequest, reply: FastifyReply)
 }
 
 /**
- * Reads an empty `application/json` body as no body rather than a 400: many
- * clients send the header on every request, `POST /api/logout` included.
- * Routes that need a body still say so through their schema. Non-empty
+ * Reads an empty `application/json` body as no body rather than a 400: a
+ * post without a body, such as `POST /api/logout`, must still carry the
+ * header. Routes that need a body still say so through their schema. Non-empty
  * bodies go to Fastify's own parser, with its prototype-poisoning checks.
  */
 export function acceptEmptyJsonBodies(api: FastifyInstance): void {

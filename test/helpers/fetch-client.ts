@@ -19,8 +19,8 @@ export class FetchClient {
   }
 
   async request(baseUrl: string, path: string, init: { method: string; body?: string }): Promise<FetchResponse> {
-    const headers: Record<string, string> = {};
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    // The API wants this header on every post, with or without a body.
+    const headers: Record<string, string> = init.method === 'GET' ? {} : { 'content-type': 'application/json' };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(new URL(path, baseUrl), { ...init, headers, redirect: 'manual' });
     for (const cookie of response.headers.getSetCookie()) {

@@ -98,8 +98,10 @@ export class TestClient {
     return this.request({ method: 'GET', url });
   }
 
+  /** Posts to the JSON API: always `Content-Type: application/json`, as it requires, with `json` as the body if given. */
   post(url: string, json?: unknown): Promise<TestResponse> {
-    return this.request({ method: 'POST', url, ...(json === undefined ? {} : { json }) });
+    if (json === undefined) return this.request({ method: 'POST', url, headers: { 'content-type': 'application/json' } });
+    return this.request({ method: 'POST', url, json });
   }
 
   /** Posts an HTML form, with the CSRF token read from `page` unless `fields` has one. */
