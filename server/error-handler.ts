@@ -8,6 +8,7 @@ import { SecretDecryptionError } from '../lib/index.js';
 import { isDatabaseUnavailable, RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
 import { currentUser, discardSessionChanges } from './login-session.js';
+import { announceRetryAfter } from './retry-after.js';
 import { renderErrorPage } from './views/error-page.js';
 
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';
@@ -60,7 +61,7 @@ function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAns
 function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
   if (answer.status >= 500) discardSessionChanges(request);
   if (wantsJson(request.url)) return sendJsonError(reply, answer.status, answer.message, answer.retryAfterSeconds);
-  if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+  announceRetryAfter(reply, answer.status, answer.retryAfterSeconds);
   const page = renderErrorPage(answer.status, answer.message, request.user ? currentUser(request) : null);
   return reply.code(answer.status).type('text/html; charset=utf-8').send(page);
 }

@@ -1,18 +1,15 @@
 /** The one shape of every JSON error: `{ error }`, plus `retryAfterSeconds` (and `Retry-After`) on a 429. */
 import type { FastifyReply } from 'fastify';
+import { announceRetryAfter } from './retry-after.js';
 
 export interface JsonError {
   error: string;
   retryAfterSeconds?: number;
 }
 
-/** Sends `{ error: message }` with `status`. */
+/** Sends `{ error: message }` with `status`, and on a 429 the wait `retryAfterSeconds` as field and header. */
 export function sendJsonError(reply: FastifyReply, status: number, message: string, retryAfterSeconds?: number): FastifyReply {
-  const body: JsonError = { error: message };
-  if (retryAfterSeconds !== undefined) {
-    reply.header('retry-after', String(retryAfterSeconds));
-    body.retryAfterSeconds = retryAfterSeconds;
-  }
+  const body: JsonError = { error: message, ...announceRetryAfter(reply, status, retryAfterSeconds) };
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 

@@ -40,7 +40,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     secondFactorStep(passport, (request, reply, outcome) => {
       if (!outcome.ok) {
         const { status, message, retryAfterSeconds } = outcome.failure;
-        return sendJsonError(reply, status, message, status === 429 ? retryAfterSeconds : undefined);
+        return sendJsonError(reply, status, message, retryAfterSeconds);
       }
       const { method, remainingBackupCodes, lowOnBackupCodes } = outcome.info;
       return reply.send({ authenticated: true, method, remainingBackupCodes, lowOnBackupCodes });

@@ -1,17 +1,11 @@
 /** HTML pages of a logged-in user: the account overview and the MFA changes. */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, type SessionUser } from '../login-session.js';
-import type { ActionRefusal } from '../mfa-actions.js';
+import { announceRetryAfter } from '../retry-after.js';
 import { renderAccountPage, renderBackupCodesPage, renderCodeConfirmPage, renderSetupPage } from '../views/account-pages.js';
 import { MALFORMED_CODE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
 import { emptyForm, tokenForm, type TokenBody } from './schemas.js';
-
-/** Adds `Retry-After` on a 429, as the JSON API does. */
-function withRetryAfter(reply: FastifyReply, refusal: ActionRefusal): FastifyReply {
-  if (refusal.retryAfterSeconds !== undefined) reply.header('retry-after', String(refusal.retryAfterSeconds));
-  return reply;
-}
 
 export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { mfa } = context;
@@ -54,7 +48,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     if (request.validationError) return again(400, 'Enter the 6-digit code your authenticator app shows');
     const result = await mfa.confirmSetup(user.id, request.body.token);
     if (!result.ok) {
-      withRetryAfter(reply, result);
+      announceRetryAfter(reply, result.status, result.retryAfterSeconds);
       return again(result.status, result.message);
     }
     return sendPage(reply, renderBackupCodesPage({ user, backupCodes: result.backupCodes, reason: 'enabled', generatedAt: new Date() }));
@@ -74,14 +68,20 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     if (request.validationError) return codeFormAgain(request, reply, 'backup-codes', 400, MALFORMED_CODE_MESSAGE);
     const user = userOf(request);
     const result = await mfa.replaceBackupCodes(user.id, request.body.token);
-    if (!result.ok) return codeFormAgain(request, withRetryAfter(reply, result), 'backup-codes', result.status, result.message);
+    if (!result.ok) {
+      announceRetryAfter(reply, result.status, result.retryAfterSeconds);
+      return codeFormAgain(request, reply, 'backup-codes', result.status, result.message);
+    }
     return sendPage(reply, renderBackupCodesPage({ user, backupCodes: result.backupCodes, reason: 'regenerated', generatedAt: new Date() }));
   });
 
   app.post<{ Body: TokenBody }>('/mfa/disable', { ...formPost, schema: { body: tokenForm } }, async (request, reply) => {
     if (request.validationError) return codeFormAgain(request, reply, 'disable', 400, MALFORMED_CODE_MESSAGE);
     const result = await mfa.turnOff(userOf(request).id, request.body.token);
-    if (!result.ok) return codeFormAgain(request, withRetryAfter(reply, result), 'disable', result.status, result.message);
+    if (!result.ok) {
+      announceRetryAfter(reply, result.status, result.retryAfterSeconds);
+      return codeFormAgain(request, reply, 'disable', result.status, result.message);
+    }
     return redirectAfterPost(reply, '/account?notice=mfa-off');
   });
 };
