@@ -123,15 +123,18 @@ function readInteger(raw: string | undefined, fallback: number, min: number, max
   return parsed;
 }
 
-/** Accepts the key as 64 hex digits or as base64 of 32 bytes; never echoes the value in a message. */
-function readKey(raw: string, problems: string[]): Buffer | undefined {
+/** What a valid `MFA_ENCRYPTION_KEY` looks like, for messages (which never echo the value). */
+export const ENCRYPTION_KEY_FORMAT =
+  `${ENCRYPTION_KEY_BYTES} bytes, written as ${ENCRYPTION_KEY_BYTES * 2} hex digits or in base64 (e.g. the output of: openssl rand -base64 32)`;
+
+/** The key written as 64 hex digits or as base64 of 32 bytes; `null` when it is neither. */
+export function decodeEncryptionKey(raw: string): Buffer | null {
   const key = /^[0-9a-fA-F]+$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-  if (key.length !== ENCRYPTION_KEY_BYTES) {
-    problems.push(
-      `MFA_ENCRYPTION_KEY must be ${ENCRYPTION_KEY_BYTES} bytes, written as ${ENCRYPTION_KEY_BYTES * 2} hex digits or in base64 ` +
-        '(e.g. the output of: openssl rand -base64 32)',
-    );
-    return undefined;
-  }
-  return key;
+  return key.length === ENCRYPTION_KEY_BYTES ? key : null;
+}
+
+function readKey(raw: string, problems: string[]): Buffer | undefined {
+  const key = decodeEncryptionKey(raw);
+  if (key === null) problems.push(`MFA_ENCRYPTION_KEY must be ${ENCRYPTION_KEY_FORMAT}`);
+  return key ?? undefined;
 }
