@@ -5,7 +5,8 @@
  * back, so the guarantees hold on a standalone server and across any number
  * of app instances without locks or transactions.
  */
-import { MongoError, type Collection, type Document, type UpdateFilter } from 'mongodb';
+import type { Collection, Document, UpdateFilter } from 'mongodb';
+import { isDatabaseUnavailableError } from './database-errors.js';
 import type { EncryptedValue } from './crypto.js';
 import { MfaStoreUnavailableError } from './errors.js';
 
@@ -56,12 +57,15 @@ interface MfaDocument extends Document {
 
 const RESET_FAILURES = { failedAttempts: 0, blockedUntil: null } as const;
 
-/** Runs a driver call, turning driver faults into `MfaStoreUnavailableError`. */
+/**
+ * Runs a driver call, turning an outage into `MfaStoreUnavailableError`.
+ * Any other driver error (a refused operation, a bug) is thrown as it is.
+ */
 async function withDatabase<T>(operation: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof MongoError) {
+    if (isDatabaseUnavailableError(error)) {
       throw new MfaStoreUnavailableError(`MFA store unavailable while trying to ${operation}`, { cause: error });
     }
     throw error;
@@ -212,7 +216,7 @@ export class MfaDocuments {
     });
   }
 
-  /** Turns the factor off and forgets its secrets and codes; the failure count stays. */
+  /** Turns the factor off (or abandons a pending enrolment) and forgets secrets and codes; the failure count stays. */
   disable(userId: string, now: Date): Promise<boolean> {
     return withDatabase('disable the factor', async () => {
       const result = await this.#collection.updateOne(

@@ -3,102 +3,32 @@
  * throttling, and the lifecycle of backup codes. Storage is `MfaDocuments`;
  * cryptography is `crypto.ts`.
  */
-import type { Collection, Document } from 'mongodb';
-import { DEFAULT_BACKUP_CODE_COUNT, generateBackupCode, normalizeBackupCode } from './backup-codes.js';
+import { claimAttempt } from './attempt-counter.js';
+import { createBackupCodeSet, findBackupCodeCandidate } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
-import {
-  bcryptHasher,
-  computeLookupTag,
-  constantTimeEqual,
-  decryptSecret,
-  encryptSecret,
-  generateTotpSecret,
-  validateKeyRing,
-  type BackupCodeHasher,
-  type EncryptionKeyRing,
-} from './crypto.js';
+import { decryptSecret, encryptSecret, generateTotpSecret, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
 import type { MfaEvent, MfaEventListener, VerificationMethod } from './events.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
 import { renderQrCode } from './qr-code.js';
-import { isLockedOut, nextAttemptAllowedAt, resolveThrottlePolicy, secondsUntil, type ThrottlePolicy } from './throttle.js';
-import { DEFAULT_TOTP_TOLERANCE_STEPS, buildOtpauthUrl, checkTotpCode } from './totp.js';
-
-export const DEFAULT_BCRYPT_COST = 10;
-export const DEFAULT_LOW_BACKUP_CODE_THRESHOLD = 3;
-
-/** Options of `MfaStore`. */
-export interface MfaStoreOptions {
-  /** The collection holding one MFA document per user, e.g. `db.collection('mfa')`. */
-  collection: Collection<Document>;
-  /** Keys that encrypt TOTP secrets at rest (AES-256-GCM). */
-  encryptionKeys: EncryptionKeyRing;
-  /** Name shown in authenticator apps, e.g. your product's name. */
-  issuer: string;
-  /** Backup codes per set. Default 10. */
-  backupCodeCount?: number;
-  /** bcrypt cost of backup code hashes. Default 10. */
-  bcryptCost?: number;
-  /** At or below this many codes left, the user is told to make new ones. Default 3. */
-  lowBackupCodeThreshold?: number;
-  /** Backup codes older than this are rejected as expired. Default: they never expire. */
-  backupCodeMaxAgeMs?: number | null;
-  /** Throttling and lockout after failed codes. */
-  throttle?: Partial<ThrottlePolicy>;
-  /** TOTP time steps accepted either side of now. Default 1. */
-  totpToleranceSteps?: number;
-  /** Receives audit events. */
-  onEvent?: MfaEventListener;
-  /** The slow hash for backup codes. Default bcrypt. */
-  hasher?: BackupCodeHasher;
-}
-
-/** What `beginEnrollment` hands to the page that shows the QR code. */
-export interface EnrollmentStart {
-  /** The base32 secret, for typing into an app by hand. */
-  secret: string;
-  otpauthUrl: string;
-  qrCodePngDataUrl: string;
-  qrCodeSvg: string;
-}
-
-/** Why a code was not accepted. `invalid` deliberately does not say which kind of code was wrong. */
-export type RejectedCode =
-  | { ok: false; reason: 'malformed'; problem: string }
-  | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'expired' }
-  | { ok: false; reason: 'throttled'; retryAfterSeconds: number; locked: boolean };
-
-/** The result of `verifyCode`. */
-export type VerificationResult =
-  | { ok: true; method: VerificationMethod; remainingBackupCodes: number; lowOnBackupCodes: boolean }
-  | RejectedCode;
-
-/** The result of `confirmEnrollment`: on success the backup codes, shown to the user this once. */
-export type EnrollmentConfirmation =
-  | { ok: true; backupCodes: string[] }
-  | RejectedCode
-  | { ok: false; reason: 'no_pending_enrollment' };
-
-/** A user's MFA state, for an account page. */
-export interface MfaStatus {
-  enabled: boolean;
-  pendingEnrollment: boolean;
-  remainingBackupCodes: number;
-  lowOnBackupCodes: boolean;
-  backupCodesGeneratedAt: Date | null;
-  backupCodesExpireAt: Date | null;
-  backupCodesExpired: boolean;
-  locked: boolean;
-  lockedUntil: Date | null;
-}
+import type {
+  EnrollmentConfirmation,
+  EnrollmentStart,
+  MfaStatus,
+  RejectedCode,
+  VerificationResult,
+} from './mfa-results.js';
+import { resolveMfaStoreOptions, type MfaStoreOptions } from './mfa-store-options.js';
+import { isLockedOut, nextAttemptAllowedAt, secondsUntil, type ThrottlePolicy } from './throttle.js';
+import { buildOtpauthUrl, checkTotpCode } from './totp.js';
 
 type ThrottledCode = Extract<RejectedCode, { reason: 'throttled' }>;
-type AttemptClaim = { claimed: true; failedAttempts: number } | { claimed: false; rejection: ThrottledCode };
 
-function positiveInteger(value: number | undefined, fallback: number, name: string, min = 1): number {
-  const resolved = value ?? fallback;
-  if (!Number.isInteger(resolved) || resolved < min) throw new TypeError(`${name} must be an integer of at least ${min}`);
-  return resolved;
+/**
+ * User ids go into MongoDB filters: anything but a non-empty string (an
+ * object such as `{ $ne: null }` would match another user) is refused.
+ */
+function assertUserId(userId: unknown): asserts userId is string {
+  if (typeof userId !== 'string' || userId === '') throw new TypeError('userId must be a non-empty string');
 }
 
 /**
@@ -124,26 +54,18 @@ export class MfaStore {
   readonly #hasher: BackupCodeHasher;
 
   constructor(options: MfaStoreOptions) {
-    if (!options || typeof options !== 'object') throw new TypeError('MfaStore requires an options object');
-    if (!options.collection || typeof options.collection.findOneAndUpdate !== 'function') {
-      throw new TypeError('collection is required: a MongoDB Collection, e.g. db.collection("mfa")');
-    }
-    if (typeof options.issuer !== 'string' || options.issuer.trim() === '') {
-      throw new TypeError('issuer is required: the name authenticator apps show for your app');
-    }
-    this.#documents = new MfaDocuments(options.collection);
-    this.#keys = validateKeyRing(options.encryptionKeys, 'encryptionKeys');
-    this.#issuer = options.issuer;
-    this.#backupCodeCount = positiveInteger(options.backupCodeCount, DEFAULT_BACKUP_CODE_COUNT, 'backupCodeCount');
-    this.#bcryptCost = positiveInteger(options.bcryptCost, DEFAULT_BCRYPT_COST, 'bcryptCost', 4);
-    this.#lowThreshold = positiveInteger(options.lowBackupCodeThreshold, DEFAULT_LOW_BACKUP_CODE_THRESHOLD, 'lowBackupCodeThreshold', 0);
-    this.#maxAgeMs = options.backupCodeMaxAgeMs ?? null;
-    if (this.#maxAgeMs !== null && !(this.#maxAgeMs > 0)) throw new TypeError('backupCodeMaxAgeMs must be a positive number or null');
-    this.#throttle = resolveThrottlePolicy(options.throttle);
-    this.#toleranceSteps = positiveInteger(options.totpToleranceSteps, DEFAULT_TOTP_TOLERANCE_STEPS, 'totpToleranceSteps', 0);
-    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('onEvent must be a function');
-    this.#onEvent = options.onEvent;
-    this.#hasher = options.hasher ?? bcryptHasher;
+    const resolved = resolveMfaStoreOptions(options);
+    this.#documents = new MfaDocuments(resolved.collection);
+    this.#keys = resolved.encryptionKeys;
+    this.#issuer = resolved.issuer;
+    this.#backupCodeCount = resolved.backupCodeCount;
+    this.#bcryptCost = resolved.bcryptCost;
+    this.#lowThreshold = resolved.lowBackupCodeThreshold;
+    this.#maxAgeMs = resolved.backupCodeMaxAgeMs;
+    this.#throttle = resolved.throttle;
+    this.#toleranceSteps = resolved.totpToleranceSteps;
+    this.#onEvent = resolved.onEvent;
+    this.#hasher = resolved.hasher;
   }
 
   /** Creates the unique index on `userId`. Call once at start-up. */
@@ -156,6 +78,7 @@ export class MfaStore {
    * pending. An already active factor keeps working until the new one is confirmed.
    */
   async beginEnrollment(userId: string, accountName: string): Promise<EnrollmentStart> {
+    assertUserId(userId);
     const now = new Date();
     const secret = generateTotpSecret();
     const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.#issuer, accountName });
@@ -171,6 +94,7 @@ export class MfaStore {
    * the only time anyone sees them.
    */
   async confirmEnrollment(userId: string, input: unknown): Promise<EnrollmentConfirmation> {
+    assertUserId(userId);
     const read = readSubmittedCode(input);
     if (!read.ok) return { ok: false, reason: 'malformed', problem: read.problem };
     if (read.value.kind !== 'totp') {
@@ -179,13 +103,13 @@ export class MfaStore {
     const now = new Date();
     const record = await this.#documents.find(userId);
     if (!record?.pendingSecret) return { ok: false, reason: 'no_pending_enrollment' };
-    const claim = await this.#claimAttempt(record, now);
-    if (!claim.claimed) return claim.rejection;
+    const claim = await claimAttempt(this.#documents, record, this.#throttle, now);
+    if (!claim.claimed) return this.#throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
     const secret = decryptSecret(record.pendingSecret, this.#keys, userId);
     const check = await checkTotpCode({ secret, code: read.value.code, at: now, toleranceSteps: this.#toleranceSteps });
     if (check.valid) {
-      const { plainCodes, set } = await this.#createBackupCodeSet(now);
+      const { plainCodes, set } = await this.#newBackupCodeSet(now);
       if (await this.#documents.activatePendingSecret(userId, record.pendingSecret, check.timeStep, set, now)) {
         this.#emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: plainCodes.length });
         return { ok: true, backupCodes: plainCodes };
@@ -200,6 +124,7 @@ export class MfaStore {
    * `MfaStoreUnavailableError` when MongoDB fails.
    */
   async verifyCode(userId: string, input: unknown): Promise<VerificationResult> {
+    assertUserId(userId);
     const read = readSubmittedCode(input);
     if (!read.ok) return { ok: false, reason: 'malformed', problem: read.problem };
     return this.verifySubmittedCode(userId, read.value);
@@ -207,12 +132,13 @@ export class MfaStore {
 
   /** `verifyCode` for input already read by `readSubmittedCode`. */
   async verifySubmittedCode(userId: string, submitted: SubmittedCode): Promise<VerificationResult> {
+    assertUserId(userId);
     const now = new Date();
     const record = await this.#documents.find(userId);
     if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
     if (submitted.kind === 'backup_code' && this.#backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
-    const claim = await this.#claimAttempt(record, now);
-    if (!claim.claimed) return claim.rejection;
+    const claim = await claimAttempt(this.#documents, record, this.#throttle, now);
+    if (!claim.claimed) return this.#throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
     const remaining = submitted.kind === 'totp'
       ? await this.#useTotpCode(record, submitted.code, now)
@@ -230,15 +156,17 @@ export class MfaStore {
 
   /** Replaces all backup codes with a fresh set; the old ones stop working at once. `null` when MFA is not enabled. */
   async regenerateBackupCodes(userId: string): Promise<string[] | null> {
+    assertUserId(userId);
     const now = new Date();
-    const { plainCodes, set } = await this.#createBackupCodeSet(now);
+    const { plainCodes, set } = await this.#newBackupCodeSet(now);
     if (!(await this.#documents.replaceBackupCodes(userId, set, now))) return null;
     this.#emit({ type: 'backup_codes_regenerated', userId, at: now, backupCodeCount: plainCodes.length });
     return plainCodes;
   }
 
-  /** Turns MFA off for the user. Returns `false` when it was not on. */
+  /** Turns MFA off for the user, or abandons a pending enrolment. Returns `false` when there was neither. */
   async disable(userId: string): Promise<boolean> {
+    assertUserId(userId);
     const now = new Date();
     const disabled = await this.#documents.disable(userId, now);
     if (disabled) this.#emit({ type: 'disabled', userId, at: now });
@@ -247,6 +175,7 @@ export class MfaStore {
 
   /** The user's MFA state; a user who never enrolled is simply not enabled. */
   async getStatus(userId: string): Promise<MfaStatus> {
+    assertUserId(userId);
     const now = new Date();
     const record = await this.#documents.find(userId);
     const enabled = record?.enabled === true;
@@ -290,29 +219,10 @@ export class MfaStore {
   async #useBackupCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
     const set = record.backupCodes;
     if (!set) return null;
-    const tag = computeLookupTag(code, this.#keys, set.tagKeyId);
-    const candidate = set.codes.find((stored) => constantTimeEqual(stored.tag, tag));
+    const candidate = findBackupCodeCandidate(set, code, this.#keys);
     if (!candidate || !(await this.#hasher.compare(code, candidate.hash))) return null;
     const notBefore = this.#maxAgeMs === null ? null : new Date(now.getTime() - this.#maxAgeMs);
     return this.#documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now);
-  }
-
-  /**
-   * Every attempt is counted as a failure before its code is checked, and a
-   * success resets the count. An attempt that finds the user blocked, or that
-   * loses the race to count itself, is throttled without any code check.
-   */
-  async #claimAttempt(record: MfaRecord, now: Date): Promise<AttemptClaim> {
-    if (record.blockedUntil && record.blockedUntil > now) {
-      return { claimed: false, rejection: this.#throttled(record.userId, record.blockedUntil, record.failedAttempts, now) };
-    }
-    const failedAttempts = record.failedAttempts + 1;
-    const blockedUntil = nextAttemptAllowedAt(failedAttempts, now, this.#throttle);
-    const seen = { failedAttempts: record.failedAttempts, blockedUntil: record.blockedUntil };
-    if (await this.#documents.chargeAttempt(record.userId, seen, { failedAttempts, blockedUntil }, now)) {
-      return { claimed: true, failedAttempts };
-    }
-    return { claimed: false, rejection: this.#throttled(record.userId, new Date(now.getTime() + 1000), record.failedAttempts, now) };
   }
 
   #throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
@@ -334,20 +244,14 @@ export class MfaStore {
     return this.#maxAgeMs !== null && set !== null && now.getTime() - set.generatedAt.getTime() > this.#maxAgeMs;
   }
 
-  /** Fresh codes whose normalised forms and lookup tags are all distinct, so a tag always names one hash. */
-  async #createBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
-    const tagKeyId = this.#keys.currentKeyId;
-    const byTag = new Map<string, string>();
-    while (byTag.size < this.#backupCodeCount) {
-      const display = generateBackupCode();
-      const tag = computeLookupTag(normalizeBackupCode(display)!, this.#keys, tagKeyId);
-      if (!byTag.has(tag)) byTag.set(tag, display);
-    }
-    const entries = [...byTag];
-    const codes = await Promise.all(
-      entries.map(async ([tag, display]) => ({ tag, hash: await this.#hasher.hash(normalizeBackupCode(display)!, this.#bcryptCost) })),
-    );
-    return { plainCodes: entries.map(([, display]) => display), set: { generatedAt: now, tagKeyId, codes } };
+  #newBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
+    return createBackupCodeSet({
+      count: this.#backupCodeCount,
+      keyRing: this.#keys,
+      hasher: this.#hasher,
+      bcryptCost: this.#bcryptCost,
+      now,
+    });
   }
 
   #emit(event: MfaEvent): void {

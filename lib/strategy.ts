@@ -6,22 +6,13 @@ import CustomStrategy from 'passport-custom';
 import { readSubmittedCode } from './code-input.js';
 import type { VerificationMethod } from './events.js';
 import type { MfaStore } from './mfa-store.js';
+import { describeRejectedCode, INVALID_CODE_MESSAGE, type MfaFailureInfo } from './rejection-messages.js';
 
 /** Passport's `info` on success. */
 export interface MfaSuccessInfo {
   method: VerificationMethod;
   remainingBackupCodes: number;
   lowOnBackupCodes: boolean;
-}
-
-/** Passport's challenge on failure; `status` is also passed to `fail`. */
-export interface MfaFailureInfo {
-  message: string;
-  status: 400 | 401 | 429;
-  /** Seconds to wait, on a 429. */
-  retryAfterSeconds?: number;
-  /** Whether a 429 is a lockout rather than a short throttle. */
-  locked?: boolean;
 }
 
 /** The parts of a request the strategy reads (Fastify and Express requests both fit). */
@@ -44,8 +35,6 @@ export interface TotpOrBackupCodeStrategyOptions<TRequest extends RequestWithBod
 
 export const DEFAULT_STRATEGY_NAME = 'totp-or-backup-code';
 export const DEFAULT_TOKEN_FIELD = 'token';
-/** The one message for every wrong, reused or unknown code: it does not say which kind of code was wrong. */
-export const INVALID_CODE_MESSAGE = 'The code is not valid or has already been used';
 
 type Verified = (error: unknown, user?: unknown, info?: MfaSuccessInfo | MfaFailureInfo) => void;
 type Outcome = { user: unknown; info: MfaSuccessInfo } | { user: false; info: MfaFailureInfo };
@@ -57,8 +46,8 @@ const PassportCustomStrategy = CustomStrategy as unknown as new (verify: (reques
   fail(challenge?: unknown, status?: number): void;
 };
 
-function failure(status: MfaFailureInfo['status'], message: string, extra: Partial<MfaFailureInfo> = {}): Outcome {
-  return { user: false, info: { message, status, ...extra } };
+function failure(status: 400 | 401, message: string): Outcome {
+  return { user: false, info: { message, status } };
 }
 
 /**
@@ -102,27 +91,17 @@ export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = Request
         const { method, remainingBackupCodes, lowOnBackupCodes } = result;
         return { user, info: { method, remainingBackupCodes, lowOnBackupCodes } };
       }
-      switch (result.reason) {
-        case 'throttled':
-          return failure(429, result.locked
-            ? `Too many wrong codes; the second factor is locked. Try again in ${result.retryAfterSeconds} s`
-            : `Too many attempts; try again in ${result.retryAfterSeconds} s`,
-          { retryAfterSeconds: result.retryAfterSeconds, locked: result.locked });
-        case 'expired':
-          return failure(401, 'Backup codes have expired; sign in with the authenticator app and make new ones');
-        case 'malformed':
-          return failure(400, result.problem);
-        case 'invalid':
-          return failure(401, INVALID_CODE_MESSAGE);
-      }
+      return { user: false, info: describeRejectedCode(result) };
     }
 
     super((request, done) => {
-      // passport-custom catches only synchronous throws: a rejected promise must reach `done` by hand.
-      decide(request as TRequest).then(
-        (outcome) => done(null, outcome.user, outcome.info),
-        (error: unknown) => done(error),
-      );
+      // passport-custom catches only synchronous throws. Here a rejected decision, and an
+      // exception thrown by whatever `done` runs (an app's callback), must reach `done` as an
+      // error by hand; left alone they would be unhandled rejections that end the process.
+      // (A callback that throws on its error path too is beyond any strategy's reach.)
+      decide(request as TRequest)
+        .then((outcome) => done(null, outcome.user, outcome.info))
+        .catch((error: unknown) => done(error));
     });
     this.name = options.name ?? DEFAULT_STRATEGY_NAME;
   }

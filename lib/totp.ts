@@ -50,7 +50,8 @@ export function generateTotpCode(secret: string, at: Date = new Date()): Promise
 /**
  * Checks a six-digit code against `secret` around `at`. Codes from time steps
  * at or before `afterTimeStep` are rejected: they were already used. `code`
- * must already be six digits (otplib throws on any other shape).
+ * must already be six digits, and `afterTimeStep` must not lie beyond the
+ * window: otplib throws on either, so both are settled here first.
  */
 export async function checkTotpCode(options: {
   secret: string;
@@ -59,6 +60,12 @@ export async function checkTotpCode(options: {
   afterTimeStep?: number | undefined;
   toleranceSteps?: number;
 }): Promise<TotpCheck> {
+  const toleranceSteps = options.toleranceSteps ?? DEFAULT_TOTP_TOLERANCE_STEPS;
+  // A step already used at or past the window's end (another instance's clock ran ahead,
+  // the clock stepped back, the tolerance shrank) leaves no step that could still be accepted.
+  if (options.afterTimeStep !== undefined && options.afterTimeStep >= timeStepAt(options.at) + toleranceSteps) {
+    return { valid: false };
+  }
   const result = await verify({
     secret: options.secret,
     token: options.code,
@@ -66,7 +73,7 @@ export async function checkTotpCode(options: {
     digits: TOTP_DIGITS,
     period: TOTP_PERIOD_SECONDS,
     epoch: Math.floor(options.at.getTime() / 1000),
-    epochTolerance: (options.toleranceSteps ?? DEFAULT_TOTP_TOLERANCE_STEPS) * TOTP_PERIOD_SECONDS,
+    epochTolerance: toleranceSteps * TOTP_PERIOD_SECONDS,
     ...(options.afterTimeStep === undefined ? {} : { afterTimeStep: options.afterTimeStep }),
   });
   if (!result.valid || !('timeStep' in result)) return { valid: false };

@@ -72,9 +72,9 @@ t.test('running low: at three codes left the result and the status say so', asyn
 });
 
 t.test('expired codes are rejected without a comparison and reported as expired', async (t) => {
-  const fixture = await createMfaFixture(t, { backupCodeMaxAgeMs: 300 });
+  const fixture = await createMfaFixture(t, { backupCodeMaxAgeMs: 2000 });
   const { secret, backupCodes } = await enrollUser(fixture, 'alice');
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await new Promise((resolve) => setTimeout(resolve, 2100));
   const before = fixture.comparisons.count;
   t.same(await fixture.store.verifyCode('alice', backupCodes[0]!), { ok: false, reason: 'expired' });
   t.equal(fixture.comparisons.count, before);

@@ -41,7 +41,7 @@ t.test('delays double: 1 s, 2 s, 4 s', async (t) => {
 
 t.test('locked after the configured failures for the configured time, then usable again', async (t) => {
   const fixture = await createMfaFixture(t, {
-    throttle: { throttleAfterFailures: 2, baseDelayMs: 20, lockAfterFailures: 4, lockDurationMs: 1500 },
+    throttle: { throttleAfterFailures: 2, baseDelayMs: 20, lockAfterFailures: 4, lockDurationMs: 3000 },
   });
   const { secret } = await enrollUser(fixture, 'alice');
   for (let i = 0; i < 4; i++) {
@@ -52,7 +52,7 @@ t.test('locked after the configured failures for the configured time, then usabl
   t.match(await fixture.store.getStatus('alice'), { locked: true });
   t.ok(fixture.events.some((event) => event.type === 'locked'));
 
-  await sleep(1600);
+  await sleep(3100);
   t.match(await fixture.store.verifyCode('alice', await nextTotpCode(secret)), { ok: true }, 'a right code after the lock');
   t.match(await fixture.store.getStatus('alice'), { locked: false });
   const document = await fixture.collection.findOne({ userId: 'alice' });

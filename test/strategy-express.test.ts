@@ -4,7 +4,7 @@ import express, { type Request } from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import t, { type Test } from 'tap';
-import { TotpOrBackupCodeStrategy, type MfaStore } from '../lib/index.js';
+import { INVALID_CODE_MESSAGE, TotpOrBackupCodeStrategy, type MfaStore } from '../lib/index.js';
 import { createMfaFixture, enrollUser, nextTotpCode } from './helpers/mfa-fixture.js';
 
 declare module 'express-session' {
@@ -45,6 +45,18 @@ async function startApp(t: Test, store: MfaStore) {
     })(request, response, next);
   });
 
+  app.post('/login/mfa/broken-callback', (request, response, next) => {
+    // A typical bug: the callback handles errors but then misreads the user.
+    authenticator.authenticate('totp-or-backup-code', (error: unknown, user: { profile: { name: string } } | false) => {
+      if (error) return next(error);
+      if (!user) throw new Error('a bug in the app callback');
+      response.json({ name: user.profile.name });
+    })(request, response, next);
+  });
+  app.use((error: Error, _request: Request, response: express.Response, _next: express.NextFunction) => {
+    response.status(500).json({ error: error.message });
+  });
+
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -71,8 +83,11 @@ t.test('under Express: TOTP logs in with its info, reuse is a 401', async (t) =>
   const first = await post('/login/mfa', { token: code });
   t.equal(first.status, 200);
   t.same(JSON.parse(first.text), { user: { id: 'alice' }, info: { method: 'totp', remainingBackupCodes: 10, lowOnBackupCodes: false } });
-  const again = await post('/login/mfa', { token: code });
+  // Logging in replaced the session; the replay comes with a pending login of its own.
+  await post('/login/password', { userId: 'alice' });
+  const again = await post('/login/mfa/json', { token: code });
   t.equal(again.status, 401);
+  t.same(JSON.parse(again.text).info, { message: INVALID_CODE_MESSAGE, status: 401 });
 });
 
 t.test('under Express: backup code, malformed 400 and throttled 429 carry their status', async (t) => {
@@ -96,4 +111,15 @@ t.test('under Express: backup code, malformed 400 and throttled 429 carry their 
   t.equal(throttled.status, 429);
   t.match(JSON.parse(throttled.text).info, { retryAfterSeconds: 60 });
   t.equal((await fixture.store.getStatus('alice')).remainingBackupCodes, 9, 'the throttled code was not consumed');
+});
+
+t.test("under Express: an exception in the app's callback reaches the error handler, not the process", async (t) => {
+  const fixture = await createMfaFixture(t);
+  await enrollUser(fixture, 'alice');
+  const post = await startApp(t, fixture.store);
+  await post('/login/password', { userId: 'alice' });
+  const response = await post('/login/mfa/broken-callback', { token: '000000' });
+  t.equal(response.status, 500);
+  t.same(JSON.parse(response.text), { error: 'a bug in the app callback' });
+  t.equal((await post('/login/mfa', { token: '000000' })).status, 401, 'the server still answers');
 });

@@ -41,3 +41,11 @@ t.test('rejects a code whose time step was already used', async (t) => {
   const check = await checkTotpCode({ secret: RFC_SECRET, code: '005924', at, afterTimeStep: timeStepAt(at) });
   t.same(check, { valid: false });
 });
+
+t.test('a last-used step beyond the window (clock skew between instances) is a plain rejection, not a crash', async (t) => {
+  const at = new Date(1234567890 * 1000);
+  for (const ahead of [1, 2, 100]) {
+    const check = await checkTotpCode({ secret: RFC_SECRET, code: '005924', at, afterTimeStep: timeStepAt(at) + ahead });
+    t.same(check, { valid: false }, `last step ${ahead} ahead`);
+  }
+});

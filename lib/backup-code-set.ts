@@ -1,0 +1,43 @@
+/**
+ * A set of backup codes as stored: bcrypt hashes, each with the short keyed
+ * lookup tag that lets an attempt find the only hash worth comparing.
+ */
+import { generateBackupCode, normalizeBackupCode } from './backup-codes.js';
+import { computeLookupTag, constantTimeEqual, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
+import type { StoredBackupCode, StoredBackupCodeSet } from './mfa-documents.js';
+
+/**
+ * Fresh codes whose lookup tags are all distinct, so a tag always names
+ * exactly one hash. Returns the plain codes (to show once) and what to store.
+ */
+export async function createBackupCodeSet(options: {
+  count: number;
+  keyRing: EncryptionKeyRing;
+  hasher: BackupCodeHasher;
+  bcryptCost: number;
+  now: Date;
+}): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
+  const tagKeyId = options.keyRing.currentKeyId;
+  const displayByTag = new Map<string, { display: string; normalized: string }>();
+  while (displayByTag.size < options.count) {
+    const display = generateBackupCode();
+    const normalized = normalizeBackupCode(display)!;
+    const tag = computeLookupTag(normalized, options.keyRing, tagKeyId);
+    if (!displayByTag.has(tag)) displayByTag.set(tag, { display, normalized });
+  }
+  const entries = [...displayByTag];
+  const codes = await Promise.all(
+    entries.map(async ([tag, { normalized }]) => ({ tag, hash: await options.hasher.hash(normalized, options.bcryptCost) })),
+  );
+  return { plainCodes: entries.map(([, { display }]) => display), set: { generatedAt: options.now, tagKeyId, codes } };
+}
+
+/** The one stored code a normalised input can match, found by its tag; `undefined` when none can. */
+export function findBackupCodeCandidate(
+  set: StoredBackupCodeSet,
+  normalizedCode: string,
+  keyRing: EncryptionKeyRing,
+): StoredBackupCode | undefined {
+  const tag = computeLookupTag(normalizedCode, keyRing, set.tagKeyId);
+  return set.codes.find((stored) => constantTimeEqual(stored.tag, tag));
+}

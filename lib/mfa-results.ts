@@ -1,0 +1,42 @@
+/** What the store answers: results are values, never exceptions, for anything a user can cause. */
+import type { VerificationMethod } from './events.js';
+
+/** What `beginEnrollment` hands to the page that shows the QR code. */
+export interface EnrollmentStart {
+  /** The base32 secret, for typing into an app by hand. */
+  secret: string;
+  otpauthUrl: string;
+  qrCodePngDataUrl: string;
+  qrCodeSvg: string;
+}
+
+/** Why a code was not accepted. `invalid` deliberately does not say which kind of code was wrong. */
+export type RejectedCode =
+  | { ok: false; reason: 'malformed'; problem: string }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'expired' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number; locked: boolean };
+
+/** The result of `verifyCode`. */
+export type VerificationResult =
+  | { ok: true; method: VerificationMethod; remainingBackupCodes: number; lowOnBackupCodes: boolean }
+  | RejectedCode;
+
+/** The result of `confirmEnrollment`: on success the backup codes, shown to the user this once. */
+export type EnrollmentConfirmation =
+  | { ok: true; backupCodes: string[] }
+  | RejectedCode
+  | { ok: false; reason: 'no_pending_enrollment' };
+
+/** A user's MFA state, for an account page. */
+export interface MfaStatus {
+  enabled: boolean;
+  pendingEnrollment: boolean;
+  remainingBackupCodes: number;
+  lowOnBackupCodes: boolean;
+  backupCodesGeneratedAt: Date | null;
+  backupCodesExpireAt: Date | null;
+  backupCodesExpired: boolean;
+  locked: boolean;
+  lockedUntil: Date | null;
+}

@@ -1,0 +1,93 @@
+/**
+ * The options of `MfaStore`, read once with named defaults. A missing or
+ * wrong option throws a `TypeError` that names it.
+ */
+import type { Collection, Document } from 'mongodb';
+import { DEFAULT_BACKUP_CODE_COUNT } from './backup-codes.js';
+import { bcryptHasher, validateKeyRing, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
+import type { MfaEventListener } from './events.js';
+import { resolveThrottlePolicy, type ThrottlePolicy } from './throttle.js';
+import { DEFAULT_TOTP_TOLERANCE_STEPS } from './totp.js';
+
+export const DEFAULT_BCRYPT_COST = 10;
+export const DEFAULT_LOW_BACKUP_CODE_THRESHOLD = 3;
+
+/** Options of `MfaStore`. */
+export interface MfaStoreOptions {
+  /** The collection holding one MFA document per user, e.g. `db.collection('mfa')`. */
+  collection: Collection<Document>;
+  /** Keys that encrypt TOTP secrets at rest (AES-256-GCM). */
+  encryptionKeys: EncryptionKeyRing;
+  /** Name shown in authenticator apps, e.g. your product's name. */
+  issuer: string;
+  /** Backup codes per set. Default 10. */
+  backupCodeCount?: number;
+  /** bcrypt cost of backup code hashes. Default 10. */
+  bcryptCost?: number;
+  /** At or below this many codes left, the user is told to make new ones. Default 3. */
+  lowBackupCodeThreshold?: number;
+  /** Backup codes older than this are rejected as expired. Default: they never expire. */
+  backupCodeMaxAgeMs?: number | null;
+  /** Throttling and lockout after failed codes. */
+  throttle?: Partial<ThrottlePolicy>;
+  /** TOTP time steps accepted either side of now. Default 1. */
+  totpToleranceSteps?: number;
+  /** Receives audit events. */
+  onEvent?: MfaEventListener;
+  /** The slow hash for backup codes. Default bcrypt. */
+  hasher?: BackupCodeHasher;
+}
+
+/** Every option with its default applied. */
+export interface ResolvedMfaStoreOptions {
+  collection: Collection<Document>;
+  encryptionKeys: EncryptionKeyRing;
+  issuer: string;
+  backupCodeCount: number;
+  bcryptCost: number;
+  lowBackupCodeThreshold: number;
+  backupCodeMaxAgeMs: number | null;
+  throttle: ThrottlePolicy;
+  totpToleranceSteps: number;
+  onEvent: MfaEventListener | undefined;
+  hasher: BackupCodeHasher;
+}
+
+function integerAtLeast(min: number, value: number | undefined, fallback: number, name: string): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < min) throw new TypeError(`${name} must be an integer of at least ${min}`);
+  return resolved;
+}
+
+/** Checks `options` and fills in the defaults. */
+export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaStoreOptions {
+  if (!options || typeof options !== 'object') throw new TypeError('MfaStore requires an options object');
+  if (!options.collection || typeof options.collection.findOneAndUpdate !== 'function') {
+    throw new TypeError('collection is required: a MongoDB Collection, e.g. db.collection("mfa")');
+  }
+  if (typeof options.issuer !== 'string' || options.issuer.trim() === '') {
+    throw new TypeError('issuer is required: the name authenticator apps show for your app');
+  }
+  const backupCodeMaxAgeMs = options.backupCodeMaxAgeMs ?? null;
+  if (backupCodeMaxAgeMs !== null && !(backupCodeMaxAgeMs > 0)) {
+    throw new TypeError('backupCodeMaxAgeMs must be a positive number or null');
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('onEvent must be a function');
+  const hasher = options.hasher ?? bcryptHasher;
+  if (typeof hasher.hash !== 'function' || typeof hasher.compare !== 'function') {
+    throw new TypeError('hasher must have hash(code, cost) and compare(code, hash) functions');
+  }
+  return {
+    collection: options.collection,
+    encryptionKeys: validateKeyRing(options.encryptionKeys, 'encryptionKeys'),
+    issuer: options.issuer,
+    backupCodeCount: integerAtLeast(1, options.backupCodeCount, DEFAULT_BACKUP_CODE_COUNT, 'backupCodeCount'),
+    bcryptCost: integerAtLeast(4, options.bcryptCost, DEFAULT_BCRYPT_COST, 'bcryptCost'),
+    lowBackupCodeThreshold: integerAtLeast(0, options.lowBackupCodeThreshold, DEFAULT_LOW_BACKUP_CODE_THRESHOLD, 'lowBackupCodeThreshold'),
+    backupCodeMaxAgeMs,
+    throttle: resolveThrottlePolicy(options.throttle),
+    totpToleranceSteps: integerAtLeast(0, options.totpToleranceSteps, DEFAULT_TOTP_TOLERANCE_STEPS, 'totpToleranceSteps'),
+    onEvent: options.onEvent,
+    hasher,
+  };
+}
