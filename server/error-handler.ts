@@ -4,10 +4,10 @@
  * carry what the client sent (a JSON parse error would quote the body).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SecretDecryptionError } from '../lib/index.js';
-import { isDatabaseUnavailable, RateLimitedError } from './errors.js';
+import { isDatabaseUnavailableError, SecretDecryptionError } from '../lib/index.js';
+import { RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
-import { currentUser, discardSessionChanges } from './login-session.js';
+import { currentUser, discardSessionChanges, readPendingUserId } from './login-session.js';
 import { announceRetryAfter } from './retry-after.js';
 import { renderErrorPage } from './views/error-page.js';
 
@@ -32,7 +32,7 @@ interface ErrorAnswer {
 }
 
 function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
-  if (isDatabaseUnavailable(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
+  if (isDatabaseUnavailableError(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
   if (error instanceof RateLimitedError) return { status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
   const status = error.statusCode ?? 500;
   if (status < 400 || status >= 500) return { status: 500, message: INTERNAL_ERROR_MESSAGE };
@@ -58,11 +58,23 @@ function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAns
   }
 }
 
+/**
+ * Who the page header speaks to: the signed-in user, or a login waiting for
+ * its second factor, which is offered "Cancel sign-in" as on `/login/mfa`.
+ * After a 5xx the session is discarded, so the header is the anonymous one.
+ */
+function pageHeader(request: FastifyRequest, reply: FastifyReply): Parameters<typeof renderErrorPage>[2] {
+  if (!request.session) return {};
+  const user = request.user ? currentUser(request) : null;
+  if (user) return { user };
+  return readPendingUserId(request) ? { pendingLogin: { csrfToken: reply.generateCsrf() } } : {};
+}
+
 function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
   if (answer.status >= 500) discardSessionChanges(request);
   if (wantsJson(request.url)) return sendJsonError(reply, answer.status, answer.message, answer.retryAfterSeconds);
   announceRetryAfter(reply, answer.status, answer.retryAfterSeconds);
-  const page = renderErrorPage(answer.status, answer.message, request.user ? currentUser(request) : null);
+  const page = renderErrorPage(answer.status, answer.message, pageHeader(request, reply));
   return reply.code(answer.status).type('text/html; charset=utf-8').send(page);
 }
 

@@ -3,7 +3,7 @@
  * backup codes, turn it off. Shared by the JSON API and the HTML pages;
  * answers carry the HTTP status they map to, and only a database fault throws.
  */
-import { INVALID_CODE_MESSAGE, type MfaStatus, type MfaStore, type RejectedCode } from '../lib/index.js';
+import { describeRejectedCode, type MfaStatus, type MfaStore, type RejectedCode } from '../lib/index.js';
 import type { SessionUser } from './login-session.js';
 
 /** A refused action with its status and a message for the user. */
@@ -25,26 +25,12 @@ export interface SetupStart {
 }
 
 /** Turns the store's answer to a submitted code into what the user is told. */
-export function describeRejectedCode(rejected: RejectedCode | { ok: false; reason: 'no_pending_enrollment' }): ActionRefusal {
-  switch (rejected.reason) {
-    case 'malformed':
-      return { ok: false, status: 400, message: rejected.problem };
-    case 'no_pending_enrollment':
-      return { ok: false, status: 400, message: 'No MFA setup is in progress; start the setup again' };
-    case 'expired':
-      return { ok: false, status: 401, message: 'Backup codes have expired; use a code from the authenticator app' };
-    case 'invalid':
-      return { ok: false, status: 401, message: INVALID_CODE_MESSAGE };
-    case 'throttled':
-      return {
-        ok: false,
-        status: 429,
-        message: rejected.locked
-          ? `Too many wrong codes; the second factor is locked. Try again in ${rejected.retryAfterSeconds} s`
-          : `Too many attempts; try again in ${rejected.retryAfterSeconds} s`,
-        retryAfterSeconds: rejected.retryAfterSeconds,
-      };
+function refuse(rejected: RejectedCode | { ok: false; reason: 'no_pending_enrollment' }): ActionRefusal {
+  if (rejected.reason === 'no_pending_enrollment') {
+    return { ok: false, status: 400, message: 'No MFA setup is in progress; start the setup again' };
   }
+  const { status, message, retryAfterSeconds } = describeRejectedCode(rejected);
+  return retryAfterSeconds === undefined ? { ok: false, status, message } : { ok: false, status, message, retryAfterSeconds };
 }
 
 const MFA_ALREADY_ON: ActionRefusal = {
@@ -80,7 +66,7 @@ export class MfaActions {
   /** Turns MFA on with the first code from the app; the backup codes come back in plain text this once. */
   async confirmSetup(userId: string, token: unknown): Promise<ActionResult<{ backupCodes: string[] }>> {
     const confirmation = await this.#store.confirmEnrollment(userId, token);
-    return confirmation.ok ? { ok: true, backupCodes: confirmation.backupCodes } : describeRejectedCode(confirmation);
+    return confirmation.ok ? { ok: true, backupCodes: confirmation.backupCodes } : refuse(confirmation);
   }
 
   /** Replaces the backup codes after a current code (which is used up); the old set stops working. */
@@ -102,6 +88,6 @@ export class MfaActions {
   async #proveFactor(userId: string, token: unknown): Promise<ActionRefusal | null> {
     if (!(await this.#store.getStatus(userId)).enabled) return MFA_NOT_ON;
     const result = await this.#store.verifyCode(userId, token);
-    return result.ok ? null : describeRejectedCode(result);
+    return result.ok ? null : refuse(result);
   }
 }

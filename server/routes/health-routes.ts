@@ -1,6 +1,6 @@
 /** `GET /healthz` for load balancers and the outage test: is MongoDB reachable from this process? */
 import type { FastifyPluginAsync } from 'fastify';
-import { isDatabaseUnavailable } from '../errors.js';
+import { isDatabaseUnavailableError } from '../../lib/index.js';
 import { sendJsonError } from '../json-errors.js';
 import type { RouteContext } from './route-context.js';
 
@@ -9,7 +9,7 @@ export const healthRoutes: FastifyPluginAsync<Pick<RouteContext, 'db'>> = async 
     try {
       await db.command({ ping: 1 });
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
+      if (!isDatabaseUnavailableError(error)) throw error;
       request.log.warn({ err: error }, 'health check: MongoDB unreachable');
       return sendJsonError(reply, 503, 'MongoDB is unreachable');
     }
