@@ -96,6 +96,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     secureCookies: config.production,
     maxAgeMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
   });
+  // At the root rather than around the pages alone: error pages, the 404 included,
+  // need a token for the "Cancel sign-in" form of a login that waits for its second factor.
+  await app.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' });
   registerErrorHandling(app);
 
   await app.register(healthRoutes, { db });
@@ -108,7 +111,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody);
-    await pages.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' });
     await pages.register(htmlAuthPages, context);
     await pages.register(htmlAccountPages, context);
   });

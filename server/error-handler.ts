@@ -61,13 +61,13 @@ function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAns
 /**
  * Who the page header speaks to: the signed-in user, or a login waiting for
  * its second factor, which is offered "Cancel sign-in" as on `/login/mfa`.
- * After a 5xx the session is discarded, so the header is the anonymous one.
+ * After a 5xx the session is discarded, and with it any pending login.
  */
 function pageHeader(request: FastifyRequest, reply: FastifyReply): Parameters<typeof renderErrorPage>[2] {
-  if (!request.session) return {};
   const user = request.user ? currentUser(request) : null;
   if (user) return { user };
-  return readPendingUserId(request) ? { pendingLogin: { csrfToken: reply.generateCsrf() } } : {};
+  if (request.session && readPendingUserId(request)) return { pendingLogin: { csrfToken: reply.generateCsrf() } };
+  return {};
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {

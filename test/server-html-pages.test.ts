@@ -188,6 +188,28 @@ t.test('mid-login, the header offers to cancel the sign-in instead of signing in
   t.match(login.text, /<nav><a href="\/login">Sign in<\/a> · <a href="\/register">Register<\/a><\/nav>/, 'the usual header again');
 });
 
+t.test('mid-login, error pages keep the "Cancel sign-in" header, and it works', async (t) => {
+  const { app } = await startTestApp(t, { config: { rateLimitMax: 2 } });
+  const { username, device } = await createMfaUser(app);
+  const client = await pendingClient(app, username);
+  const codePage = await client.get('/login/mfa');
+  const navOf = (page: TestResponse) => /<nav>([\s\S]*?)<\/nav>/.exec(page.text)![1]!;
+
+  const expired = await client.postForm('/login/mfa', { token: '123456', _csrf: 'forged' });
+  const notFound = await client.get('/no-such-page');
+  for (let i = 0; i < 2; i++) await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
+  const limited = await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
+  for (const [name, page, status] of [['form expired', expired, 403], ['not found', notFound, 404], ['rate limited', limited, 429]] as const) {
+    t.equal(page.status, status, name);
+    t.match(page.text, /id="error-message"/, `${name}: the error page`);
+    t.notMatch(navOf(page), /href="\/login"|href="\/register"/, `${name}: no "Sign in · Register"`);
+    t.match(navOf(page), /id="cancel-sign-in"/, `${name}: "Cancel sign-in"`);
+  }
+
+  t.equal(redirectTarget(await client.postForm('/logout', {}, { ...limited, text: navOf(limited) })), '/login?notice=signed-out');
+  t.equal(redirectTarget(await client.get('/login/mfa')), '/login?notice=login-expired', 'the sign-in was cancelled');
+});
+
 t.test('few backup codes left: a warning with a link; new codes need a code and replace the old ones', async (t) => {
   const { app } = await startTestApp(t, { mfa: { backupCodeCount: 4, lowBackupCodeThreshold: 3 } });
   const { username, device, backupCodes } = await signUpWithMfa(t, new TestClient(app));

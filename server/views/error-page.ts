@@ -1,7 +1,6 @@
 /** The page for an error that ends a request: not found, database down, form expired, ... */
-import type { SessionUser } from '../login-session.js';
 import { html } from './html.js';
-import { renderPage } from './layout.js';
+import { renderPage, type PageOptions } from './layout.js';
 
 const TITLES: Readonly<Record<number, string>> = {
   400: 'That did not work',
@@ -13,10 +12,12 @@ const TITLES: Readonly<Record<number, string>> = {
   503: 'Temporarily unavailable',
 };
 
-export function renderErrorPage(status: number, message: string, user: SessionUser | null = null): string {
+/** The error page; `header` says who is signed in, or that a login waits for its second factor. */
+export function renderErrorPage(status: number, message: string, header: Pick<PageOptions, 'user' | 'pendingLogin'> = {}): string {
+  const user = header.user ?? null;
   return renderPage({
     title: TITLES[status] ?? 'Something went wrong',
-    user,
+    ...header,
     body: html`<p role="alert" id="error-message">${message}</p>
 <p><a href="${user ? '/account' : '/'}">Back to the start</a></p>`,
   });
