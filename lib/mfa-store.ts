@@ -6,8 +6,8 @@
 import { claimAttempt } from './attempt-counter.js';
 import { createBackupCodeSet, findBackupCodeCandidate } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
-import { decryptSecret, encryptSecret, generateTotpSecret, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
-import type { MfaEvent, MfaEventListener, VerificationMethod } from './events.js';
+import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
+import type { MfaEvent, VerificationMethod } from './events.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
 import { renderQrCode } from './qr-code.js';
 import type {
@@ -17,8 +17,8 @@ import type {
   RejectedCode,
   VerificationResult,
 } from './mfa-results.js';
-import { resolveMfaStoreOptions, type MfaStoreOptions } from './mfa-store-options.js';
-import { isLockedOut, nextAttemptAllowedAt, secondsUntil, type ThrottlePolicy } from './throttle.js';
+import { resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
+import { isLockedOut, nextAttemptAllowedAt, secondsUntil } from './throttle.js';
 import { buildOtpauthUrl, checkTotpCode } from './totp.js';
 
 type ThrottledCode = Extract<RejectedCode, { reason: 'throttled' }>;
@@ -42,30 +42,11 @@ function assertUserId(userId: unknown): asserts userId is string {
  */
 export class MfaStore {
   readonly #documents: MfaDocuments;
-  readonly #keys: EncryptionKeyRing;
-  readonly #issuer: string;
-  readonly #backupCodeCount: number;
-  readonly #bcryptCost: number;
-  readonly #lowThreshold: number;
-  readonly #maxAgeMs: number | null;
-  readonly #throttle: ThrottlePolicy;
-  readonly #toleranceSteps: number;
-  readonly #onEvent: MfaEventListener | undefined;
-  readonly #hasher: BackupCodeHasher;
+  readonly #options: ResolvedMfaStoreOptions;
 
   constructor(options: MfaStoreOptions) {
-    const resolved = resolveMfaStoreOptions(options);
-    this.#documents = new MfaDocuments(resolved.collection);
-    this.#keys = resolved.encryptionKeys;
-    this.#issuer = resolved.issuer;
-    this.#backupCodeCount = resolved.backupCodeCount;
-    this.#bcryptCost = resolved.bcryptCost;
-    this.#lowThreshold = resolved.lowBackupCodeThreshold;
-    this.#maxAgeMs = resolved.backupCodeMaxAgeMs;
-    this.#throttle = resolved.throttle;
-    this.#toleranceSteps = resolved.totpToleranceSteps;
-    this.#onEvent = resolved.onEvent;
-    this.#hasher = resolved.hasher;
+    this.#options = resolveMfaStoreOptions(options);
+    this.#documents = new MfaDocuments(this.#options.collection);
   }
 
   /** Creates the unique index on `userId`. Call once at start-up. */
@@ -81,9 +62,9 @@ export class MfaStore {
     assertUserId(userId);
     const now = new Date();
     const secret = generateTotpSecret();
-    const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.#issuer, accountName });
+    const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.#options.issuer, accountName });
     const qr = await renderQrCode(otpauthUrl);
-    await this.#documents.savePendingSecret(userId, encryptSecret(secret, this.#keys, userId), now);
+    await this.#documents.savePendingSecret(userId, encryptSecret(secret, this.#options.encryptionKeys, userId), now);
     this.#emit({ type: 'enrollment_started', userId, at: now });
     return { secret, otpauthUrl, qrCodePngDataUrl: qr.pngDataUrl, qrCodeSvg: qr.svg };
   }
@@ -103,11 +84,11 @@ export class MfaStore {
     const now = new Date();
     const record = await this.#documents.find(userId);
     if (!record?.pendingSecret) return { ok: false, reason: 'no_pending_enrollment' };
-    const claim = await claimAttempt(this.#documents, record, this.#throttle, now);
+    const claim = await claimAttempt(this.#documents, record, this.#options.throttle, now);
     if (!claim.claimed) return this.#throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
-    const secret = decryptSecret(record.pendingSecret, this.#keys, userId);
-    const check = await checkTotpCode({ secret, code: read.value.code, at: now, toleranceSteps: this.#toleranceSteps });
+    const secret = decryptSecret(record.pendingSecret, this.#options.encryptionKeys, userId);
+    const check = await checkTotpCode({ secret, code: read.value.code, at: now, toleranceSteps: this.#options.totpToleranceSteps });
     if (check.valid) {
       const { plainCodes, set } = await this.#newBackupCodeSet(now);
       if (await this.#documents.activatePendingSecret(userId, record.pendingSecret, check.timeStep, set, now)) {
@@ -137,7 +118,7 @@ export class MfaStore {
     const record = await this.#documents.find(userId);
     if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
     if (submitted.kind === 'backup_code' && this.#backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
-    const claim = await claimAttempt(this.#documents, record, this.#throttle, now);
+    const claim = await claimAttempt(this.#documents, record, this.#options.throttle, now);
     if (!claim.claimed) return this.#throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
     const remaining = submitted.kind === 'totp'
@@ -145,7 +126,7 @@ export class MfaStore {
       : await this.#useBackupCode(record, submitted.code, now);
     if (remaining === null) return this.#recordFailure(userId, submitted.kind, claim.failedAttempts, now);
 
-    const lowOnBackupCodes = remaining <= this.#lowThreshold;
+    const lowOnBackupCodes = remaining <= this.#options.lowBackupCodeThreshold;
     if (submitted.kind === 'totp') {
       this.#emit({ type: 'totp_accepted', userId, at: now });
     } else {
@@ -182,16 +163,16 @@ export class MfaStore {
     const codes = enabled ? record?.backupCodes ?? null : null;
     const expired = record !== null && enabled && this.#backupCodesExpired(record, now);
     const remaining = codes && !expired ? codes.codes.length : 0;
-    const lockedUntil = record && isLockedOut(record.failedAttempts, this.#throttle) && record.blockedUntil && record.blockedUntil > now
+    const lockedUntil = record && isLockedOut(record.failedAttempts, this.#options.throttle) && record.blockedUntil && record.blockedUntil > now
       ? record.blockedUntil
       : null;
     return {
       enabled,
       pendingEnrollment: Boolean(record?.pendingSecret),
       remainingBackupCodes: remaining,
-      lowOnBackupCodes: enabled && remaining <= this.#lowThreshold,
+      lowOnBackupCodes: enabled && remaining <= this.#options.lowBackupCodeThreshold,
       backupCodesGeneratedAt: codes?.generatedAt ?? null,
-      backupCodesExpireAt: codes && this.#maxAgeMs !== null ? new Date(codes.generatedAt.getTime() + this.#maxAgeMs) : null,
+      backupCodesExpireAt: codes && this.#options.backupCodeMaxAgeMs !== null ? new Date(codes.generatedAt.getTime() + this.#options.backupCodeMaxAgeMs) : null,
       backupCodesExpired: expired,
       locked: lockedUntil !== null,
       lockedUntil,
@@ -200,13 +181,13 @@ export class MfaStore {
 
   /** Returns the remaining backup code count when the code is accepted, `null` when it is not. */
   async #useTotpCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
-    const secret = decryptSecret(record.secret!, this.#keys, record.userId);
+    const secret = decryptSecret(record.secret!, this.#options.encryptionKeys, record.userId);
     const check = await checkTotpCode({
       secret,
       code,
       at: now,
       afterTimeStep: record.lastTimeStep ?? undefined,
-      toleranceSteps: this.#toleranceSteps,
+      toleranceSteps: this.#options.totpToleranceSteps,
     });
     if (!check.valid || !(await this.#documents.acceptTimeStep(record.userId, check.timeStep, now))) return null;
     return this.#backupCodesExpired(record, now) ? 0 : (record.backupCodes?.codes.length ?? 0);
@@ -219,45 +200,41 @@ export class MfaStore {
   async #useBackupCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
     const set = record.backupCodes;
     if (!set) return null;
-    const candidate = findBackupCodeCandidate(set, code, this.#keys);
-    if (!candidate || !(await this.#hasher.compare(code, candidate.hash))) return null;
-    const notBefore = this.#maxAgeMs === null ? null : new Date(now.getTime() - this.#maxAgeMs);
+    const candidate = findBackupCodeCandidate(set, code, this.#options.encryptionKeys);
+    if (!candidate || !(await this.#options.hasher.compare(code, candidate.hash))) return null;
+    const notBefore = this.#options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - this.#options.backupCodeMaxAgeMs);
     return this.#documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now);
   }
 
   #throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
     const retryAfterSeconds = secondsUntil(until, now);
     this.#emit({ type: 'throttled', userId, at: now, retryAfterSeconds });
-    return { ok: false, reason: 'throttled', retryAfterSeconds, locked: isLockedOut(failedAttempts, this.#throttle) };
+    return { ok: false, reason: 'throttled', retryAfterSeconds, locked: isLockedOut(failedAttempts, this.#options.throttle) };
   }
 
   #recordFailure(userId: string, method: VerificationMethod | 'enrollment', failedAttempts: number, now: Date): RejectedCode {
     this.#emit({ type: 'verification_failed', userId, at: now, method, failedAttempts });
-    if (isLockedOut(failedAttempts, this.#throttle)) {
-      this.#emit({ type: 'locked', userId, at: now, lockedUntil: nextAttemptAllowedAt(failedAttempts, now, this.#throttle)! });
+    if (isLockedOut(failedAttempts, this.#options.throttle)) {
+      this.#emit({ type: 'locked', userId, at: now, lockedUntil: nextAttemptAllowedAt(failedAttempts, now, this.#options.throttle)! });
     }
     return { ok: false, reason: 'invalid' };
   }
 
   #backupCodesExpired(record: MfaRecord, now: Date): boolean {
     const set = record.backupCodes;
-    return this.#maxAgeMs !== null && set !== null && now.getTime() - set.generatedAt.getTime() > this.#maxAgeMs;
+    return this.#options.backupCodeMaxAgeMs !== null && set !== null && now.getTime() - set.generatedAt.getTime() > this.#options.backupCodeMaxAgeMs;
   }
 
   #newBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
-    return createBackupCodeSet({
-      count: this.#backupCodeCount,
-      keyRing: this.#keys,
-      hasher: this.#hasher,
-      bcryptCost: this.#bcryptCost,
-      now,
-    });
+    const { backupCodeCount, encryptionKeys, hasher, bcryptCost } = this.#options;
+    return createBackupCodeSet({ count: backupCodeCount, keyRing: encryptionKeys, hasher, bcryptCost, now });
   }
 
   #emit(event: MfaEvent): void {
-    if (!this.#onEvent) return;
+    const listener = this.#options.onEvent;
+    if (!listener) return;
     try {
-      this.#onEvent(event);
+      listener(event);
     } catch {
       // A failing audit listener must not turn a login into an error.
     }
