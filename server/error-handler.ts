@@ -8,7 +8,7 @@ import { isDatabaseUnavailableError, SecretDecryptionError } from '../lib/index.
 import { RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
 import { currentUser, discardSessionChanges, readPendingUserId } from './login-session.js';
-import { announceRetryAfter } from './retry-after.js';
+import { sendPage } from './routes/html-helpers.js';
 import { renderErrorPage } from './views/error-page.js';
 
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';
@@ -73,9 +73,8 @@ function pageHeader(request: FastifyRequest, reply: FastifyReply): Parameters<ty
 function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
   if (answer.status >= 500) discardSessionChanges(request);
   if (wantsJson(request.url)) return sendJsonError(reply, answer.status, answer.message, answer.retryAfterSeconds);
-  announceRetryAfter(reply, answer.status, answer.retryAfterSeconds);
   const page = renderErrorPage(answer.status, answer.message, pageHeader(request, reply));
-  return reply.code(answer.status).type('text/html; charset=utf-8').send(page);
+  return sendPage(reply, page, answer.status, answer.retryAfterSeconds);
 }
 
 /** Installs the error and not-found handlers on `app` (and so on every route it holds). */

@@ -1,7 +1,6 @@
 /** HTML pages of a logged-in user: the account overview and the MFA changes. */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser, type SessionUser } from '../login-session.js';
-import { announceRetryAfter } from '../retry-after.js';
 import { renderAccountPage, renderBackupCodesPage, renderCodeConfirmPage, renderSetupPage } from '../views/account-pages.js';
 import { MALFORMED_CODE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
@@ -43,14 +42,11 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
 
   app.post<{ Body: TokenBody }>('/mfa/confirm', { ...formPost, schema: { body: tokenForm } }, async (request, reply) => {
     const user = userOf(request);
-    const again = (status: number, error: string) =>
-      sendPage(reply, renderSetupPage({ user, csrfToken: reply.generateCsrf(), error }), status);
+    const again = (status: number, error: string, retryAfterSeconds?: number) =>
+      sendPage(reply, renderSetupPage({ user, csrfToken: reply.generateCsrf(), error }), status, retryAfterSeconds);
     if (request.validationError) return again(400, 'Enter the 6-digit code your authenticator app shows');
     const result = await mfa.confirmSetup(user.id, request.body.token);
-    if (!result.ok) {
-      announceRetryAfter(reply, result.status, result.retryAfterSeconds);
-      return again(result.status, result.message);
-    }
+    if (!result.ok) return again(result.status, result.message, result.retryAfterSeconds);
     return sendPage(reply, renderBackupCodesPage({ user, backupCodes: result.backupCodes, reason: 'enabled', generatedAt: new Date() }));
   });
 
@@ -61,27 +57,27 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     });
   }
 
-  const codeFormAgain = (request: FastifyRequest, reply: FastifyReply, action: 'backup-codes' | 'disable', status: number, error: string) =>
-    sendPage(reply, renderCodeConfirmPage({ user: userOf(request), csrfToken: reply.generateCsrf(), action, error }), status);
+  const codeFormAgain = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: 'backup-codes' | 'disable',
+    status: number,
+    error: string,
+    retryAfterSeconds?: number,
+  ) => sendPage(reply, renderCodeConfirmPage({ user: userOf(request), csrfToken: reply.generateCsrf(), action, error }), status, retryAfterSeconds);
 
   app.post<{ Body: TokenBody }>('/mfa/backup-codes', { ...formPost, schema: { body: tokenForm } }, async (request, reply) => {
     if (request.validationError) return codeFormAgain(request, reply, 'backup-codes', 400, MALFORMED_CODE_MESSAGE);
     const user = userOf(request);
     const result = await mfa.replaceBackupCodes(user.id, request.body.token);
-    if (!result.ok) {
-      announceRetryAfter(reply, result.status, result.retryAfterSeconds);
-      return codeFormAgain(request, reply, 'backup-codes', result.status, result.message);
-    }
+    if (!result.ok) return codeFormAgain(request, reply, 'backup-codes', result.status, result.message, result.retryAfterSeconds);
     return sendPage(reply, renderBackupCodesPage({ user, backupCodes: result.backupCodes, reason: 'regenerated', generatedAt: new Date() }));
   });
 
   app.post<{ Body: TokenBody }>('/mfa/disable', { ...formPost, schema: { body: tokenForm } }, async (request, reply) => {
     if (request.validationError) return codeFormAgain(request, reply, 'disable', 400, MALFORMED_CODE_MESSAGE);
     const result = await mfa.turnOff(userOf(request).id, request.body.token);
-    if (!result.ok) {
-      announceRetryAfter(reply, result.status, result.retryAfterSeconds);
-      return codeFormAgain(request, reply, 'disable', result.status, result.message);
-    }
+    if (!result.ok) return codeFormAgain(request, reply, 'disable', result.status, result.message, result.retryAfterSeconds);
     return redirectAfterPost(reply, '/account?notice=mfa-off');
   });
 };

@@ -3,7 +3,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import { WRONG_CREDENTIALS_MESSAGE } from '../accounts.js';
 import { currentUser, endSession, readPendingUserId } from '../login-session.js';
 import { runPasswordStep } from '../password-step.js';
-import { announceRetryAfter } from '../retry-after.js';
 import { secondFactorStep } from '../second-factor.js';
 import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactorPage } from '../views/auth-pages.js';
 import {
@@ -61,8 +60,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
   const verifySecondFactor = secondFactorStep(passport, (request, reply, outcome) => {
     if (outcome.ok) return redirectAfterPost(reply, '/account');
     const { status, message, retryAfterSeconds } = outcome.failure;
-    announceRetryAfter(reply, status, retryAfterSeconds);
-    return sendPage(reply, renderSecondFactorPage({ csrfToken: reply.generateCsrf(), error: message }), status);
+    return sendPage(reply, renderSecondFactorPage({ csrfToken: reply.generateCsrf(), error: message }), status, retryAfterSeconds);
   });
 
   app.post<{ Body: TokenBody }>('/login/mfa', { ...formPost, schema: { body: tokenForm } }, async function (request, reply) {

@@ -1,9 +1,11 @@
 /** Small pieces shared by the HTML routes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { currentUser } from '../login-session.js';
+import { announceRetryAfter } from '../retry-after.js';
 
-/** Sends a rendered page. */
-export function sendPage(reply: FastifyReply, markup: string, status = 200): FastifyReply {
+/** Sends a rendered page; on a 429 the wait `retryAfterSeconds` goes in `Retry-After`, as `sendJsonError` does for JSON. */
+export function sendPage(reply: FastifyReply, markup: string, status = 200, retryAfterSeconds?: number): FastifyReply {
+  announceRetryAfter(reply, status, retryAfterSeconds);
   return reply.code(status).type('text/html; charset=utf-8').send(markup);
 }
 
