@@ -14,6 +14,8 @@ export const USERNAME_PATTERN = '^[A-Za-z0-9._-]+$';
 export const PASSWORD_MIN_LENGTH = 8;
 /** Longest password accepted anywhere, in characters; bcrypt's byte limit is checked on top. */
 export const PASSWORD_MAX_LENGTH = 128;
+/** Longest username looked up at login; registration applies its own, stricter rules. */
+export const LOGIN_USERNAME_MAX_LENGTH = 64;
 
 /** One message for an unknown user and a wrong password, so it does not tell which usernames exist. */
 export const WRONG_CREDENTIALS_MESSAGE = 'Wrong username or password';

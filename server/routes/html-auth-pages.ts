@@ -8,6 +8,7 @@ import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactor
 import {
   MALFORMED_CODE_MESSAGE,
   MALFORMED_CREDENTIALS_MESSAGE,
+  MALFORMED_REGISTRATION_MESSAGE,
   readNotice,
   redirectAfterPost,
   sendPage,
@@ -30,7 +31,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     const username = typeof request.body?.username === 'string' ? request.body.username : '';
     const again = (status: number, error: string) =>
       sendPage(reply, renderRegisterPage({ csrfToken: reply.generateCsrf(), error, username }), status);
-    if (request.validationError) return again(400, 'Choose a username (3 to 32 characters) and a password (8 to 128 characters)');
+    if (request.validationError) return again(400, MALFORMED_REGISTRATION_MESSAGE);
     const result = await accounts.register(request.body.username, request.body.password);
     if (!result.ok) return again(result.status, result.message);
     request.log.info({ userId: result.user.id }, 'user registered');

@@ -1,5 +1,6 @@
 /** Small pieces shared by the HTML routes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../accounts.js';
 import { currentUser } from '../login-session.js';
 import { announceRetryAfter } from '../retry-after.js';
 
@@ -42,3 +43,5 @@ export function readNotice(request: FastifyRequest): string | undefined {
 /** What a user is told when a code field did not pass the schema. */
 export const MALFORMED_CODE_MESSAGE = 'Enter the 6-digit code from your authenticator app, or a 10-character backup code';
 export const MALFORMED_CREDENTIALS_MESSAGE = 'Enter your username and password';
+export const MALFORMED_REGISTRATION_MESSAGE =
+  `Choose a username (${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} characters) and a password (${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters)`;

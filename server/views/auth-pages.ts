@@ -1,4 +1,11 @@
 /** The pages of a login: home, register, password step, second-factor step. */
+import {
+  LOGIN_USERNAME_MAX_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+} from '../accounts.js';
 import { renderPage } from './layout.js';
 import { codeField, csrfField, formError, notice } from './form-parts.js';
 import { html } from './html.js';
@@ -27,11 +34,11 @@ export function renderRegisterPage(page: FormPage): string {
 <form method="post" action="/register" id="register-form">
 ${csrfField(page.csrfToken)}
 <label for="username">Username</label>
-<input type="text" id="username" name="username" required minlength="3" maxlength="32" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}" aria-describedby="username-hint">
-<p class="hint" id="username-hint">3 to 32 letters, digits, dots, underscores or hyphens.</p>
+<input type="text" id="username" name="username" required minlength="${USERNAME_MIN_LENGTH}" maxlength="${USERNAME_MAX_LENGTH}" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}" aria-describedby="username-hint">
+<p class="hint" id="username-hint">${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens.</p>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" required minlength="8" maxlength="128" autocomplete="new-password" aria-describedby="password-hint">
-<p class="hint" id="password-hint">At least 8 characters.</p>
+<input type="password" id="password" name="password" required minlength="${PASSWORD_MIN_LENGTH}" maxlength="${PASSWORD_MAX_LENGTH}" autocomplete="new-password" aria-describedby="password-hint">
+<p class="hint" id="password-hint">At least ${PASSWORD_MIN_LENGTH} characters.</p>
 <button type="submit" id="register-submit">Create account</button>
 </form>
 <p>Already registered? <a href="/login">Sign in</a>.</p>`,
@@ -45,9 +52,9 @@ export function renderLoginPage(page: FormPage): string {
 <form method="post" action="/login" id="login-form">
 ${csrfField(page.csrfToken)}
 <label for="username">Username</label>
-<input type="text" id="username" name="username" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}">
+<input type="text" id="username" name="username" required maxlength="${LOGIN_USERNAME_MAX_LENGTH}" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}">
 <label for="password">Password</label>
-<input type="password" id="password" name="password" required maxlength="128" autocomplete="current-password">
+<input type="password" id="password" name="password" required maxlength="${PASSWORD_MAX_LENGTH}" autocomplete="current-password">
 <button type="submit" id="login-submit">Sign in</button>
 </form>
 <p>No account yet? <a href="/register">Create one</a>.</p>`,

@@ -1,4 +1,5 @@
 /** Pieces every form uses, so ids and labels stay the same on every page (tests and screen readers rely on them). */
+import { MAX_CODE_INPUT_LENGTH } from '../../lib/index.js';
 import { html, type SafeHtml } from './html.js';
 
 /** The hidden CSRF token field that @fastify/csrf-protection reads. */
@@ -22,6 +23,6 @@ export function codeField(options: { allowBackupCode: boolean }): SafeHtml {
     ? 'The 6-digit code from your authenticator app, or one of your backup codes.'
     : 'The 6-digit code your authenticator app shows now.';
   return html`<label for="token">Code</label>
-<input type="text" id="token" name="token" required maxlength="64" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false"${options.allowBackupCode ? html`` : html` inputmode="numeric"`} aria-describedby="token-hint">
+<input type="text" id="token" name="token" required maxlength="${MAX_CODE_INPUT_LENGTH}" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false"${options.allowBackupCode ? html`` : html` inputmode="numeric"`} aria-describedby="token-hint">
 <p class="hint" id="token-hint">${hint}</p>`;
 }
