@@ -6,6 +6,7 @@
 import { Authenticator } from '@fastify/passport';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import {
+  DEFAULT_STRATEGY_NAME,
   TotpOrBackupCodeStrategy,
   type MfaFailureInfo,
   type MfaStore,
@@ -13,8 +14,6 @@ import {
 } from '../lib/index.js';
 import type { Accounts } from './accounts.js';
 import { completeLogin, isSessionUser, readPendingUserId, type SessionUser } from './login-session.js';
-
-export const SECOND_FACTOR_STRATEGY = 'totp-or-backup-code';
 
 /** An @fastify/passport authenticator (the package exports the class only as a value). */
 export type Passport = InstanceType<typeof Authenticator>;
@@ -33,7 +32,6 @@ export function createPassport(store: MfaStore, accounts: Accounts): Passport {
   passport.use(
     new TotpOrBackupCodeStrategy<FastifyRequest, SessionUser>({
       store,
-      name: SECOND_FACTOR_STRATEGY,
       getPendingUserId: readPendingUserId,
       getUser: (userId) => accounts.findUser(userId),
     }),
@@ -55,7 +53,7 @@ export function secondFactorStep(
   passport: Passport,
   respond: (request: FastifyRequest, reply: FastifyReply, outcome: SecondFactorOutcome) => unknown,
 ): RouteHandlerMethod {
-  return passport.authenticate(SECOND_FACTOR_STRATEGY, async (request, reply, error, user, info) => {
+  return passport.authenticate(DEFAULT_STRATEGY_NAME, async (request, reply, error, user, info) => {
     if (error) throw error;
     if (!isSessionUser(user)) {
       await respond(request, reply, { ok: false, failure: info as MfaFailureInfo });
