@@ -30,7 +30,7 @@ function refuse(rejected: RejectedCode | { ok: false; reason: 'no_pending_enroll
     return { ok: false, status: 400, message: 'No MFA setup is in progress; start the setup again' };
   }
   const { status, message, retryAfterSeconds } = describeRejectedCode(rejected);
-  return retryAfterSeconds === undefined ? { ok: false, status, message } : { ok: false, status, message, retryAfterSeconds };
+  return { ok: false, status, message, retryAfterSeconds };
 }
 
 const MFA_ALREADY_ON: ActionRefusal = {
