@@ -5,7 +5,7 @@
  */
 import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from './crypto.js';
 import type { SessionUser } from './login-session.js';
-import type { Users } from './users.js';
+import type { UserRecord, Users } from './users.js';
 
 export const USERNAME_MIN_LENGTH = 3;
 export const USERNAME_MAX_LENGTH = 32;
@@ -56,23 +56,28 @@ export class Accounts {
     }
     const created = await this.#users.create(username, await this.#passwords.hash(password));
     if (!created) return refuse(409, 'That username is taken; choose another');
-    return { ok: true, user: { id: created.id, username: created.username } };
+    return { ok: true, user: toSessionUser(created) };
   }
 
   /** The user whose password this is; `null` for an unknown user and a wrong password alike. */
   async checkPassword(username: string, password: string): Promise<SessionUser | null> {
     const record = await this.#users.findByUsername(username);
     const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);
-    return record && matches ? { id: record.id, username: record.username } : null;
+    return record && matches ? toSessionUser(record) : null;
   }
 
   /** The user with this id, as a session holds it; `null` when the user no longer exists. */
   async findUser(id: string): Promise<SessionUser | null> {
     const record = await this.#users.findById(id);
-    return record ? { id: record.id, username: record.username } : null;
+    return record ? toSessionUser(record) : null;
   }
 }
 
 function refuse(status: Refusal['status'], message: string): Refusal {
   return { ok: false, status, message };
+}
+
+/** What a session keeps of a user: never the password hash. */
+function toSessionUser(record: UserRecord): SessionUser {
+  return { id: record.id, username: record.username };
 }
