@@ -42,8 +42,6 @@ export interface BuildAppOptions {
   bcryptCost?: number;
   /** Overrides of the MFA store's policy (throttling, number of backup codes, ...). */
   mfa?: Pick<MfaStoreOptions, 'throttle' | 'backupCodeCount' | 'lowBackupCodeThreshold' | 'backupCodeMaxAgeMs'>;
-  /** Session lifetime. Default 8 hours. */
-  sessionTtlMs?: number;
 }
 
 /**
@@ -94,7 +92,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     store: sessionStore,
     passport,
     secureCookies: config.production,
-    maxAgeMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+    maxAgeMs: DEFAULT_SESSION_TTL_MS,
   });
   // At the root rather than around the pages alone: error pages, the 404 included,
   // need a token for the "Cancel sign-in" form of a login that waits for its second factor.
