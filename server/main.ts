@@ -14,16 +14,16 @@ import { withDevelopmentSecrets } from './development-secrets.js';
 import { ConfigError } from './errors.js';
 
 /** Where the embedded server keeps its data between runs (git-ignored). */
-export const EMBEDDED_DATA_FILE = fileURLToPath(new URL('../.data/demo-mongodb.h2', import.meta.url));
+const EMBEDDED_DATA_FILE = fileURLToPath(new URL('../.data/demo-mongodb.h2', import.meta.url));
 /** Where a local run on the embedded server keeps the secrets that go with that data. */
-export const DEVELOPMENT_SECRETS_FILE = fileURLToPath(new URL('../.data/demo-secrets.json', import.meta.url));
+const DEVELOPMENT_SECRETS_FILE = fileURLToPath(new URL('../.data/demo-secrets.json', import.meta.url));
 /** How long a request waits for an unreachable MongoDB before it is answered 503. */
-export const SERVER_SELECTION_TIMEOUT_MS = 2_500;
+const SERVER_SELECTION_TIMEOUT_MS = 2_500;
 /** How long shutdown waits for requests in flight before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Database used when the connection string names none. */
-export const DEFAULT_DATABASE_NAME = 'totp_demo';
+const DEFAULT_DATABASE_NAME = 'totp_demo';
 
 /** The database named in the connection string's path, if any. */
 function databaseNameIn(uri: string): string | undefined {
