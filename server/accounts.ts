@@ -10,7 +10,7 @@ import type { UserRecord, Users } from './users.js';
 export const USERNAME_MIN_LENGTH = 3;
 export const USERNAME_MAX_LENGTH = 32;
 /** Letters, digits, dot, underscore and hyphen: nothing that looks like another name when displayed. */
-export const USERNAME_PATTERN = '^[A-Za-z0-9._-]+$';
+const USERNAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 export const PASSWORD_MIN_LENGTH = 8;
 /** Longest password accepted anywhere, in characters; bcrypt's byte limit is checked on top. */
 export const PASSWORD_MAX_LENGTH = 128;
@@ -44,7 +44,7 @@ export class Accounts {
    * the rules a schema cannot say, in words a person can act on.
    */
   async register(username: string, password: string): Promise<RegistrationResult> {
-    if (!new RegExp(USERNAME_PATTERN).test(username) || username.length < USERNAME_MIN_LENGTH || username.length > USERNAME_MAX_LENGTH) {
+    if (!USERNAME_PATTERN.test(username) || username.length < USERNAME_MIN_LENGTH || username.length > USERNAME_MAX_LENGTH) {
       return refuse(400, `Choose a username of ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens`);
     }
     if (password.length < PASSWORD_MIN_LENGTH) {
