@@ -64,7 +64,7 @@ function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAns
  * After a 5xx the session is discarded, and with it any pending login.
  */
 function pageHeader(request: FastifyRequest, reply: FastifyReply): Parameters<typeof renderErrorPage>[2] {
-  const user = request.user ? currentUser(request) : null;
+  const user = currentUser(request);
   if (user) return { user };
   if (request.session && readPendingUserId(request)) return { pendingLogin: { csrfToken: reply.generateCsrf() } };
   return {};
