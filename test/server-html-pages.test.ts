@@ -9,6 +9,7 @@ import {
   createMfaUser,
   pendingClient,
   readCsrfToken,
+  registerAndLogIn,
   startTestApp,
   uniqueUsername,
   type TestResponse,
@@ -24,6 +25,16 @@ function redirectTarget(response: TestResponse): string | undefined {
   return response.status === 303 ? String(response.headers.location) : undefined;
 }
 
+/** The TOTP key the setup page shows for typing by hand, without its grouping spaces. */
+function totpSecretOn(page: TestResponse): string {
+  return /id="totp-secret">([A-Z2-7 ]+)</.exec(page.text)![1]!.replace(/ /g, '');
+}
+
+/** The page header's navigation. */
+function navOf(page: TestResponse): string {
+  return /<nav>([\s\S]*?)<\/nav>/.exec(page.text)![1]!;
+}
+
 /** Registers, signs in and turns MFA on through the pages; returns the client, the device and the codes shown. */
 async function signUpWithMfa(t: Test, client: TestClient) {
   const username = uniqueUsername();
@@ -33,8 +44,7 @@ async function signUpWithMfa(t: Test, client: TestClient) {
   t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, login)), '/account');
   const account = await client.get('/account');
   const setup = await client.postForm('/mfa/setup', {}, account);
-  const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replace(/ /g, '');
-  const device = new TotpDevice(secret);
+  const device = new TotpDevice(totpSecretOn(setup));
   const shown = await client.postForm('/mfa/confirm', { token: await device.nextCode() }, setup);
   const backupCodes = [...shown.text.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((match) => match[1]!);
   return { username, device, backupCodes, setup, shown };
@@ -122,11 +132,9 @@ t.test('MFA setup page: QR image, key as text, confirm; then the backup codes on
 t.test('a wrong first code keeps the setup going with an error; the right one still turns MFA on', async (t) => {
   const { app } = await startTestApp(t);
   const client = new TestClient(app);
-  const username = uniqueUsername();
-  await client.post('/api/register', { username, password: TEST_PASSWORD });
-  await client.post('/api/login', { username, password: TEST_PASSWORD });
+  await registerAndLogIn(client);
   const setup = await client.postForm('/mfa/setup', {}, await client.get('/account'));
-  const device = new TotpDevice(/id="totp-secret">([A-Z2-7 ]+)</.exec(setup.text)![1]!.replace(/ /g, ''));
+  const device = new TotpDevice(totpSecretOn(setup));
 
   const wrong = await client.postForm('/mfa/confirm', { token: await device.wrongCode() }, setup);
   t.equal(wrong.status, 401);
@@ -176,7 +184,7 @@ t.test('mid-login, the header offers to cancel the sign-in instead of signing in
   const client = await pendingClient(app, username);
 
   const codePage = await client.get('/login/mfa');
-  const nav = /<nav>([\s\S]*?)<\/nav>/.exec(codePage.text)![1]!;
+  const nav = navOf(codePage);
   t.notMatch(nav, /href="\/login"|href="\/register"/, 'no "Sign in · Register"');
   t.match(nav, /<form method="post" action="\/logout" id="cancel-sign-in-form">/);
   t.match(nav, /<input type="hidden" name="_csrf" value="[^"]+">/, 'with its CSRF token');
@@ -193,7 +201,6 @@ t.test('mid-login, error pages keep the "Cancel sign-in" header, and it works', 
   const { username, device } = await createMfaUser(app);
   const client = await pendingClient(app, username);
   const codePage = await client.get('/login/mfa');
-  const navOf = (page: TestResponse) => /<nav>([\s\S]*?)<\/nav>/.exec(page.text)![1]!;
 
   const expired = await client.postForm('/login/mfa', { token: '123456', _csrf: 'forged' });
   const notFound = await client.get('/no-such-page');
