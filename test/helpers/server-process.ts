@@ -2,7 +2,7 @@
  * Runs the demo as `npm start` does (`tsx server/main.ts`) in a child
  * process, and reads the address it prints.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -15,7 +15,6 @@ const STOP_GRACE_MS = 10_000;
 export interface ServerProcess {
   /** e.g. `http://127.0.0.1:40123` */
   url: string;
-  child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /**
@@ -60,7 +59,6 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
       child.stdout!.off('data', onData);
       resolve({
         url: match[1]!,
-        child,
         output: () => output,
         async stop(signal = 'SIGTERM') {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
