@@ -8,6 +8,7 @@ import { isDatabaseUnavailableError, SecretDecryptionError } from '../lib/index.
 import { RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
 import { currentUser, discardSessionChanges, readPendingUserId } from './login-session.js';
+import { JSON_REQUIRED_MESSAGE } from './routes/api-guards.js';
 import { sendPage } from './routes/html-helpers.js';
 import { renderErrorPage } from './views/error-page.js';
 
@@ -19,7 +20,7 @@ const MESSAGES_BY_CODE: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty; send a JSON object',
   FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the body as JSON, with Content-Type: application/json',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: JSON_REQUIRED_MESSAGE,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The request body does not match its Content-Length',
   FST_CSRF_MISSING_SECRET: 'This form has expired. Go back, reload the page and try again.',
   FST_CSRF_INVALID_TOKEN: 'This form has expired or did not come from this site. Go back, reload the page and try again.',

@@ -6,6 +6,9 @@ import { currentUser } from '../login-session.js';
 /** Methods that only read: the API has no route that changes state on them. */
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
+/** The API's answer to a body that is not JSON, wherever it is caught. */
+export const JSON_REQUIRED_MESSAGE = 'Send the body as JSON, with Content-Type: application/json';
+
 /**
  * 415 for any request but a read that does not say `Content-Type:
  * application/json`, whether or not it has a body (`POST /api/logout` has
@@ -18,7 +21,7 @@ export async function requireJsonContentType(request: FastifyRequest, reply: Fas
   if (READ_METHODS.has(request.method)) return undefined;
   const mediaType = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType === 'application/json') return undefined;
-  return sendJsonError(reply, 415, 'Send the body as JSON, with Content-Type: application/json');
+  return sendJsonError(reply, 415, JSON_REQUIRED_MESSAGE);
 }
 
 /** 401 unless the session is fully logged in (a pending second factor is not enough). */
