@@ -5,10 +5,6 @@
  */
 export class MfaError extends Error {
   override name = 'MfaError';
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** A stored TOTP secret could not be decrypted: tampered ciphertext, or a key id that is not configured. */

@@ -7,10 +7,6 @@
 /** Base class of the errors the demo server throws. */
 export class DemoServerError extends Error {
   override name = 'DemoServerError';
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The environment does not describe a server that can start; the message says what to change. */
