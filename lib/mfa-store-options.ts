@@ -39,19 +39,10 @@ export interface MfaStoreOptions {
 }
 
 /** Every option with its default applied. */
-export interface ResolvedMfaStoreOptions {
-  collection: Collection<Document>;
-  encryptionKeys: EncryptionKeyRing;
-  issuer: string;
-  backupCodeCount: number;
-  bcryptCost: number;
-  lowBackupCodeThreshold: number;
-  backupCodeMaxAgeMs: number | null;
+export type ResolvedMfaStoreOptions = Required<Omit<MfaStoreOptions, 'throttle' | 'onEvent'>> & {
   throttle: ThrottlePolicy;
-  totpToleranceSteps: number;
   onEvent: MfaEventListener | undefined;
-  hasher: BackupCodeHasher;
-}
+};
 
 function integerAtLeast(min: number, value: number | undefined, fallback: number, name: string): number {
   const resolved = value ?? fallback;

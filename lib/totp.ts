@@ -36,15 +36,20 @@ export function timeStepAt(at: Date): number {
   return Math.floor(at.getTime() / 1000 / TOTP_PERIOD_SECONDS);
 }
 
-/** The code an authenticator shows at `at`: for tests, benchmarks and the demo's helpers. */
-export function generateTotpCode(secret: string, at: Date = new Date()): Promise<string> {
-  return generate({
+/** The parameters authenticator apps assume, at the time `at`, in otplib's terms. */
+function otpParameters(secret: string, at: Date) {
+  return {
     secret,
     algorithm: TOTP_ALGORITHM,
     digits: TOTP_DIGITS,
     period: TOTP_PERIOD_SECONDS,
     epoch: Math.floor(at.getTime() / 1000),
-  });
+  } as const;
+}
+
+/** The code an authenticator shows at `at`: for tests, benchmarks and the demo's helpers. */
+export function generateTotpCode(secret: string, at: Date = new Date()): Promise<string> {
+  return generate(otpParameters(secret, at));
 }
 
 /**
@@ -67,12 +72,8 @@ export async function checkTotpCode(options: {
     return { valid: false };
   }
   const result = await verify({
-    secret: options.secret,
+    ...otpParameters(options.secret, options.at),
     token: options.code,
-    algorithm: TOTP_ALGORITHM,
-    digits: TOTP_DIGITS,
-    period: TOTP_PERIOD_SECONDS,
-    epoch: Math.floor(options.at.getTime() / 1000),
     epochTolerance: toleranceSteps * TOTP_PERIOD_SECONDS,
     ...(options.afterTimeStep === undefined ? {} : { afterTimeStep: options.afterTimeStep }),
   });
