@@ -29,20 +29,21 @@ public class EmbeddedMongoDB {
     private static final String HOST = "127.0.0.1";
 
     /**
-     * mongo-java-server 1.46.0 announces MongoDB 4.0 (wire version 7), which the Node.js driver
-     * 6.x refuses: it needs wire version 8 (MongoDB 4.2). Announcing 4.2 is the smallest claim the
-     * driver accepts, so it uses no newer server feature. Nothing the project relies on differs
-     * between 4.0 and 4.2 (test/embedded-mongodb.test.ts checks those operations).
+     * mongo-java-server 1.46.0 announces MongoDB 4.0 (wire version 7), which the Node.js drivers
+     * refuse: 6.x needs wire version 8 (MongoDB 4.2) and 7.x needs 9 (MongoDB 4.4). Announcing 4.4
+     * is the smallest claim both accept, so neither uses a newer server feature. Nothing the
+     * project relies on differs between 4.0 and 4.4 (test/embedded-mongodb.test.ts checks those
+     * operations under both drivers).
      */
     private static final MongoVersion ANNOUNCED_VERSION = new MongoVersion() {
         @Override
         public List<Integer> getVersionArray() {
-            return List.of(4, 2, 0);
+            return List.of(4, 4, 0);
         }
 
         @Override
         public int getWireVersion() {
-            return 8;
+            return 9;
         }
     };
 

@@ -2,10 +2,22 @@ export { MfaStore } from './mfa-store.js';
 export { DEFAULT_BCRYPT_COST, DEFAULT_LOW_BACKUP_CODE_THRESHOLD } from './mfa-store-options.js';
 export type { MfaStoreOptions } from './mfa-store-options.js';
 export type { EnrollmentStart, EnrollmentConfirmation, VerificationResult, RejectedCode, MfaStatus } from './mfa-results.js';
-export { describeRejectedCode, INVALID_CODE_MESSAGE } from './rejection-messages.js';
-export type { MfaFailureInfo } from './rejection-messages.js';
+export {
+  describeRejectedCode,
+  describeNoPendingLogin,
+  isMfaFailureInfo,
+  INVALID_CODE_MESSAGE,
+  MFA_FAILURE_REASONS,
+} from './rejection-messages.js';
+export type { MfaFailureInfo, MfaFailureReason, MfaFailureMessage, MfaFailureMessages } from './rejection-messages.js';
 export { isDatabaseUnavailableError } from './database-errors.js';
-export { TotpOrBackupCodeStrategy, DEFAULT_STRATEGY_NAME, DEFAULT_TOKEN_FIELD } from './strategy.js';
+export {
+  TotpOrBackupCodeStrategy,
+  TotpOrBackupCodeStrategy as Strategy,
+  isMfaSuccessInfo,
+  DEFAULT_STRATEGY_NAME,
+  DEFAULT_TOKEN_FIELD,
+} from './strategy.js';
 export type { TotpOrBackupCodeStrategyOptions, MfaSuccessInfo, RequestWithBody } from './strategy.js';
 export { readSubmittedCode, MAX_CODE_INPUT_LENGTH } from './code-input.js';
 export type { SubmittedCode, CodeInputResult } from './code-input.js';

@@ -6,9 +6,8 @@
  * of app instances without locks or transactions.
  */
 import type { Collection, Document, UpdateFilter } from 'mongodb';
-import { isDatabaseUnavailableError } from './database-errors.js';
+import { withDatabase } from './database-errors.js';
 import type { EncryptedValue } from './crypto.js';
-import { MfaStoreUnavailableError } from './errors.js';
 
 /** One stored backup code: the bcrypt hash and the short tag that finds it. */
 export interface StoredBackupCode {
@@ -57,21 +56,6 @@ interface MfaDocument extends Document {
 
 const RESET_FAILURES = { failedAttempts: 0, blockedUntil: null } as const;
 
-/**
- * Runs a driver call, turning an outage into `MfaStoreUnavailableError`.
- * Any other driver error (a refused operation, a bug) is thrown as it is.
- */
-async function withDatabase<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isDatabaseUnavailableError(error)) {
-      throw new MfaStoreUnavailableError(`MFA store unavailable while trying to ${operation}`, { cause: error });
-    }
-    throw error;
-  }
-}
-
 function toRecord(document: MfaDocument): MfaRecord {
   return {
     userId: document.userId,
@@ -87,21 +71,21 @@ function toRecord(document: MfaDocument): MfaRecord {
 
 /** Reads and conditionally updates MFA documents in the collection the app hands in. */
 export class MfaDocuments {
-  readonly #collection: Collection<MfaDocument>;
+  private readonly collection: Collection<MfaDocument>;
 
   constructor(collection: Collection<Document>) {
-    this.#collection = collection as unknown as Collection<MfaDocument>;
+    this.collection = collection as unknown as Collection<MfaDocument>;
   }
 
   ensureIndexes(): Promise<void> {
     return withDatabase('create indexes', async () => {
-      await this.#collection.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique' });
+      await this.collection.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique' });
     });
   }
 
   find(userId: string): Promise<MfaRecord | null> {
     return withDatabase('read the MFA document', async () => {
-      const document = await this.#collection.findOne({ userId });
+      const document = await this.collection.findOne({ userId });
       return document ? toRecord(document) : null;
     });
   }
@@ -109,7 +93,7 @@ export class MfaDocuments {
   /** Stores a new pending secret; an active factor stays untouched until the pending one is confirmed. */
   savePendingSecret(userId: string, pendingSecret: EncryptedValue, now: Date): Promise<void> {
     return withDatabase('store the pending secret', async () => {
-      await this.#collection.updateOne(
+      await this.collection.updateOne(
         { userId },
         {
           $set: { pendingTotpSecret: pendingSecret, updatedAt: now },
@@ -133,7 +117,7 @@ export class MfaDocuments {
     now: Date,
   ): Promise<boolean> {
     return withDatabase('activate the factor', async () => {
-      const result = await this.#collection.updateOne(
+      const result = await this.collection.updateOne(
         { userId, 'pendingTotpSecret.ciphertext': pendingSecret.ciphertext, 'pendingTotpSecret.iv': pendingSecret.iv },
         {
           $set: {
@@ -159,7 +143,7 @@ export class MfaDocuments {
    */
   chargeAttempt(userId: string, seen: AttemptCounter, next: AttemptCounter, now: Date): Promise<boolean> {
     return withDatabase('count the attempt', async () => {
-      const result = await this.#collection.updateOne(
+      const result = await this.collection.updateOne(
         { userId, failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil },
         { $set: { failedAttempts: next.failedAttempts, blockedUntil: next.blockedUntil, updatedAt: now } },
       );
@@ -174,7 +158,7 @@ export class MfaDocuments {
    */
   acceptTimeStep(userId: string, timeStep: number, now: Date): Promise<boolean> {
     return withDatabase('record the accepted code', async () => {
-      const result = await this.#collection.updateOne(
+      const result = await this.collection.updateOne(
         { userId, enabled: true, lastTimeStep: { $lt: timeStep } },
         { $set: { lastTimeStep: timeStep, ...RESET_FAILURES, updatedAt: now } },
       );
@@ -196,7 +180,7 @@ export class MfaDocuments {
         $pull: { 'backupCodes.codes': { hash } },
         $set: { ...RESET_FAILURES, updatedAt: now },
       };
-      const after = await this.#collection.findOneAndUpdate(
+      const after = await this.collection.findOneAndUpdate(
         filter,
         pullTheHash as UpdateFilter<MfaDocument>,
         { returnDocument: 'after', projection: { 'backupCodes.codes.tag': 1 } },
@@ -208,7 +192,7 @@ export class MfaDocuments {
   /** Replaces the whole set in one update: the old codes stop working at the same instant. */
   replaceBackupCodes(userId: string, backupCodes: StoredBackupCodeSet, now: Date): Promise<boolean> {
     return withDatabase('replace the backup codes', async () => {
-      const result = await this.#collection.updateOne(
+      const result = await this.collection.updateOne(
         { userId, enabled: true },
         { $set: { backupCodes, updatedAt: now } },
       );
@@ -219,7 +203,7 @@ export class MfaDocuments {
   /** Turns the factor off (or abandons a pending enrolment) and forgets secrets and codes; the failure count stays. */
   disable(userId: string, now: Date): Promise<boolean> {
     return withDatabase('disable the factor', async () => {
-      const result = await this.#collection.updateOne(
+      const result = await this.collection.updateOne(
         { userId, $or: [{ enabled: true }, { pendingTotpSecret: { $exists: true } }] },
         {
           $set: { enabled: false, updatedAt: now },

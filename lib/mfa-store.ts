@@ -41,17 +41,17 @@ function assertUserId(userId: unknown): asserts userId is string {
  * const result = await store.verifyCode(userId, '123456');
  */
 export class MfaStore {
-  readonly #documents: MfaDocuments;
-  readonly #options: ResolvedMfaStoreOptions;
+  private readonly documents: MfaDocuments;
+  private readonly options: ResolvedMfaStoreOptions;
 
   constructor(options: MfaStoreOptions) {
-    this.#options = resolveMfaStoreOptions(options);
-    this.#documents = new MfaDocuments(this.#options.collection);
+    this.options = resolveMfaStoreOptions(options);
+    this.documents = new MfaDocuments(this.options.collection);
   }
 
   /** Creates the unique index on `userId`. Call once at start-up. */
   ensureIndexes(): Promise<void> {
-    return this.#documents.ensureIndexes();
+    return this.documents.ensureIndexes();
   }
 
   /**
@@ -62,10 +62,10 @@ export class MfaStore {
     assertUserId(userId);
     const now = new Date();
     const secret = generateTotpSecret();
-    const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.#options.issuer, accountName });
+    const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.options.issuer, accountName });
     const qr = await renderQrCode(otpauthUrl);
-    await this.#documents.savePendingSecret(userId, encryptSecret(secret, this.#options.encryptionKeys, userId), now);
-    this.#emit({ type: 'enrollment_started', userId, at: now });
+    await this.documents.savePendingSecret(userId, encryptSecret(secret, this.options.encryptionKeys, userId), now);
+    this.emit({ type: 'enrollment_started', userId, at: now });
     return { secret, otpauthUrl, qrCodePngDataUrl: qr.pngDataUrl, qrCodeSvg: qr.svg };
   }
 
@@ -82,21 +82,21 @@ export class MfaStore {
       return { ok: false, reason: 'malformed', problem: 'token must be the 6-digit code from the authenticator app' };
     }
     const now = new Date();
-    const record = await this.#documents.find(userId);
+    const record = await this.documents.find(userId);
     if (!record?.pendingSecret) return { ok: false, reason: 'no_pending_enrollment' };
-    const claim = await claimAttempt(this.#documents, record, this.#options.throttle, now);
-    if (!claim.claimed) return this.#throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
+    const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
+    if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
-    const secret = decryptSecret(record.pendingSecret, this.#options.encryptionKeys, userId);
-    const check = await checkTotpCode({ secret, code: read.value.code, at: now, toleranceSteps: this.#options.totpToleranceSteps });
+    const secret = decryptSecret(record.pendingSecret, this.options.encryptionKeys, userId);
+    const check = await checkTotpCode({ secret, code: read.value.code, at: now, toleranceSteps: this.options.totpToleranceSteps });
     if (check.valid) {
-      const { plainCodes, set } = await this.#newBackupCodeSet(now);
-      if (await this.#documents.activatePendingSecret(userId, record.pendingSecret, check.timeStep, set, now)) {
-        this.#emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: plainCodes.length });
+      const { plainCodes, set } = await this.newBackupCodeSet(now);
+      if (await this.documents.activatePendingSecret(userId, record.pendingSecret, check.timeStep, set, now)) {
+        this.emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: plainCodes.length });
         return { ok: true, backupCodes: plainCodes };
       }
     }
-    return this.#recordFailure(userId, 'enrollment', claim.failedAttempts, now);
+    return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
   }
 
   /**
@@ -115,22 +115,22 @@ export class MfaStore {
   async verifySubmittedCode(userId: string, submitted: SubmittedCode): Promise<VerificationResult> {
     assertUserId(userId);
     const now = new Date();
-    const record = await this.#documents.find(userId);
+    const record = await this.documents.find(userId);
     if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
-    if (submitted.kind === 'backup_code' && this.#backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
-    const claim = await claimAttempt(this.#documents, record, this.#options.throttle, now);
-    if (!claim.claimed) return this.#throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
+    if (submitted.kind === 'backup_code' && this.backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
+    const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
+    if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
     const remaining = submitted.kind === 'totp'
-      ? await this.#useTotpCode(record, submitted.code, now)
-      : await this.#useBackupCode(record, submitted.code, now);
-    if (remaining === null) return this.#recordFailure(userId, submitted.kind, claim.failedAttempts, now);
+      ? await this.useTotpCode(record, submitted.code, now)
+      : await this.useBackupCode(record, submitted.code, now);
+    if (remaining === null) return this.recordFailure(userId, submitted.kind, claim.failedAttempts, now);
 
-    const lowOnBackupCodes = remaining <= this.#options.lowBackupCodeThreshold;
+    const lowOnBackupCodes = remaining <= this.options.lowBackupCodeThreshold;
     if (submitted.kind === 'totp') {
-      this.#emit({ type: 'totp_accepted', userId, at: now });
+      this.emit({ type: 'totp_accepted', userId, at: now });
     } else {
-      this.#emit({ type: 'backup_code_used', userId, at: now, remainingBackupCodes: remaining, lowOnBackupCodes });
+      this.emit({ type: 'backup_code_used', userId, at: now, remainingBackupCodes: remaining, lowOnBackupCodes });
     }
     return { ok: true, method: submitted.kind, remainingBackupCodes: remaining, lowOnBackupCodes };
   }
@@ -139,9 +139,9 @@ export class MfaStore {
   async regenerateBackupCodes(userId: string): Promise<string[] | null> {
     assertUserId(userId);
     const now = new Date();
-    const { plainCodes, set } = await this.#newBackupCodeSet(now);
-    if (!(await this.#documents.replaceBackupCodes(userId, set, now))) return null;
-    this.#emit({ type: 'backup_codes_regenerated', userId, at: now, backupCodeCount: plainCodes.length });
+    const { plainCodes, set } = await this.newBackupCodeSet(now);
+    if (!(await this.documents.replaceBackupCodes(userId, set, now))) return null;
+    this.emit({ type: 'backup_codes_regenerated', userId, at: now, backupCodeCount: plainCodes.length });
     return plainCodes;
   }
 
@@ -149,8 +149,8 @@ export class MfaStore {
   async disable(userId: string): Promise<boolean> {
     assertUserId(userId);
     const now = new Date();
-    const disabled = await this.#documents.disable(userId, now);
-    if (disabled) this.#emit({ type: 'disabled', userId, at: now });
+    const disabled = await this.documents.disable(userId, now);
+    if (disabled) this.emit({ type: 'disabled', userId, at: now });
     return disabled;
   }
 
@@ -158,21 +158,21 @@ export class MfaStore {
   async getStatus(userId: string): Promise<MfaStatus> {
     assertUserId(userId);
     const now = new Date();
-    const record = await this.#documents.find(userId);
+    const record = await this.documents.find(userId);
     const enabled = record?.enabled === true;
     const codes = enabled ? record?.backupCodes ?? null : null;
-    const expired = record !== null && enabled && this.#backupCodesExpired(record, now);
+    const expired = record !== null && enabled && this.backupCodesExpired(record, now);
     const remaining = codes && !expired ? codes.codes.length : 0;
-    const lockedUntil = record && isLockedOut(record.failedAttempts, this.#options.throttle) && record.blockedUntil && record.blockedUntil > now
+    const lockedUntil = record && isLockedOut(record.failedAttempts, this.options.throttle) && record.blockedUntil && record.blockedUntil > now
       ? record.blockedUntil
       : null;
     return {
       enabled,
       pendingEnrollment: Boolean(record?.pendingSecret),
       remainingBackupCodes: remaining,
-      lowOnBackupCodes: enabled && remaining <= this.#options.lowBackupCodeThreshold,
+      lowOnBackupCodes: enabled && remaining <= this.options.lowBackupCodeThreshold,
       backupCodesGeneratedAt: codes?.generatedAt ?? null,
-      backupCodesExpireAt: codes && this.#options.backupCodeMaxAgeMs !== null ? new Date(codes.generatedAt.getTime() + this.#options.backupCodeMaxAgeMs) : null,
+      backupCodesExpireAt: codes && this.options.backupCodeMaxAgeMs !== null ? new Date(codes.generatedAt.getTime() + this.options.backupCodeMaxAgeMs) : null,
       backupCodesExpired: expired,
       locked: lockedUntil !== null,
       lockedUntil,
@@ -180,58 +180,58 @@ export class MfaStore {
   }
 
   /** Returns the remaining backup code count when the code is accepted, `null` when it is not. */
-  async #useTotpCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
-    const secret = decryptSecret(record.secret!, this.#options.encryptionKeys, record.userId);
+  private async useTotpCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
+    const secret = decryptSecret(record.secret!, this.options.encryptionKeys, record.userId);
     const check = await checkTotpCode({
       secret,
       code,
       at: now,
       afterTimeStep: record.lastTimeStep ?? undefined,
-      toleranceSteps: this.#options.totpToleranceSteps,
+      toleranceSteps: this.options.totpToleranceSteps,
     });
-    if (!check.valid || !(await this.#documents.acceptTimeStep(record.userId, check.timeStep, now))) return null;
-    return this.#backupCodesExpired(record, now) ? 0 : (record.backupCodes?.codes.length ?? 0);
+    if (!check.valid || !(await this.documents.acceptTimeStep(record.userId, check.timeStep, now))) return null;
+    return this.backupCodesExpired(record, now) ? 0 : (record.backupCodes?.codes.length ?? 0);
   }
 
   /**
    * At most one bcrypt comparison: the lookup tag picks the only stored hash
    * the code can match. No tag match costs no comparison at all.
    */
-  async #useBackupCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
+  private async useBackupCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
     const set = record.backupCodes;
     if (!set) return null;
-    const candidate = findBackupCodeCandidate(set, code, this.#options.encryptionKeys);
-    if (!candidate || !(await this.#options.hasher.compare(code, candidate.hash))) return null;
-    const notBefore = this.#options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - this.#options.backupCodeMaxAgeMs);
-    return this.#documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now);
+    const candidate = findBackupCodeCandidate(set, code, this.options.encryptionKeys);
+    if (!candidate || !(await this.options.hasher.compare(code, candidate.hash))) return null;
+    const notBefore = this.options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - this.options.backupCodeMaxAgeMs);
+    return this.documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now);
   }
 
-  #throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
+  private throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
     const retryAfterSeconds = secondsUntil(until, now);
-    this.#emit({ type: 'throttled', userId, at: now, retryAfterSeconds });
-    return { ok: false, reason: 'throttled', retryAfterSeconds, locked: isLockedOut(failedAttempts, this.#options.throttle) };
+    this.emit({ type: 'throttled', userId, at: now, retryAfterSeconds });
+    return { ok: false, reason: 'throttled', retryAfterSeconds, locked: isLockedOut(failedAttempts, this.options.throttle) };
   }
 
-  #recordFailure(userId: string, method: VerificationMethod | 'enrollment', failedAttempts: number, now: Date): RejectedCode {
-    this.#emit({ type: 'verification_failed', userId, at: now, method, failedAttempts });
-    if (isLockedOut(failedAttempts, this.#options.throttle)) {
-      this.#emit({ type: 'locked', userId, at: now, lockedUntil: nextAttemptAllowedAt(failedAttempts, now, this.#options.throttle)! });
+  private recordFailure(userId: string, method: VerificationMethod | 'enrollment', failedAttempts: number, now: Date): RejectedCode {
+    this.emit({ type: 'verification_failed', userId, at: now, method, failedAttempts });
+    if (isLockedOut(failedAttempts, this.options.throttle)) {
+      this.emit({ type: 'locked', userId, at: now, lockedUntil: nextAttemptAllowedAt(failedAttempts, now, this.options.throttle)! });
     }
     return { ok: false, reason: 'invalid' };
   }
 
-  #backupCodesExpired(record: MfaRecord, now: Date): boolean {
+  private backupCodesExpired(record: MfaRecord, now: Date): boolean {
     const set = record.backupCodes;
-    return this.#options.backupCodeMaxAgeMs !== null && set !== null && now.getTime() - set.generatedAt.getTime() > this.#options.backupCodeMaxAgeMs;
+    return this.options.backupCodeMaxAgeMs !== null && set !== null && now.getTime() - set.generatedAt.getTime() > this.options.backupCodeMaxAgeMs;
   }
 
-  #newBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
-    const { backupCodeCount, encryptionKeys, hasher, bcryptCost } = this.#options;
+  private newBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
+    const { backupCodeCount, encryptionKeys, hasher, bcryptCost } = this.options;
     return createBackupCodeSet({ count: backupCodeCount, keyRing: encryptionKeys, hasher, bcryptCost, now });
   }
 
-  #emit(event: MfaEvent): void {
-    const listener = this.#options.onEvent;
+  private emit(event: MfaEvent): void {
+    const listener = this.options.onEvent;
     if (!listener) return;
     try {
       listener(event);

@@ -4,15 +4,35 @@
  */
 import CustomStrategy from 'passport-custom';
 import { readSubmittedCode } from './code-input.js';
+import { withDatabase } from './database-errors.js';
 import type { VerificationMethod } from './events.js';
 import type { MfaStore } from './mfa-store.js';
-import { describeRejectedCode, INVALID_CODE_MESSAGE, type MfaFailureInfo } from './rejection-messages.js';
+import {
+  describeNoPendingLogin,
+  describeRejectedCode,
+  validateFailureMessages,
+  type MfaFailureInfo,
+  type MfaFailureMessages,
+} from './rejection-messages.js';
 
 /** Passport's `info` on success. */
 export interface MfaSuccessInfo {
   method: VerificationMethod;
   remainingBackupCodes: number;
   lowOnBackupCodes: boolean;
+}
+
+declare global {
+  // With Passport under Express, `req.authInfo` after this strategy's success is an `MfaSuccessInfo`.
+  // The fields are optional because an app may mount other strategies whose info differs.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface AuthInfo {
+      method?: VerificationMethod;
+      remainingBackupCodes?: number;
+      lowOnBackupCodes?: boolean;
+    }
+  }
 }
 
 /** The parts of a request the strategy reads (Fastify and Express requests both fit). */
@@ -25,19 +45,24 @@ export interface TotpOrBackupCodeStrategyOptions<TRequest extends RequestWithBod
   store: MfaStore;
   /** The id of the user who passed the first factor and now waits for the second; `null` when none. */
   getPendingUserId(request: TRequest): string | null | undefined | Promise<string | null | undefined>;
-  /** Turns that id into the user object Passport logs in; `null` when the user no longer exists. */
-  getUser(userId: string): TUser | null | undefined | Promise<TUser | null | undefined>;
+  /**
+   * Turns that id into the user object Passport logs in; `null` when the user
+   * no longer exists (or, with the request, may not log in here: a tenant check).
+   */
+  getUser(userId: string, request: TRequest): TUser | null | undefined | Promise<TUser | null | undefined>;
   /** Body field holding the code. Default `token`. */
   tokenField?: string;
   /** Strategy name for `passport.use` and `authenticate`. Default `totp-or-backup-code`. */
   name?: string;
+  /** The app's wording for failures, by reason; reasons left out keep the default message. */
+  messages?: MfaFailureMessages;
 }
 
 export const DEFAULT_STRATEGY_NAME = 'totp-or-backup-code';
 export const DEFAULT_TOKEN_FIELD = 'token';
 
 type Verified = (error: unknown, user?: unknown, info?: MfaSuccessInfo | MfaFailureInfo) => void;
-type Outcome = { user: unknown; info: MfaSuccessInfo } | { user: false; info: MfaFailureInfo };
+type Outcome<TUser> = { user: TUser; info: MfaSuccessInfo } | { user: false; info: MfaFailureInfo };
 
 /** passport-custom's own type file assumes Express; this strategy describes what it actually uses. */
 const PassportCustomStrategy = CustomStrategy as unknown as new (verify: (request: unknown, done: Verified) => void) => {
@@ -46,21 +71,31 @@ const PassportCustomStrategy = CustomStrategy as unknown as new (verify: (reques
   fail(challenge?: unknown, status?: number): void;
 };
 
-function failure(status: 400 | 401, message: string): Outcome {
-  return { user: false, info: { message, status } };
+/**
+ * Whether Passport's `info` is this strategy's success, for a custom callback.
+ *
+ * @example
+ * if (user && isMfaSuccessInfo(info) && info.lowOnBackupCodes) flash('Make new backup codes soon');
+ */
+export function isMfaSuccessInfo(info: unknown): info is MfaSuccessInfo {
+  if (info === null || typeof info !== 'object') return false;
+  const { method, remainingBackupCodes, lowOnBackupCodes } = info as Record<string, unknown>;
+  return (method === 'totp' || method === 'backup_code') && typeof remainingBackupCodes === 'number' && typeof lowOnBackupCodes === 'boolean';
 }
 
 /**
  * A Passport strategy for the second step of a login: a TOTP code or a
- * one-time backup code. Failures carry an HTTP status: 400 malformed input
- * (never reaches the database), 401 wrong or reused code, 429 throttled.
- * A database fault is passed to Passport as an error.
+ * one-time backup code. Failures carry an HTTP status and a `reason`: 400
+ * malformed input (never reaches the database), 401 no pending login or a
+ * wrong, reused or expired code, 429 throttled or locked. A database outage,
+ * in the store or in the app's own `getPendingUserId` and `getUser`, reaches
+ * Passport as an `MfaStoreUnavailableError` (`statusCode` 503).
  *
  * @example
- * passport.use(new TotpOrBackupCodeStrategy({
+ * passport.use(new Strategy({
  *   store,
- *   getPendingUserId: (request) => request.session.get('pendingUserId') ?? null,
- *   getUser: (id) => users.findOne({ _id: new ObjectId(id) }),
+ *   getPendingUserId: (request: FastifyRequest) => request.session.get('pendingUserId') ?? null,
+ *   getUser: (id) => users.findOne({ id }),
  * }));
  */
 export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = RequestWithBody, TUser = unknown> extends PassportCustomStrategy {
@@ -69,29 +104,32 @@ export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = Request
     const { store, getPendingUserId, getUser } = options;
     if (!store || typeof store.verifySubmittedCode !== 'function') throw new TypeError('store is required: an MfaStore');
     if (typeof getPendingUserId !== 'function') throw new TypeError('getPendingUserId is required: (request) => user id or null');
-    if (typeof getUser !== 'function') throw new TypeError('getUser is required: (userId) => user or null');
+    if (typeof getUser !== 'function') throw new TypeError('getUser is required: (userId, request) => user or null');
     const tokenField = options.tokenField ?? DEFAULT_TOKEN_FIELD;
+    const messages = validateFailureMessages(options.messages, 'messages');
 
-    async function decide(request: TRequest): Promise<Outcome> {
+    async function decide(request: TRequest): Promise<Outcome<TUser>> {
       const body = request.body;
       const raw = body !== null && typeof body === 'object' && Object.hasOwn(body, tokenField)
         ? (body as Record<string, unknown>)[tokenField]
         : undefined;
       const read = readSubmittedCode(raw, tokenField);
-      if (!read.ok) return failure(400, read.problem);
-      const userId = await getPendingUserId(request);
-      if (typeof userId !== 'string' || userId === '') return failure(401, 'No login is waiting for a second factor');
+      if (!read.ok) return { user: false, info: describeRejectedCode({ ok: false, reason: 'malformed', problem: read.problem }, messages) };
+      // The app's callbacks usually read its database too: an outage there is the same 503 as
+      // one in the store, never a 500 that blames nobody.
+      const userId = await withDatabase('read the pending login (getPendingUserId)', () => getPendingUserId(request));
+      if (typeof userId !== 'string' || userId === '') return { user: false, info: describeNoPendingLogin(messages) };
 
       // The user is looked up before the code is checked: a code must not be used up by an
       // attempt that then cannot log anyone in (a deleted user, a failing user lookup).
-      const user = await getUser(userId);
-      if (user === null || user === undefined) return failure(401, INVALID_CODE_MESSAGE);
+      const user = await withDatabase('look up the user (getUser)', () => getUser(userId, request));
+      if (user === null || user === undefined) return { user: false, info: describeRejectedCode({ ok: false, reason: 'invalid' }, messages) };
       const result = await store.verifySubmittedCode(userId, read.value);
       if (result.ok) {
         const { method, remainingBackupCodes, lowOnBackupCodes } = result;
         return { user, info: { method, remainingBackupCodes, lowOnBackupCodes } };
       }
-      return { user: false, info: describeRejectedCode(result) };
+      return { user: false, info: describeRejectedCode(result, messages) };
     }
 
     super((request, done) => {

@@ -3,7 +3,7 @@
 // semantics. The tests run against mongo-java-server (see scripts/embedded-mongodb.ts), so each
 // of those behaviours is checked here against whatever server MONGODB_URI names.
 import t from 'tap';
-import { MongoServerError, type Document, type UpdateFilter } from 'mongodb';
+import type { Document, MongoServerError, UpdateFilter } from 'mongodb';
 import { openTestDatabase } from './helpers/database.js';
 
 const PARALLEL = 50;
@@ -30,7 +30,7 @@ t.test('a unique index refuses a duplicate key with code 11000', async (t) => {
     () => null,
     (error: unknown) => error,
   );
-  t.type(error, MongoServerError);
+  t.equal((error as Error).name, 'MongoServerError', 'a server error of whichever driver runs the suite');
   t.equal((error as MongoServerError).code, 11000);
   t.equal(await users.countDocuments({ userId: 'alice' }), 1);
   await users.insertOne({ userId: 'bob' });

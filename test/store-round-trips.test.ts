@@ -1,18 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import t from 'tap';
 import { MfaStore, generateTotpCode } from '../lib/index.js';
+import { openTestDatabase } from './helpers/database.js';
 import { newEncryptionKeys, nextTotpCode } from './helpers/mfa-fixture.js';
 
 // Database work per attempt, counted from the driver's own command events.
 t.test('round trips per attempt: success 3, failure 2, throttled 1, malformed 0', async (t) => {
-  const client = new MongoClient(process.env.MONGODB_URI!, { monitorCommands: true });
-  await client.connect();
-  const db = client.db(`test_${randomBytes(6).toString('hex')}`);
-  t.teardown(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
+  const { client, db } = await openTestDatabase(t, { monitorCommands: true });
   const commands: string[] = [];
   client.on('commandStarted', (event) => commands.push(event.commandName));
   const store = new MfaStore({

@@ -5,6 +5,7 @@ import session from 'express-session';
 import passport from 'passport';
 import t, { type Test } from 'tap';
 import { INVALID_CODE_MESSAGE, TotpOrBackupCodeStrategy, type MfaStore } from '../lib/index.js';
+import { TestMongoClient } from './helpers/database.js';
 import { createMfaFixture, enrollUser, nextTotpCode } from './helpers/mfa-fixture.js';
 
 declare module 'express-session' {
@@ -14,13 +15,13 @@ declare module 'express-session' {
 }
 
 /** Classic passport with Express 5 over real HTTP; returns a client that keeps the session cookie. */
-async function startApp(t: Test, store: MfaStore) {
+async function startApp(t: Test, store: MfaStore, getUser: (id: string) => unknown = (id) => ({ id })) {
   const authenticator = new passport.Passport();
   authenticator.use(
-    new TotpOrBackupCodeStrategy<Request, { id: string }>({
+    new TotpOrBackupCodeStrategy<Request, unknown>({
       store,
       getPendingUserId: (request) => request.session.pendingUserId ?? null,
-      getUser: (id) => ({ id }),
+      getUser,
     }),
   );
   authenticator.serializeUser((user, done) => done(null, (user as { id: string }).id));
@@ -54,7 +55,8 @@ async function startApp(t: Test, store: MfaStore) {
     })(request, response, next);
   });
   app.use((error: Error, _request: Request, response: express.Response, _next: express.NextFunction) => {
-    response.status(500).json({ error: error.message });
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    response.status(status).json({ error: error.message, name: error.name, cause: (error.cause as Error | undefined)?.name });
   });
 
   const server = app.listen(0, '127.0.0.1');
@@ -87,7 +89,7 @@ t.test('under Express: TOTP logs in with its info, reuse is a 401', async (t) =>
   await post('/login/password', { userId: 'alice' });
   const again = await post('/login/mfa/json', { token: code });
   t.equal(again.status, 401);
-  t.same(JSON.parse(again.text).info, { message: INVALID_CODE_MESSAGE, status: 401 });
+  t.same(JSON.parse(again.text).info, { reason: 'invalid', message: INVALID_CODE_MESSAGE, status: 401 });
 });
 
 t.test('under Express: backup code, malformed 400 and throttled 429 carry their status', async (t) => {
@@ -120,6 +122,19 @@ t.test("under Express: an exception in the app's callback reaches the error hand
   await post('/login/password', { userId: 'alice' });
   const response = await post('/login/mfa/broken-callback', { token: '000000' });
   t.equal(response.status, 500);
-  t.same(JSON.parse(response.text), { error: 'a bug in the app callback' });
+  t.same(JSON.parse(response.text), { error: 'a bug in the app callback', name: 'Error' });
   t.equal((await post('/login/mfa', { token: '000000' })).status, 401, 'the server still answers');
+});
+
+t.test("under Express: an outage in the app's getUser is a 503 carrying the driver's error, and uses up no code", async (t) => {
+  const fixture = await createMfaFixture(t);
+  const { backupCodes } = await enrollUser(fixture, 'alice');
+  const client = new TestMongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 300 });
+  t.teardown(() => client.close());
+  const post = await startApp(t, fixture.store, (id) => client.db('app').collection('users').findOne({ id }));
+  await post('/login/password', { userId: 'alice' });
+  const response = await post('/login/mfa', { token: backupCodes[0] });
+  t.equal(response.status, 503);
+  t.match(JSON.parse(response.text), { name: 'MfaStoreUnavailableError', cause: 'MongoServerSelectionError' });
+  t.equal((await fixture.store.getStatus('alice')).remainingBackupCodes, 10);
 });

@@ -1,60 +1,8 @@
-import fastifyCookie from '@fastify/cookie';
-import { Authenticator } from '@fastify/passport';
-import fastifySession from '@fastify/session';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { MongoClient } from 'mongodb';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { MfaStore, TotpOrBackupCodeStrategy, type MfaStoreOptions } from '../lib/index.js';
 import { createMfaFixture, enrollUser, newEncryptionKeys, nextTotpCode } from './helpers/mfa-fixture.js';
-
-interface User {
-  id: string;
-}
-
-/** A Fastify app with a stand-in password step that marks a user as waiting for the second factor. */
-async function buildApp(t: Test, store: MfaStore, getUser: (id: string) => User | null = (id) => ({ id })): Promise<FastifyInstance> {
-  const app = Fastify();
-  const passport = new Authenticator();
-  passport.use(
-    new TotpOrBackupCodeStrategy<FastifyRequest, User>({
-      store,
-      getPendingUserId: (request) => (request.session.get('pendingUserId') as string | undefined) ?? null,
-      getUser,
-    }),
-  );
-  passport.registerUserSerializer(async (user: User) => user.id);
-  passport.registerUserDeserializer(async (id: string) => ({ id }));
-  await app.register(fastifyCookie);
-  await app.register(fastifySession, { secret: 'a'.repeat(32), cookie: { secure: false } });
-  await app.register(passport.initialize());
-  await app.register(passport.secureSession());
-  app.post<{ Body: { userId: string } }>('/login/password', async (request) => {
-    request.session.set('pendingUserId', request.body.userId);
-    return { pending: true };
-  });
-  // The default @fastify/passport reply: only the status code.
-  app.post('/login/mfa', { preValidation: passport.authenticate('totp-or-backup-code') }, async (request) => ({
-    user: request.user,
-    info: request.authInfo,
-  }));
-  // A callback, as an app uses to shape its JSON.
-  app.post(
-    '/login/mfa/json',
-    passport.authenticate('totp-or-backup-code', async (request, reply, error, user, info, status) => {
-      if (error) throw error;
-      if (!user) return reply.code(status ?? 401).send({ status, info });
-      await request.logIn(user);
-      return reply.send({ user, info });
-    }),
-  );
-  t.teardown(() => app.close());
-  return app;
-}
-
-async function pendingSession(app: FastifyInstance, userId: string): Promise<string> {
-  const response = await app.inject({ method: 'POST', url: '/login/password', payload: { userId } });
-  return response.headers['set-cookie']!.toString().split(';')[0]!;
-}
+import { TestMongoClient } from './helpers/database.js';
+import { buildApp, pendingSession, type User } from './helpers/fastify-strategy-app.js';
 
 t.test('a TOTP code logs in and the success info says how', async (t) => {
   const fixture = await createMfaFixture(t);
@@ -81,7 +29,7 @@ t.test('a backup code logs in once; the second use is a 401 with the generic mes
   const attacker = await pendingSession(app, 'alice');
   const again = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie: attacker }, payload: { token: backupCodes[0] } });
   t.equal(again.statusCode, 401);
-  t.same(again.json().info, { message: 'The code is not valid or has already been used', status: 401 });
+  t.same(again.json().info, { reason: 'invalid', message: 'The code is not valid or has already been used', status: 401 });
 });
 
 t.test('wrong TOTP and wrong backup code get the same 401 message', async (t) => {
@@ -147,7 +95,7 @@ t.test('throttled is a 429 with the seconds to wait', async (t) => {
 });
 
 t.test('MongoDB unreachable is an error (503), not a failed login', async (t) => {
-  const client = new MongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 300 });
+  const client = new TestMongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 300 });
   t.teardown(() => client.close());
   const options: MfaStoreOptions = { collection: client.db('x').collection('mfa'), encryptionKeys: newEncryptionKeys(), issuer: 'X' };
   const app = await buildApp(t, new MfaStore(options));
@@ -172,7 +120,7 @@ t.test('a user who no longer exists gets a 401 and the code is not used up', asy
   const fixture = await createMfaFixture(t);
   const { backupCodes } = await enrollUser(fixture, 'alice');
   let userExists = false;
-  const app = await buildApp(t, fixture.store, (id) => (userExists ? { id } : null));
+  const app = await buildApp(t, fixture.store, { getUser: (id) => (userExists ? { id } : null) });
   const cookie = await pendingSession(app, 'alice');
   const response = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie }, payload: { token: backupCodes[0] } });
   t.equal(response.statusCode, 401);
@@ -180,4 +128,28 @@ t.test('a user who no longer exists gets a 401 and the code is not used up', asy
   userExists = true;
   const retry = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie }, payload: { token: backupCodes[0] } });
   t.equal(retry.statusCode, 200);
+});
+
+t.test("an outage in the app's own getUser or getPendingUserId is a 503, not a 500", async (t) => {
+  const fixture = await createMfaFixture(t);
+  await enrollUser(fixture, 'alice');
+  const client = new TestMongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 300 });
+  t.teardown(() => client.close());
+  const users = client.db('app').collection<User>('users');
+  const app = await buildApp(t, fixture.store, { getUser: (id) => users.findOne({ id }) });
+  const cookie = await pendingSession(app, 'alice');
+  const started = Date.now();
+  const response = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie }, payload: { token: '123456' } });
+  t.equal(response.statusCode, 503);
+  t.ok(Date.now() - started < 5_000, 'answered within the app driver’s server selection timeout, not after 30 s');
+  t.match(response.json(), { statusCode: 503, message: /MFA store unavailable while trying to look up the user/ });
+  t.equal((await fixture.store.getStatus('alice')).remainingBackupCodes, 10);
+
+  const pendingDown = await buildApp(t, fixture.store, { getPendingUserId: () => users.findOne({}).then(() => 'alice') });
+  const second = await pendingDown.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie: await pendingSession(pendingDown, 'alice') }, payload: { token: '123456' } });
+  t.equal(second.statusCode, 503);
+
+  const buggy = await buildApp(t, fixture.store, { getUser: () => { throw new TypeError('a bug in getUser'); } });
+  const third = await buggy.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie: await pendingSession(buggy, 'alice') }, payload: { token: '123456' } });
+  t.equal(third.statusCode, 500, 'a bug stays a bug');
 });

@@ -1,0 +1,64 @@
+import { MongoClient as MongoClient7 } from 'mongodb';
+import { MongoClient as MongoClient6 } from 'mongodb6';
+import t from 'tap';
+import { isDatabaseUnavailableError, MfaStore, MfaStoreUnavailableError, type MfaStoreOptions } from '../lib/index.js';
+import { openTestDatabase, TEST_MONGODB_DRIVER, TEST_MONGODB_DRIVER_VERSION } from './helpers/database.js';
+import { newEncryptionKeys } from './helpers/mfa-fixture.js';
+
+// The driver is the app's: 6.x or 7.x, and possibly another copy than any the package could import.
+const drivers = [
+  { major: 6, MongoClient: MongoClient6 as unknown as typeof MongoClient7 },
+  { major: 7, MongoClient: MongoClient7 },
+];
+
+t.test('the suite runs on the driver it was asked for, against a server both majors accept', async (t) => {
+  t.equal(TEST_MONGODB_DRIVER_VERSION.split('.')[0], TEST_MONGODB_DRIVER === 'mongodb6' ? '6' : '7');
+  const { db } = await openTestDatabase(t);
+  const info = await db.admin().command({ buildInfo: 1 });
+  t.ok(Number(String(info.version).split('.')[0]) >= 4, `server announces ${info.version}`);
+});
+
+for (const { major, MongoClient } of drivers) {
+  t.test(`driver ${major}: an unreachable server is an outage (503), a refused write is not`, async (t) => {
+    const unreachableCollection = () => {
+      const client = new MongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 200 });
+      t.teardown(() => client.close());
+      return client.db('x').collection('mfa');
+    };
+    const rawError = await unreachableCollection().findOne({}).then(() => null, (error: unknown) => error);
+    t.equal((rawError as Error).name, 'MongoServerSelectionError');
+    t.ok(isDatabaseUnavailableError(rawError), 'the raw driver error is recognised without instanceof');
+    t.ok(isDatabaseUnavailableError(new Error('wrapped', { cause: rawError })), 'also as the cause of another error');
+
+    const options: MfaStoreOptions = { collection: unreachableCollection(), encryptionKeys: newEncryptionKeys(), issuer: 'X' };
+    const store = new MfaStore(options);
+    const thrown = await store.verifyCode('alice', '123456').then(() => null, (error: unknown) => error);
+    t.ok(thrown instanceof MfaStoreUnavailableError, 'the store throws its own 503 error');
+    t.equal((thrown as MfaStoreUnavailableError).statusCode, 503);
+    t.equal(((thrown as Error).cause as Error).name, 'MongoServerSelectionError', 'the driver error is kept as cause');
+
+    const uri = process.env.MONGODB_URI!;
+    const reachable = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 10_000 });
+    const db = reachable.db(`test_driver${major}_${process.pid}`);
+    t.teardown(async () => {
+      await db.dropDatabase();
+      await reachable.close();
+    });
+    await db.collection('c').createIndex({ k: 1 }, { unique: true });
+    await db.collection('c').insertOne({ k: 1 });
+    const duplicate = await db.collection('c').insertOne({ k: 1 }).then(() => null, (error: unknown) => error);
+    t.equal((duplicate as { code?: number }).code, 11000);
+    t.notOk(isDatabaseUnavailableError(duplicate), 'a duplicate key is a refused write, not an outage');
+  });
+}
+
+t.test('errors that only look like MongoDB by name are classified by what they say', async (t) => {
+  const labelled = Object.assign(new Error('stepped down'), { name: 'MongoServerError', code: 189 });
+  t.ok(isDatabaseUnavailableError(labelled), 'a primary that stepped down');
+  const retryable = Object.assign(new Error('x'), { name: 'MongoServerError', errorLabels: ['RetryableWriteError'] });
+  t.ok(isDatabaseUnavailableError(retryable), 'a write the server labels retryable');
+  t.notOk(isDatabaseUnavailableError(Object.assign(new Error('x'), { name: 'MongoServerError', code: 2 })), 'a bad value');
+  t.notOk(isDatabaseUnavailableError(Object.assign(new Error('x'), { code: 189 })), 'a code on an error that is not the driver\'s');
+  t.notOk(isDatabaseUnavailableError(new TypeError('a bug')));
+  t.notOk(isDatabaseUnavailableError('MongoNetworkError'), 'a string is not an error');
+});
