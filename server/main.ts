@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
-import { buildApp } from './build-app.js';
-import { readConfig, type ServerConfig } from './config.js';
-import { withDevelopmentSecrets } from './development-secrets.js';
-import { ConfigError } from './errors.js';
+import { buildApp } from './app/build-app.js';
+import { readConfig, type ServerConfig } from './app/config.js';
+import { withDevelopmentSecrets } from './app/development-secrets.js';
+import { ConfigError } from './app/errors.js';
 
 /** Where the embedded server keeps its data between runs (git-ignored). */
 const EMBEDDED_DATA_FILE = fileURLToPath(new URL('../.data/demo-mongodb.h2', import.meta.url));

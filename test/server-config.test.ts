@@ -1,6 +1,6 @@
 import t from 'tap';
-import { DEFAULT_HOST, DEFAULT_MFA_ISSUER, DEFAULT_PORT, DEFAULT_RATE_LIMIT_MAX, readConfig } from '../server/config.js';
-import { ConfigError } from '../server/errors.js';
+import { DEFAULT_HOST, DEFAULT_MFA_ISSUER, DEFAULT_PORT, DEFAULT_RATE_LIMIT_MAX, readConfig } from '../server/app/config.js';
+import { ConfigError } from '../server/app/errors.js';
 
 const KEY_BASE64 = Buffer.alloc(32, 7).toString('base64');
 const SECRET = 's'.repeat(40);

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { readConfig } from '../server/config.js';
-import { withDevelopmentSecrets } from '../server/development-secrets.js';
-import { ConfigError } from '../server/errors.js';
+import { readConfig } from '../server/app/config.js';
+import { withDevelopmentSecrets } from '../server/app/development-secrets.js';
+import { ConfigError } from '../server/app/errors.js';
 
 t.test('a local run keeps its generated secrets, so a restart can still read its data', async (t) => {
   const folder = await mkdtemp(path.join(tmpdir(), 'demo-secrets-'));

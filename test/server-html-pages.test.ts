@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { INVALID_CODE_MESSAGE } from '../lib/index.js';
-import { WRONG_CREDENTIALS_MESSAGE } from '../server/accounts.js';
+import { WRONG_CREDENTIALS_MESSAGE } from '../server/accounts/accounts.js';
 import { escapeHtml } from '../server/views/html.js';
 import {
   TEST_PASSWORD,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
-import { REDACTED } from '../server/logger.js';
+import { REDACTED } from '../server/app/logger.js';
 import { TEST_PASSWORD, TestClient, enableMfa, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
 
 /** Collects every log line the app writes. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { INVALID_CODE_MESSAGE } from '../lib/index.js';
-import { WRONG_CREDENTIALS_MESSAGE } from '../server/accounts.js';
+import { WRONG_CREDENTIALS_MESSAGE } from '../server/accounts/accounts.js';
 import {
   TEST_PASSWORD,
   TestClient,

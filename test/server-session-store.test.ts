@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Session } from 'fastify';
-import { digestSessionId } from '../server/crypto.js';
-import { MongoSessionStore } from '../server/mongo-session-store.js';
+import { digestSessionId } from '../server/app/crypto.js';
+import { MongoSessionStore } from '../server/sessions/mongo-session-store.js';
 import { openTestDatabase } from './helpers/database.js';
 
 function call<T>(run: (callback: (error: unknown, value?: T) => void) => void): Promise<T | undefined> {

@@ -1,10 +1,10 @@
 /** JSON API of the login: register, password step, second factor, who am I, logout. */
 import type { FastifyPluginAsync } from 'fastify';
-import { WRONG_CREDENTIALS_MESSAGE } from '../accounts.js';
-import { sendJsonError } from '../json-errors.js';
-import { currentUser, endSession } from '../login-session.js';
-import { runPasswordStep } from '../password-step.js';
-import { secondFactorStep } from '../second-factor.js';
+import { WRONG_CREDENTIALS_MESSAGE } from '../accounts/accounts.js';
+import { sendJsonError } from '../app/json-errors.js';
+import { currentUser, endSession } from '../login/login-session.js';
+import { runPasswordStep } from '../login/password-step.js';
+import { secondFactorStep } from '../login/second-factor.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
 import { credentialsBody, registrationBody, tokenBody, type CredentialsBody } from './schemas.js';

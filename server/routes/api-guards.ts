@@ -1,7 +1,7 @@
 /** Guards of the JSON API: only JSON comes in, and MFA changes need a full login. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sendJsonError } from '../json-errors.js';
-import { currentUser } from '../login-session.js';
+import { sendJsonError } from '../app/json-errors.js';
+import { currentUser } from '../login/login-session.js';
 
 /** Methods that only read: the API has no route that changes state on them. */
 const READ_METHODS = new Set(['GET', 'HEAD']);

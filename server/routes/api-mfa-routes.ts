@@ -1,8 +1,8 @@
 /** JSON API of the second factor's settings; every route needs a full login. */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { sendJsonError } from '../json-errors.js';
-import { currentUser } from '../login-session.js';
-import type { ActionRefusal } from '../mfa-actions.js';
+import { sendJsonError } from '../app/json-errors.js';
+import { currentUser } from '../login/login-session.js';
+import type { ActionRefusal } from '../accounts/mfa-actions.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
 import { emptyBody, tokenBody, type TokenBody } from './schemas.js';

@@ -1,7 +1,7 @@
 /** `GET /healthz` for load balancers and the outage test: is MongoDB reachable from this process? */
 import type { FastifyPluginAsync } from 'fastify';
 import { isDatabaseUnavailableError } from '../../lib/index.js';
-import { sendJsonError } from '../json-errors.js';
+import { sendJsonError } from '../app/json-errors.js';
 import type { RouteContext } from './route-context.js';
 
 export const healthRoutes: FastifyPluginAsync<Pick<RouteContext, 'db'>> = async (app, { db }) => {

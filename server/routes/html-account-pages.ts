@@ -1,6 +1,6 @@
 /** HTML pages of a logged-in user: the account overview and the MFA changes. */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { currentUser, type SessionUser } from '../login-session.js';
+import { currentUser, type SessionUser } from '../login/login-session.js';
 import { renderAccountPage, renderBackupCodesPage, renderCodeConfirmPage, renderSetupPage } from '../views/account-pages.js';
 import { MALFORMED_CODE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';

@@ -1,9 +1,9 @@
 /** HTML pages of the login: home, register, password step, second-factor step, logout. */
 import type { FastifyPluginAsync } from 'fastify';
-import { WRONG_CREDENTIALS_MESSAGE } from '../accounts.js';
-import { currentUser, endSession, readPendingUserId } from '../login-session.js';
-import { runPasswordStep } from '../password-step.js';
-import { secondFactorStep } from '../second-factor.js';
+import { WRONG_CREDENTIALS_MESSAGE } from '../accounts/accounts.js';
+import { currentUser, endSession, readPendingUserId } from '../login/login-session.js';
+import { runPasswordStep } from '../login/password-step.js';
+import { secondFactorStep } from '../login/second-factor.js';
 import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactorPage } from '../views/auth-pages.js';
 import {
   MALFORMED_CODE_MESSAGE,

@@ -1,8 +1,8 @@
 /** Small pieces shared by the HTML routes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../accounts.js';
-import { currentUser } from '../login-session.js';
-import { announceRetryAfter } from '../retry-after.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../accounts/accounts.js';
+import { currentUser } from '../login/login-session.js';
+import { announceRetryAfter } from '../app/retry-after.js';
 
 /** Sends a rendered page; on a 429 the wait `retryAfterSeconds` goes in `Retry-After`, as `sendJsonError` does for JSON. */
 export function sendPage(reply: FastifyReply, markup: string, status = 200, retryAfterSeconds?: number): FastifyReply {

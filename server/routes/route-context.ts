@@ -1,8 +1,8 @@
 /** What every route plugin is registered with. */
 import type { Db } from 'mongodb';
-import type { Accounts } from '../accounts.js';
-import type { MfaActions } from '../mfa-actions.js';
-import type { Passport } from '../second-factor.js';
+import type { Accounts } from '../accounts/accounts.js';
+import type { MfaActions } from '../accounts/mfa-actions.js';
+import type { Passport } from '../login/second-factor.js';
 
 export interface RouteContext {
   db: Db;

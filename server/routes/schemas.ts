@@ -4,7 +4,7 @@
  * before any database or hashing work.
  */
 import { MAX_CODE_INPUT_LENGTH } from '../../lib/index.js';
-import { LOGIN_USERNAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../accounts.js';
+import { LOGIN_USERNAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../accounts/accounts.js';
 
 const username = { type: 'string', minLength: 1, maxLength: LOGIN_USERNAME_MAX_LENGTH } as const;
 const password = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH } as const;

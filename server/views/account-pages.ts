@@ -1,6 +1,6 @@
 /** The pages of a logged-in user: the account overview and the MFA changes. */
 import type { MfaStatus } from '../../lib/index.js';
-import type { SessionUser } from '../login-session.js';
+import type { SessionUser } from '../login/login-session.js';
 import { codeField, csrfField, formError, notice } from './form-parts.js';
 import { html } from './html.js';
 import { renderPage } from './layout.js';

@@ -5,7 +5,7 @@ import {
   PASSWORD_MIN_LENGTH,
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
-} from '../accounts.js';
+} from '../accounts/accounts.js';
 import { renderPage } from './layout.js';
 import { codeField, csrfField, formError, notice } from './form-parts.js';
 import { html } from './html.js';

@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ENCRYPTION_KEY_BYTES } from '../lib/index.js';
+import { ENCRYPTION_KEY_BYTES } from '../../lib/index.js';
 import { decodeEncryptionKey, ENCRYPTION_KEY_FORMAT, MIN_SESSION_SECRET_LENGTH } from './config.js';
 import { generateRandomSecret } from './crypto.js';
 import { ConfigError } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import type { Collection, Document } from 'mongodb';
 import type { Session } from 'fastify';
-import { digestSessionId } from './crypto.js';
+import { digestSessionId } from '../app/crypto.js';
 
 /** Lifetime of a session whose cookie carries no expiry. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;

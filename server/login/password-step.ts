@@ -1,8 +1,8 @@
 /** The first step of a login, shared by the JSON API and the HTML form. */
 import type { FastifyRequest } from 'fastify';
-import type { Accounts } from './accounts.js';
+import type { Accounts } from '../accounts/accounts.js';
 import { beginPendingLogin, completeLogin } from './login-session.js';
-import type { MfaActions } from './mfa-actions.js';
+import type { MfaActions } from '../accounts/mfa-actions.js';
 
 /** `wrong_credentials` covers an unknown user and a wrong password alike. */
 export type PasswordStepResult = 'wrong_credentials' | 'mfa_required' | 'logged_in';

@@ -11,8 +11,8 @@ import {
   type MfaFailureInfo,
   type MfaStore,
   type MfaSuccessInfo,
-} from '../lib/index.js';
-import type { Accounts } from './accounts.js';
+} from '../../lib/index.js';
+import type { Accounts } from '../accounts/accounts.js';
 import { completeLogin, isSessionUser, readPendingUserId, type SessionUser } from './login-session.js';
 
 /** An @fastify/passport authenticator (the package exports the class only as a value). */

@@ -3,8 +3,8 @@
  * backup codes, turn it off. Shared by the JSON API and the HTML pages;
  * answers carry the HTTP status they map to, and only a database fault throws.
  */
-import { describeRejectedCode, type MfaStatus, type MfaStore, type RejectedCode } from '../lib/index.js';
-import type { SessionUser } from './login-session.js';
+import { describeRejectedCode, type MfaStatus, type MfaStore, type RejectedCode } from '../../lib/index.js';
+import type { SessionUser } from '../login/login-session.js';
 
 /** A refused action with its status and a message for the user. */
 export interface ActionRefusal {

@@ -5,9 +5,9 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import type { FastifyInstance } from 'fastify';
-import { SESSION_COOKIE_NAME } from './login-session.js';
+import { SESSION_COOKIE_NAME } from '../login/login-session.js';
 import type { MongoSessionStore } from './mongo-session-store.js';
-import type { Passport } from './second-factor.js';
+import type { Passport } from '../login/second-factor.js';
 
 export interface SessionOptions {
   secret: string;

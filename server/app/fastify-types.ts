@@ -2,7 +2,7 @@
  * What this app keeps on Fastify's request and session, declared once so
  * every route reads the same typed fields.
  */
-import type { SessionUser } from './login-session.js';
+import type { SessionUser } from '../login/login-session.js';
 
 declare module 'fastify' {
   /** What Passport keeps in the session once a login is complete, and puts on `request.user`. */

@@ -4,13 +4,13 @@
  * carry what the client sent (a JSON parse error would quote the body).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailableError, SecretDecryptionError } from '../lib/index.js';
+import { isDatabaseUnavailableError, SecretDecryptionError } from '../../lib/index.js';
 import { RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
-import { currentUser, discardSessionChanges, readPendingUserId } from './login-session.js';
-import { JSON_REQUIRED_MESSAGE } from './routes/api-guards.js';
-import { sendPage } from './routes/html-helpers.js';
-import { renderErrorPage } from './views/error-page.js';
+import { currentUser, discardSessionChanges, readPendingUserId } from '../login/login-session.js';
+import { JSON_REQUIRED_MESSAGE } from '../routes/api-guards.js';
+import { sendPage } from '../routes/html-helpers.js';
+import { renderErrorPage } from '../views/error-page.js';
 
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';
 const INTERNAL_ERROR_MESSAGE = 'Something went wrong on our side. Please try again.';

@@ -3,7 +3,7 @@
  * reported at start-up in one `ConfigError` that names the variable and says
  * what a valid value looks like.
  */
-import { ENCRYPTION_KEY_BYTES } from '../lib/index.js';
+import { ENCRYPTION_KEY_BYTES } from '../../lib/index.js';
 import { generateRandomSecret } from './crypto.js';
 import { ConfigError } from './errors.js';
 

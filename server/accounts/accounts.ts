@@ -3,8 +3,8 @@
  * pages. Answers are values with the HTTP status they deserve; only a
  * database fault throws.
  */
-import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from './crypto.js';
-import type { SessionUser } from './login-session.js';
+import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
+import type { SessionUser } from '../login/login-session.js';
 import type { UserRecord, Users } from './users.js';
 
 export const USERNAME_MIN_LENGTH = 3;
