@@ -7,7 +7,7 @@ import { DEFAULT_BACKUP_CODE_COUNT } from './backup-codes.js';
 import { bcryptHasher, validateKeyRing, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
 import type { MfaEventListener } from './events.js';
 import { resolveThrottlePolicy, type ThrottlePolicy } from './throttle.js';
-import { DEFAULT_TOTP_TOLERANCE_STEPS } from './totp.js';
+import { assertOtpauthLabelPart, DEFAULT_TOTP_TOLERANCE_STEPS } from './totp.js';
 
 export const DEFAULT_BCRYPT_COST = 10;
 export const DEFAULT_LOW_BACKUP_CODE_THRESHOLD = 3;
@@ -18,7 +18,7 @@ export interface MfaStoreOptions {
   collection: Collection<Document>;
   /** Keys that encrypt TOTP secrets at rest (AES-256-GCM). */
   encryptionKeys: EncryptionKeyRing;
-  /** Name shown in authenticator apps, e.g. your product's name. */
+  /** Name shown in authenticator apps, e.g. your product's name. It must not contain ":" (see `buildOtpauthUrl`). */
   issuer: string;
   /** Backup codes per set. Default 10. */
   backupCodeCount?: number;
@@ -59,6 +59,8 @@ export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaSto
   if (typeof options.issuer !== 'string' || options.issuer.trim() === '') {
     throw new TypeError('issuer is required: the name authenticator apps show for your app');
   }
+  // Refused here rather than at the first enrolment: a URL-shaped issuer is a configuration fault.
+  assertOtpauthLabelPart(options.issuer, 'issuer');
   const backupCodeMaxAgeMs = options.backupCodeMaxAgeMs ?? null;
   if (backupCodeMaxAgeMs !== null && !(backupCodeMaxAgeMs > 0)) {
     throw new TypeError('backupCodeMaxAgeMs must be a positive number or null');

@@ -57,6 +57,8 @@ export class MfaStore {
   /**
    * Starts (or restarts) enrolment with a fresh secret, stored encrypted as
    * pending. An already active factor keeps working until the new one is confirmed.
+   * `accountName` (what the app shows under the issuer) must not contain ":";
+   * it throws a `TypeError` before anything is stored.
    */
   async beginEnrollment(userId: string, accountName: string): Promise<EnrollmentStart> {
     assertUserId(userId);

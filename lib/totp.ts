@@ -15,11 +15,32 @@ export const DEFAULT_TOTP_TOLERANCE_STEPS = 1;
 export type TotpCheck = { valid: true; timeStep: number } | { valid: false };
 
 /**
+ * Throws a `TypeError` naming `name` unless `value` can be one side of the
+ * Key URI label `issuer:accountName`. The format takes the first colon, or an
+ * encoded `%3A`, as the separator, so a colon inside either part (an issuer
+ * such as `https://auth.example.test:8443`) makes apps show a wrong issuer and
+ * account, or refuse the code.
+ */
+export function assertOtpauthLabelPart(value: unknown, name: 'issuer' | 'accountName'): asserts value is string {
+  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`${name} is required: a non-empty string`);
+  if (value.includes(':')) {
+    throw new TypeError(
+      `${name} must not contain ":": the otpauth label is "issuer:account" and authenticator apps split it at the first colon, ` +
+        'so they would show the wrong issuer and account',
+    );
+  }
+}
+
+/**
  * The `otpauth://` URL an authenticator app reads from the QR code. Algorithm,
  * digits and period are written out even though they are the defaults:
- * some apps read a missing parameter differently.
+ * some apps read a missing parameter differently. The issuer is both the
+ * label's prefix and the `issuer` parameter, as the Key URI format recommends.
+ * A colon in `issuer` or `accountName` throws a `TypeError` naming it.
  */
 export function buildOtpauthUrl(options: { secret: string; issuer: string; accountName: string }): string {
+  assertOtpauthLabelPart(options.issuer, 'issuer');
+  assertOtpauthLabelPart(options.accountName, 'accountName');
   const label = `${encodeURIComponent(options.issuer)}:${encodeURIComponent(options.accountName)}`;
   const parameters = [
     ['secret', options.secret],
