@@ -12,6 +12,7 @@ import { buildApp } from './app/build-app.js';
 import { readConfig, type ServerConfig } from './app/config.js';
 import { withDevelopmentSecrets } from './app/development-secrets.js';
 import { ConfigError } from './app/errors.js';
+import { logDestination } from './app/logger.js';
 
 /** Where the embedded server keeps its data between runs (git-ignored). */
 const EMBEDDED_DATA_FILE = fileURLToPath(new URL('../.data/demo-mongodb.h2', import.meta.url));
@@ -114,7 +115,9 @@ async function start(): Promise<void> {
 
   try {
     await client.connect();
-    app = await buildApp({ db: client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME), config, logger: { level: config.logLevel } });
+    const logger = { level: config.logLevel, stream: logDestination(config.logFormat) };
+    app = await buildApp({ db: client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME), config, logger });
+    app.log.info({ mongodb: describeUri(uri) }, 'using MongoDB');
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await stop('start-up failed').catch(() => {});
@@ -123,7 +126,8 @@ async function start(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  process.stdout.write(`TOTP demo listening at http://${host}:${port} (MongoDB ${describeUri(uri)})\n`);
+  // Last and on a line of its own: the one line a person starting the demo needs.
+  process.stdout.write(`TOTP demo ready at http://${host}:${port} (Ctrl-C stops it)\n`);
 }
 
 start().catch((error: unknown) => {

@@ -13,6 +13,7 @@ t.test('with nothing set: the documented defaults, and fresh secrets flagged as 
   t.equal(config.mfaIssuer, DEFAULT_MFA_ISSUER);
   t.equal(config.rateLimitMax, DEFAULT_RATE_LIMIT_MAX);
   t.equal(config.production, false);
+  t.equal(config.logFormat, 'pretty', 'readable lines for a person at a terminal');
   t.same(config.generatedSecrets, ['SESSION_SECRET', 'MFA_ENCRYPTION_KEY']);
   t.equal(config.mfaEncryptionKey.length, 32);
   t.ok(config.sessionSecret.length >= 32);
@@ -31,6 +32,7 @@ t.test('every variable is read', async (t) => {
     NODE_ENV: 'production',
     TRUST_PROXY: 'true',
     LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'pretty',
   });
   t.match(config, {
     port: 8080,
@@ -42,10 +44,18 @@ t.test('every variable is read', async (t) => {
     production: true,
     trustProxy: true,
     logLevel: 'warn',
+    logFormat: 'pretty',
     generatedSecrets: [],
   });
   t.same(config.mfaEncryptionKey, Buffer.alloc(32, 7));
   t.same(readConfig({ MFA_ENCRYPTION_KEY: 'ab'.repeat(32) }).mfaEncryptionKey, Buffer.alloc(32, 0xab), 'hex works too');
+});
+
+t.test('log lines are JSON in production or when LOG_FORMAT=json, for a log collector', async (t) => {
+  const production = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db.internal/app', SESSION_SECRET: SECRET, MFA_ENCRYPTION_KEY: KEY_BASE64 };
+  t.equal(readConfig(production).logFormat, 'json');
+  t.equal(readConfig({ LOG_FORMAT: 'json' }).logFormat, 'json');
+  t.equal(readConfig({ ...production, LOG_FORMAT: 'pretty' }).logFormat, 'pretty', 'an explicit choice wins');
 });
 
 t.test('production refuses to run without its secrets and a real MongoDB', async (t) => {
@@ -59,10 +69,10 @@ t.test('production refuses to run without its secrets and a real MongoDB', async
 t.test('bad values are all reported at once, each naming its variable, never echoing a secret', async (t) => {
   const badKey = 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=';
   const error = t.throws(() =>
-    readConfig({ PORT: 'eighty', RATE_LIMIT_MAX: '0', SESSION_SECRET: 'short-secret-value', MFA_ENCRYPTION_KEY: badKey, MONGODB_URI: 'localhost:27017', TRUST_PROXY: 'yes', LOG_LEVEL: 'loud' }),
+    readConfig({ PORT: 'eighty', RATE_LIMIT_MAX: '0', SESSION_SECRET: 'short-secret-value', MFA_ENCRYPTION_KEY: badKey, MONGODB_URI: 'localhost:27017', TRUST_PROXY: 'yes', LOG_LEVEL: 'loud', LOG_FORMAT: 'yaml' }),
   ) as Error;
   t.type(error, ConfigError);
-  for (const name of ['PORT', 'RATE_LIMIT_MAX', 'SESSION_SECRET', 'MFA_ENCRYPTION_KEY', 'MONGODB_URI', 'TRUST_PROXY', 'LOG_LEVEL']) {
+  for (const name of ['PORT', 'RATE_LIMIT_MAX', 'SESSION_SECRET', 'MFA_ENCRYPTION_KEY', 'MONGODB_URI', 'TRUST_PROXY', 'LOG_LEVEL', 'LOG_FORMAT']) {
     t.match(error.message, new RegExp(`- ${name} `), `${name} is named`);
   }
   t.notMatch(error.message, /short-secret-value/);

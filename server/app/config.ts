@@ -38,6 +38,8 @@ export interface ServerConfig extends AppConfig {
   /** `null`: start the embedded MongoDB with its data under `.data/`. */
   mongodbUri: string | null;
   logLevel: string;
+  /** `pretty`: human-readable log lines for a terminal; `json`: one pino JSON object a line, for a log collector. */
+  logFormat: LogFormat;
   /** Names of the secrets that were generated for this run because they were not set. */
   generatedSecrets: string[];
 }
@@ -45,6 +47,10 @@ export interface ServerConfig extends AppConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS = ['pretty', 'json'] as const;
+
+/** How log lines are written: see `ServerConfig.logFormat`. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * Reads the configuration from `env`.
@@ -92,6 +98,9 @@ export function readConfig(env: Env): ServerConfig {
 
   const logLevel = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  // A person reads a development run in a terminal; production logs go to a collector that wants JSON.
+  const logFormat = value('LOG_FORMAT') ?? (production ? 'json' : 'pretty');
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) problems.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
   const trustProxy = value('TRUST_PROXY') ?? 'false';
   if (trustProxy !== 'true' && trustProxy !== 'false') problems.push('TRUST_PROXY must be true or false');
 
@@ -109,6 +118,7 @@ export function readConfig(env: Env): ServerConfig {
     production,
     trustProxy: trustProxy === 'true',
     logLevel,
+    logFormat: logFormat as LogFormat,
     generatedSecrets,
   };
 }

@@ -1,14 +1,16 @@
 /**
  * Runs the demo as `npm start` does (`tsx server/main.ts`) in a child
- * process, and reads the address it prints.
+ * process, and reads the address it prints. Its stderr goes into the same
+ * pipe as its stdout, so the output reads in the order it was written, as
+ * in a terminal.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
-/** The one plain line `main.ts` prints once it listens (JSON log lines mention the address too). */
-const READY_LINE = /^TOTP demo listening at (http:\/\/\S+) /m;
+/** The one plain line `main.ts` prints once it listens (log lines mention the address too). */
+const READY_LINE = /^TOTP demo ready at (http:\/\/\S+) /m;
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -24,15 +26,19 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `tsx server/main.ts` with `env` added to this process's environment. */
+/**
+ * Starts `tsx server/main.ts` with `env` added to this process's environment.
+ * Log lines are JSON, for tests to read, unless `env` sets `LOG_FORMAT`.
+ */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  // The shell joins stderr to stdout and then becomes tsx (`exec`), so signals reach tsx.
   // tsx runs the server in a child process of its own and relays signals to it. Its own
   // process group lets a last-resort SIGKILL reach both: killing tsx alone would orphan
   // the server, holding its port and this test's pipes.
-  const child = spawn(TSX, ['server/main.ts'], {
+  const child = spawn('/bin/sh', ['-c', 'exec "$0" server/main.ts 2>&1', TSX], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
     detached: true,
   });
   const killGroup = () => {
@@ -45,7 +51,6 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -75,4 +80,11 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
       reject(new Error(`server exited with code ${code} before listening:\n${output}`));
     });
   });
+}
+
+/** The connection string of `database` on the test server at `MONGODB_URI`, for a server process's env. */
+export function mongodbUriOf(databaseName: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(process.env.MONGODB_URI ?? '');
+  if (!match) throw new Error('MONGODB_URI is not a mongodb:// URI');
+  return `${match[1]}/${databaseName}${match[2] ?? ''}`;
 }
