@@ -3,6 +3,8 @@ import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVStoreException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +22,8 @@ import java.util.List;
  *
  * PORT 0 picks a free port. Once listening it prints exactly one line to stdout,
  * {@code MONGODB_URI=mongodb://127.0.0.1:PORT}, and nothing else ever goes to stdout.
+ * When another process holds the H2 data file it prints the single line
+ * {@code EmbeddedMongoDB: data file locked: DATA_FILE} to stderr and exits with code 1.
  *
  * It stops on SIGTERM/SIGINT and also when its stdin reaches end-of-file: the process that
  * spawned it holds the other end of that pipe, so the server cannot outlive its parent even
@@ -27,6 +31,8 @@ import java.util.List;
  */
 public class EmbeddedMongoDB {
     private static final String HOST = "127.0.0.1";
+    /** What scripts/embedded-mongodb.ts looks for on stderr; the data file's path follows it. */
+    private static final String DATA_FILE_LOCKED = "EmbeddedMongoDB: data file locked: ";
 
     /**
      * mongo-java-server 1.46.0 announces MongoDB 4.0 (wire version 7), which the Node.js drivers
@@ -57,6 +63,12 @@ public class EmbeddedMongoDB {
         } catch (Exception e) {
             // Netty's threads are not daemons: without an explicit exit a failed bind would
             // leave a JVM that neither listens nor stops.
+            if (isFileLocked(e)) {
+                // Another server has the file open: an expected situation, not a crash, so one
+                // line the launcher can recognise instead of H2's stack trace.
+                System.err.println(DATA_FILE_LOCKED + Path.of(args[2]).toAbsolutePath());
+                System.exit(1);
+            }
             System.err.println("EmbeddedMongoDB: cannot start on " + HOST + ":" + port);
             e.printStackTrace();
             System.exit(1);
@@ -76,6 +88,15 @@ public class EmbeddedMongoDB {
 
         waitForEndOfInput(System.in);
         System.exit(0);
+    }
+
+    private static boolean isFileLocked(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof MVStoreException store && store.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int parsePort(String value) {

@@ -25,6 +25,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const STDERR_TAIL_CHARS = 4_000;
 const URI_LINE = /^MONGODB_URI=(mongodb:\/\/\S+)$/m;
+/** The one line EmbeddedMongoDB.java prints when another process holds the H2 file. */
+const DATA_FILE_LOCKED_LINE = /^EmbeddedMongoDB: data file locked: (.+)$/m;
 const CLI_DEFAULT_PORT = 27017;
 const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
 
@@ -45,9 +47,22 @@ export interface EmbeddedMongoDB {
 }
 
 /**
+ * The H2 data file is held by another running server (another demo, or `npm run db`
+ * on the same file): H2 opens a file in one process at a time.
+ */
+export class DataFileLockedError extends Error {
+  override name = 'DataFileLockedError';
+
+  constructor(readonly dataFile: string) {
+    super(`embedded-mongodb: ${dataFile} is in use by another running server (the file is locked); stop that one first`);
+  }
+}
+
+/**
  * Starts an embedded MongoDB server in a child JVM, fetching its jars with Maven first if
  * they are missing. The server also exits on its own when this process exits.
  *
+ * @throws DataFileLockedError when another process holds `dataFile`.
  * @example
  * const mongo = await startEmbeddedMongoDB();
  * const client = await MongoClient.connect(mongo.uri);
@@ -180,6 +195,12 @@ function waitForUri(child: ChildProcess, stderr: StderrTail): Promise<string> {
     };
     // 'close' rather than 'exit': it waits for stderr to drain, so the tail is complete.
     const onClose = (code: number | null, signal: NodeJS.Signals | null) => {
+      const locked = DATA_FILE_LOCKED_LINE.exec(stderr.text());
+      if (locked) {
+        cleanup();
+        reject(new DataFileLockedError(locked[1]!));
+        return;
+      }
       fail(`server exited before listening (${signal ?? `exit code ${code}`})`);
     };
     const timer = setTimeout(() => fail(`server did not start listening within ${STARTUP_TIMEOUT_MS / 1000} s`), STARTUP_TIMEOUT_MS);

@@ -4,20 +4,19 @@
  * down cleanly on SIGTERM or SIGINT.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
+import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
 import { buildApp } from './app/build-app.js';
-import { readConfig, type ServerConfig } from './app/config.js';
+import { readConfig, readDataDir, type ServerConfig } from './app/config.js';
 import { withDevelopmentSecrets } from './app/development-secrets.js';
 import { ConfigError } from './app/errors.js';
 import { logDestination } from './app/logger.js';
 
-/** Where the embedded server keeps its data between runs (git-ignored). */
-const EMBEDDED_DATA_FILE = fileURLToPath(new URL('../.data/demo-mongodb.h2', import.meta.url));
-/** Where a local run on the embedded server keeps the secrets that go with that data. */
-const DEVELOPMENT_SECRETS_FILE = fileURLToPath(new URL('../.data/demo-secrets.json', import.meta.url));
+/** The file in the data folder where the embedded server keeps its data between runs. */
+const EMBEDDED_DATA_FILE_NAME = 'demo-mongodb.h2';
+/** The file in the data folder where a local run keeps the secrets that go with that data. */
+const DEVELOPMENT_SECRETS_FILE_NAME = 'demo-secrets.json';
 /** How long a request waits for an unreachable MongoDB before it is answered 503. */
 const SERVER_SELECTION_TIMEOUT_MS = 2_500;
 /** How long shutdown waits for requests in flight before exiting anyway. */
@@ -29,6 +28,26 @@ const DEFAULT_DATABASE_NAME = 'totp_demo';
 /** The database named in the connection string's path, if any. */
 function databaseNameIn(uri: string): string | undefined {
   return /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
+}
+
+/** `file` relative to the working directory when it lies inside it, else as it is: for messages. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+/**
+ * One line for the listen errors fixed by changing PORT or HOST, as a
+ * ConfigError (printed without a stack); `null` for any other error.
+ */
+function listenProblem(error: unknown, host: string, port: number): ConfigError | null {
+  const problems: Record<string, string> = {
+    EADDRINUSE: `Port ${port} on ${host} is already in use, perhaps by another demo. Stop it, or set PORT to a free port (PORT=0 picks one).`,
+    EACCES: `Port ${port} on ${host} needs privileges this user does not have: set PORT to 1024 or above.`,
+    EADDRNOTAVAIL: `HOST ${host} is not an address of this machine: set HOST to one of its addresses (0.0.0.0 listens on all of them).`,
+  };
+  const problem = problems[String((error as NodeJS.ErrnoException | null)?.code)];
+  return problem === undefined ? null : new ConfigError(problem, { cause: error });
 }
 
 /** Strips any password from a connection string before it is printed. */
@@ -55,28 +74,46 @@ function warnAboutGeneratedSecrets(config: ServerConfig): void {
  * (no MONGODB_URI, not production) keeps its generated secrets with its data,
  * so that a restart does not lock out everyone who turned MFA on.
  */
-async function environment(): Promise<NodeJS.ProcessEnv> {
+async function environment(dataDir: string): Promise<NodeJS.ProcessEnv> {
   const local = !process.env.MONGODB_URI?.trim() && process.env.NODE_ENV !== 'production';
   if (!local) return process.env;
-  const { env, filled } = await withDevelopmentSecrets(process.env, DEVELOPMENT_SECRETS_FILE);
+  const secretsFile = path.join(dataDir, DEVELOPMENT_SECRETS_FILE_NAME);
+  const { env, filled } = await withDevelopmentSecrets(process.env, secretsFile);
   if (filled.length > 0) {
     process.stderr.write(
-      `${filled.join(' and ')} not set: using development values kept in ${path.relative(process.cwd(), DEVELOPMENT_SECRETS_FILE)}\n` +
+      `${filled.join(' and ')} not set: using development values kept in ${displayPath(secretsFile)}\n` +
         '(with the embedded database\'s data). Set them for anything but a local try.\n',
     );
   }
   return env;
 }
 
+/** The embedded server on the data folder; a ConfigError when another demo already has it open. */
+async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedMongoDB> {
+  const dataFile = path.join(dataDir, EMBEDDED_DATA_FILE_NAME);
+  process.stderr.write(`MONGODB_URI not set: starting the embedded MongoDB, data in ${displayPath(dataFile)}\n`);
+  try {
+    return await startEmbeddedMongoDB({ backend: 'h2', dataFile });
+  } catch (error) {
+    if (!(error instanceof DataFileLockedError)) throw error;
+    const folder = `${displayPath(dataDir).replace(/[\\/]+$/, '')}${path.sep}`;
+    throw new ConfigError(
+      `Another demo is already using ${folder} (the embedded database file is locked). ` +
+        'Stop it first, or give this one its own data folder and port, e.g. DEMO_DATA_DIR=.data-2 PORT=3001 npm start',
+      { cause: error },
+    );
+  }
+}
+
 async function start(): Promise<void> {
-  const config = readConfig(await environment());
+  const dataDir = readDataDir(process.env);
+  const config = readConfig(await environment(dataDir));
   warnAboutGeneratedSecrets(config);
 
   let embedded: EmbeddedMongoDB | null = null;
   let uri = config.mongodbUri;
   if (uri === null) {
-    process.stderr.write(`MONGODB_URI not set: starting the embedded MongoDB, data in ${path.relative(process.cwd(), EMBEDDED_DATA_FILE)}\n`);
-    embedded = await startEmbeddedMongoDB({ backend: 'h2', dataFile: EMBEDDED_DATA_FILE });
+    embedded = await startEmbeddedDatabase(dataDir);
     uri = embedded.uri;
   }
 
@@ -121,7 +158,7 @@ async function start(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await stop('start-up failed').catch(() => {});
-    throw error;
+    throw listenProblem(error, config.host, config.port) ?? error;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { DEFAULT_HOST, DEFAULT_MFA_ISSUER, DEFAULT_PORT, DEFAULT_RATE_LIMIT_MAX, readConfig } from '../server/app/config.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_MFA_ISSUER, DEFAULT_PORT, DEFAULT_RATE_LIMIT_MAX, readConfig, readDataDir } from '../server/app/config.js';
 import { ConfigError } from '../server/app/errors.js';
 
 const KEY_BASE64 = Buffer.alloc(32, 7).toString('base64');
@@ -56,6 +58,14 @@ t.test('log lines are JSON in production or when LOG_FORMAT=json, for a log coll
   t.equal(readConfig(production).logFormat, 'json');
   t.equal(readConfig({ LOG_FORMAT: 'json' }).logFormat, 'json');
   t.equal(readConfig({ ...production, LOG_FORMAT: 'pretty' }).logFormat, 'pretty', 'an explicit choice wins');
+});
+
+t.test('the data folder is .data/ in the checkout unless DEMO_DATA_DIR names another', async (t) => {
+  t.equal(readDataDir({}), DEFAULT_DATA_DIR);
+  t.equal(DEFAULT_DATA_DIR, fileURLToPath(new URL('../.data/', import.meta.url)), 'in the checkout, wherever npm start runs from');
+  t.equal(readDataDir({ DEMO_DATA_DIR: '  ' }), DEFAULT_DATA_DIR, 'blank is unset');
+  t.equal(readDataDir({ DEMO_DATA_DIR: '.data-2' }), path.resolve('.data-2'), 'relative to the working directory');
+  t.equal(readDataDir({ DEMO_DATA_DIR: '/srv/demo' }), '/srv/demo');
 });
 
 t.test('production refuses to run without its secrets and a real MongoDB', async (t) => {

@@ -3,6 +3,8 @@
  * reported at start-up in one `ConfigError` that names the variable and says
  * what a valid value looks like.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ENCRYPTION_KEY_BYTES } from '../../lib/index.js';
 import { generateRandomSecret } from './crypto.js';
 import { ConfigError } from './errors.js';
@@ -14,6 +16,8 @@ export const DEFAULT_MFA_ISSUER = 'TOTP Demo';
 export const DEFAULT_RATE_LIMIT_MAX = 20;
 /** @fastify/session refuses shorter secrets. */
 export const MIN_SESSION_SECRET_LENGTH = 32;
+/** The git-ignored folder of a local run's embedded database and its secrets: `.data/` in the checkout. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.data/', import.meta.url));
 
 /** What `buildApp` needs to know; `main.ts` adds where to listen and which MongoDB to use. */
 export interface AppConfig {
@@ -35,7 +39,7 @@ export interface AppConfig {
 export interface ServerConfig extends AppConfig {
   port: number;
   host: string;
-  /** `null`: start the embedded MongoDB with its data under `.data/`. */
+  /** `null`: start the embedded MongoDB with its data in the data folder (`readDataDir`). */
   mongodbUri: string | null;
   logLevel: string;
   /** `pretty`: human-readable log lines for a terminal; `json`: one pino JSON object a line, for a log collector. */
@@ -121,6 +125,16 @@ export function readConfig(env: Env): ServerConfig {
     logFormat: logFormat as LogFormat,
     generatedSecrets,
   };
+}
+
+/**
+ * The data folder of a local run: `DEMO_DATA_DIR` resolved against the
+ * working directory, else `DEFAULT_DATA_DIR`. Read apart from `readConfig`
+ * because the development secrets kept there are read before it.
+ */
+export function readDataDir(env: Env): string {
+  const raw = env.DEMO_DATA_DIR?.trim();
+  return raw ? path.resolve(raw) : DEFAULT_DATA_DIR;
 }
 
 function readInteger(raw: string | undefined, fallback: number, min: number, max: number, name: string, problems: string[]): number {
