@@ -1,18 +1,24 @@
 /**
  * Charging an attempt before its code is checked. Every attempt is counted as
  * a failure first and a success resets the count, so an attacker cannot run
- * many checks while the counter lags behind.
+ * many checks while the counter lags behind. An attempt the server ends (a
+ * database fault after the charge) is not the user's guess: its charge is undone.
  */
-import type { MfaDocuments, MfaRecord } from './mfa-documents.js';
+import type { AttemptCounter, MfaDocuments, MfaRecord } from './mfa-documents.js';
 import { nextAttemptAllowedAt, type ThrottlePolicy } from './throttle.js';
 
 /** How long an attempt that lost the race to count itself is told to wait. */
 export const LOST_RACE_RETRY_MS = 1000;
 
-/** Either the attempt may check its code, or it must wait until `blockedUntil`. */
+/**
+ * Either the attempt may check its code (`seen` is the counter it read,
+ * `charged` what it wrote), or it must wait until `blockedUntil`.
+ */
 export type AttemptClaim =
-  | { claimed: true; failedAttempts: number }
+  | { claimed: true; failedAttempts: number; userId: string; seen: AttemptCounter; charged: AttemptCounter }
   | { claimed: false; blockedUntil: Date; failedAttempts: number };
+
+type ClaimedAttempt = Extract<AttemptClaim, { claimed: true }>;
 
 /**
  * Claims the right to check one code for `record`'s user. An attempt that
@@ -28,9 +34,28 @@ export async function claimAttempt(
   const seen = { failedAttempts: record.failedAttempts, blockedUntil: record.blockedUntil };
   if (seen.blockedUntil && seen.blockedUntil > now) return { claimed: false, ...seen, blockedUntil: seen.blockedUntil };
   const failedAttempts = seen.failedAttempts + 1;
-  const blockedUntil = nextAttemptAllowedAt(failedAttempts, now, policy);
-  if (await documents.chargeAttempt(record.userId, seen, { failedAttempts, blockedUntil }, now)) {
-    return { claimed: true, failedAttempts };
+  const charged = { failedAttempts, blockedUntil: nextAttemptAllowedAt(failedAttempts, now, policy) };
+  if (await documents.chargeAttempt(record.userId, seen, charged, now)) {
+    return { claimed: true, failedAttempts, userId: record.userId, seen, charged };
   }
   return { claimed: false, failedAttempts: seen.failedAttempts, blockedUntil: new Date(now.getTime() + LOST_RACE_RETRY_MS) };
+}
+
+/**
+ * Runs `check` for a claimed attempt. A wrong code is a value, never an
+ * exception, so a `check` that throws was ended by the server (the time-step
+ * or backup-code write failed, the hasher failed): the charge is undone, on a
+ * best-effort basis, and the original error is thrown on.
+ */
+export async function checkClaimedAttempt<T>(documents: MfaDocuments, claim: ClaimedAttempt, now: Date, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    try {
+      await documents.refundAttempt(claim.userId, claim.charged, claim.seen, now);
+    } catch {
+      // The database that just failed may fail again; the error that ended the attempt is the one to report.
+    }
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@
  * lookup tag that lets an attempt find the only hash worth comparing.
  */
 import { generateBackupCode, normalizeBackupCode } from './backup-codes.js';
-import { computeLookupTag, constantTimeEqual, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
+import { computeLookupTag, constantTimeEqual, deriveLookupTagKey, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
 import type { StoredBackupCode, StoredBackupCodeSet } from './mfa-documents.js';
 
 /**
@@ -18,11 +18,12 @@ export async function createBackupCodeSet(options: {
   now: Date;
 }): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
   const tagKeyId = options.keyRing.currentKeyId;
+  const tagKey = deriveLookupTagKey(options.keyRing, tagKeyId);
   const displayByTag = new Map<string, { display: string; normalized: string }>();
   while (displayByTag.size < options.count) {
     const display = generateBackupCode();
     const normalized = normalizeBackupCode(display)!;
-    const tag = computeLookupTag(normalized, options.keyRing, tagKeyId);
+    const tag = computeLookupTag(normalized, tagKey);
     if (!displayByTag.has(tag)) displayByTag.set(tag, { display, normalized });
   }
   const entries = [...displayByTag];
@@ -32,12 +33,20 @@ export async function createBackupCodeSet(options: {
   return { plainCodes: entries.map(([, { display }]) => display), set: { generatedAt: options.now, tagKeyId, codes } };
 }
 
-/** The one stored code a normalised input can match, found by its tag; `undefined` when none can. */
+/**
+ * The one stored code a normalised input can match, found by its tag;
+ * `undefined` when none can. `tagKey` is `deriveLookupTagKey` of the set's `tagKeyId`.
+ */
 export function findBackupCodeCandidate(
   set: StoredBackupCodeSet,
   normalizedCode: string,
-  keyRing: EncryptionKeyRing,
+  tagKey: Uint8Array,
 ): StoredBackupCode | undefined {
-  const tag = computeLookupTag(normalizedCode, keyRing, set.tagKeyId);
+  const tag = computeLookupTag(normalizedCode, tagKey);
   return set.codes.find((stored) => constantTimeEqual(stored.tag, tag));
+}
+
+/** Whether `set` is older than `maxAgeMs` at `now`; a `null` maximum age never expires. */
+export function isBackupCodeSetExpired(set: StoredBackupCodeSet, maxAgeMs: number | null, now: Date): boolean {
+  return maxAgeMs !== null && now.getTime() - set.generatedAt.getTime() > maxAgeMs;
 }

@@ -135,12 +135,19 @@ export function constantTimeEqual(a: string, b: string): boolean {
 export const LOOKUP_TAG_HEX_LENGTH = 4;
 
 /**
+ * The HMAC key of backup code lookup tags, derived (HKDF) from the encryption
+ * key `keyId`. Throws `SecretDecryptionError` when that key is not configured.
+ */
+export function deriveLookupTagKey(keyRing: EncryptionKeyRing, keyId: string): Uint8Array {
+  return Buffer.from(hkdfSync('sha256', keyFor(keyRing, keyId), Buffer.alloc(0), 'backup-code-lookup-tag', 32));
+}
+
+/**
  * A short keyed tag that finds the one stored hash worth comparing against.
- * It is HMAC-SHA256 under a key derived from the encryption key, truncated to
+ * It is HMAC-SHA256 under the key from `deriveLookupTagKey`, truncated to
  * 16 bits: without the key, a tag says nothing about the code.
  */
-export function computeLookupTag(normalizedCode: string, keyRing: EncryptionKeyRing, keyId: string): string {
-  const tagKey = Buffer.from(hkdfSync('sha256', keyFor(keyRing, keyId), Buffer.alloc(0), 'backup-code-lookup-tag', 32));
+export function computeLookupTag(normalizedCode: string, tagKey: Uint8Array): string {
   return createHmac('sha256', tagKey).update(normalizedCode, 'utf8').digest('hex').slice(0, LOOKUP_TAG_HEX_LENGTH);
 }
 

@@ -7,9 +7,15 @@ export class MfaError extends Error {
   override name = 'MfaError';
 }
 
-/** A stored TOTP secret could not be decrypted: tampered ciphertext, or a key id that is not configured. */
+/**
+ * A stored TOTP secret could not be decrypted (tampered ciphertext, a key id
+ * that is not configured, a key changed under the same id), or the key of a
+ * backup code set's lookup tags is not configured. A server fault, never the
+ * user's: the attempt is not charged, and an HTTP layer answers 500.
+ */
 export class SecretDecryptionError extends MfaError {
   override name = 'SecretDecryptionError';
+  readonly statusCode = 500;
 }
 
 /**

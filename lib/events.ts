@@ -19,6 +19,9 @@ export type MfaEvent = EventBase &
     | { type: 'backup_code_used'; remainingBackupCodes: number; lowOnBackupCodes: boolean }
     | { type: 'backup_codes_regenerated'; backupCodeCount: number }
     | { type: 'verification_failed'; method: VerificationMethod | 'enrollment'; failedAttempts: number }
+    // An attempt the server could not decide (a secret that does not decrypt, a database fault): not
+    // charged, and the error is thrown on. `error` is the error's name only, e.g. 'SecretDecryptionError'.
+    | { type: 'verification_error'; method: VerificationMethod | 'enrollment'; error: string }
     | { type: 'throttled'; retryAfterSeconds: number }
     | { type: 'locked'; lockedUntil: Date }
     | { type: 'disabled' }

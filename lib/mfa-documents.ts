@@ -152,6 +152,22 @@ export class MfaDocuments {
   }
 
   /**
+   * Undoes the charge of an attempt that the server, not the code, ended (a
+   * fault after the charge, such as a failed time-step write or `$pull`). The filter is exactly what the charge
+   * wrote, so the undo only lands if nothing has touched the counter since:
+   * a later attempt's charge, or a success that reset it, is never undone.
+   */
+  refundAttempt(userId: string, charged: AttemptCounter, seen: AttemptCounter, now: Date): Promise<boolean> {
+    return withDatabase('undo the charge of the attempt', async () => {
+      const result = await this.collection.updateOne(
+        { userId, failedAttempts: charged.failedAttempts, blockedUntil: charged.blockedUntil },
+        { $set: { failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil, updatedAt: now } },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
+  /**
    * Accepts a TOTP code's time step. Only a step later than the last accepted
    * one passes the filter, so a code works once even when the same code
    * arrives at many app instances at the same moment.

@@ -1,11 +1,12 @@
 /**
  * The logic of the second factor: enrolment, checking a TOTP or backup code,
  * throttling, and the lifecycle of backup codes. Storage is `MfaDocuments`;
- * cryptography is `crypto.ts`.
+ * using up one code is `code-use.ts`; cryptography is `crypto.ts`.
  */
-import { claimAttempt } from './attempt-counter.js';
-import { createBackupCodeSet, findBackupCodeCandidate } from './backup-code-set.js';
+import { checkClaimedAttempt, claimAttempt } from './attempt-counter.js';
+import { createBackupCodeSet, isBackupCodeSetExpired } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
+import { prepareCodeUse } from './code-use.js';
 import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
 import type { MfaEvent, VerificationMethod } from './events.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
@@ -74,7 +75,7 @@ export class MfaStore {
   /**
    * Activates the pending secret with the first code from the app. The code
    * counts as used, and a fresh set of backup codes is returned in plain text:
-   * the only time anyone sees them.
+   * the only time anyone sees them. Server faults throw, uncharged, as in `verifyCode`.
    */
   async confirmEnrollment(userId: string, input: unknown): Promise<EnrollmentConfirmation> {
     assertUserId(userId);
@@ -83,28 +84,36 @@ export class MfaStore {
     if (read.value.kind !== 'totp') {
       return { ok: false, reason: 'malformed', problem: 'token must be the 6-digit code from the authenticator app' };
     }
+    const code = read.value.code;
     const now = new Date();
-    const record = await this.documents.find(userId);
-    if (!record?.pendingSecret) return { ok: false, reason: 'no_pending_enrollment' };
-    const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
-    if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
+    return this.reportingFaults(userId, 'enrollment', now, async () => {
+      const record = await this.documents.find(userId);
+      const pendingSecret = record?.pendingSecret;
+      if (!record || !pendingSecret) return { ok: false, reason: 'no_pending_enrollment' };
+      // Decrypted before the attempt is charged: a key the server lost is not the user's wrong guess.
+      const secret = decryptSecret(pendingSecret, this.options.encryptionKeys, userId);
+      const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
+      if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
-    const secret = decryptSecret(record.pendingSecret, this.options.encryptionKeys, userId);
-    const check = await checkTotpCode({ secret, code: read.value.code, at: now, toleranceSteps: this.options.totpToleranceSteps });
-    if (check.valid) {
-      const { plainCodes, set } = await this.newBackupCodeSet(now);
-      if (await this.documents.activatePendingSecret(userId, record.pendingSecret, check.timeStep, set, now)) {
-        this.emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: plainCodes.length });
-        return { ok: true, backupCodes: plainCodes };
-      }
-    }
-    return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
+      const backupCodes = await checkClaimedAttempt(this.documents, claim, now, async () => {
+        const check = await checkTotpCode({ secret, code, at: now, toleranceSteps: this.options.totpToleranceSteps });
+        if (!check.valid) return null;
+        const { plainCodes, set } = await this.newBackupCodeSet(now);
+        return (await this.documents.activatePendingSecret(userId, pendingSecret, check.timeStep, set, now)) ? plainCodes : null;
+      });
+      if (!backupCodes) return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
+      this.emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: backupCodes.length });
+      return { ok: true, backupCodes };
+    });
   }
 
   /**
    * Checks a submitted code (TOTP or backup code) for a user whose factor is
-   * enabled, and on success uses it up. Never throws for a wrong code; throws
-   * `MfaStoreUnavailableError` when MongoDB fails.
+   * enabled, and on success uses it up. Never throws for a wrong code. Throws
+   * `MfaStoreUnavailableError` (503) when MongoDB fails and
+   * `SecretDecryptionError` (500) when the secret the code needs cannot be
+   * read: such an attempt is not charged to the user, and is reported as a
+   * `verification_error` event.
    */
   async verifyCode(userId: string, input: unknown): Promise<VerificationResult> {
     assertUserId(userId);
@@ -117,15 +126,18 @@ export class MfaStore {
   async verifySubmittedCode(userId: string, submitted: SubmittedCode): Promise<VerificationResult> {
     assertUserId(userId);
     const now = new Date();
+    return this.reportingFaults(userId, submitted.kind, now, () => this.decideCode(userId, submitted, now));
+  }
+
+  private async decideCode(userId: string, submitted: SubmittedCode, now: Date): Promise<VerificationResult> {
     const record = await this.documents.find(userId);
     if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
     if (submitted.kind === 'backup_code' && this.backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
+    const use = prepareCodeUse(this.documents, this.options, record, submitted, now);
     const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
     if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
-    const remaining = submitted.kind === 'totp'
-      ? await this.useTotpCode(record, submitted.code, now)
-      : await this.useBackupCode(record, submitted.code, now);
+    const remaining = await checkClaimedAttempt(this.documents, claim, now, use);
     if (remaining === null) return this.recordFailure(userId, submitted.kind, claim.failedAttempts, now);
 
     const lowOnBackupCodes = remaining <= this.options.lowBackupCodeThreshold;
@@ -181,33 +193,6 @@ export class MfaStore {
     };
   }
 
-  /** Returns the remaining backup code count when the code is accepted, `null` when it is not. */
-  private async useTotpCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
-    const secret = decryptSecret(record.secret!, this.options.encryptionKeys, record.userId);
-    const check = await checkTotpCode({
-      secret,
-      code,
-      at: now,
-      afterTimeStep: record.lastTimeStep ?? undefined,
-      toleranceSteps: this.options.totpToleranceSteps,
-    });
-    if (!check.valid || !(await this.documents.acceptTimeStep(record.userId, check.timeStep, now))) return null;
-    return this.backupCodesExpired(record, now) ? 0 : (record.backupCodes?.codes.length ?? 0);
-  }
-
-  /**
-   * At most one bcrypt comparison: the lookup tag picks the only stored hash
-   * the code can match. No tag match costs no comparison at all.
-   */
-  private async useBackupCode(record: MfaRecord, code: string, now: Date): Promise<number | null> {
-    const set = record.backupCodes;
-    if (!set) return null;
-    const candidate = findBackupCodeCandidate(set, code, this.options.encryptionKeys);
-    if (!candidate || !(await this.options.hasher.compare(code, candidate.hash))) return null;
-    const notBefore = this.options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - this.options.backupCodeMaxAgeMs);
-    return this.documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now);
-  }
-
   private throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
     const retryAfterSeconds = secondsUntil(until, now);
     this.emit({ type: 'throttled', userId, at: now, retryAfterSeconds });
@@ -223,13 +208,27 @@ export class MfaStore {
   }
 
   private backupCodesExpired(record: MfaRecord, now: Date): boolean {
-    const set = record.backupCodes;
-    return this.options.backupCodeMaxAgeMs !== null && set !== null && now.getTime() - set.generatedAt.getTime() > this.options.backupCodeMaxAgeMs;
+    return record.backupCodes !== null && isBackupCodeSetExpired(record.backupCodes, this.options.backupCodeMaxAgeMs, now);
   }
 
   private newBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
     const { backupCodeCount, encryptionKeys, hasher, bcryptCost } = this.options;
     return createBackupCodeSet({ count: backupCodeCount, keyRing: encryptionKeys, hasher, bcryptCost, now });
+  }
+
+  /**
+   * Runs one attempt. An error that ends it (a server fault: a wrong code is a
+   * result) is reported as `verification_error`, by the error's name alone
+   * (no message, which might one day quote data), and thrown on.
+   */
+  private async reportingFaults<T>(userId: string, method: VerificationMethod | 'enrollment', now: Date, attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt();
+    } catch (error) {
+      const name = error instanceof Error ? error.name : typeof error;
+      this.emit({ type: 'verification_error', userId, at: now, method, error: name });
+      throw error;
+    }
   }
 
   private emit(event: MfaEvent): void {

@@ -89,7 +89,9 @@ export function isMfaSuccessInfo(info: unknown): info is MfaSuccessInfo {
  * malformed input (never reaches the database), 401 no pending login or a
  * wrong, reused or expired code, 429 throttled or locked. A database outage,
  * in the store or in the app's own `getPendingUserId` and `getUser`, reaches
- * Passport as an `MfaStoreUnavailableError` (`statusCode` 503).
+ * Passport as an `MfaStoreUnavailableError` (`statusCode` 503), and a stored
+ * secret the server cannot decrypt as a `SecretDecryptionError` (500): errors,
+ * never a 401, and never charged to the user.
  *
  * @example
  * passport.use(new Strategy({
