@@ -9,6 +9,7 @@ import { MongoClient } from 'mongodb';
 import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
 import { buildApp } from './app/build-app.js';
 import { readConfig, readDataDir, type ServerConfig } from './app/config.js';
+import { encryptionKeyId } from './app/crypto.js';
 import { withDevelopmentSecrets } from './app/development-secrets.js';
 import { ConfigError } from './app/errors.js';
 import { logDestination } from './app/logger.js';
@@ -155,6 +156,10 @@ async function start(): Promise<void> {
     const logger = { level: config.logLevel, stream: logDestination(config.logFormat) };
     app = await buildApp({ db: client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME), config, logger });
     app.log.info({ mongodb: describeUri(uri) }, 'using MongoDB');
+    // Ids only (fingerprints, as stored beside each secret): to check that every instance has the same key ring.
+    const current = encryptionKeyId(config.mfaEncryptionKey);
+    const previous = [...new Set((config.mfaPreviousEncryptionKeys ?? []).map(encryptionKeyId))].filter((id) => id !== current);
+    app.log.info({ current, previous }, 'MFA encryption key ids');
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await stop('start-up failed').catch(() => {});

@@ -29,6 +29,7 @@ t.test('every variable is read', async (t) => {
     MONGODB_URI: 'mongodb://db.internal:27017/app',
     SESSION_SECRET: SECRET,
     MFA_ENCRYPTION_KEY: KEY_BASE64,
+    MFA_PREVIOUS_ENCRYPTION_KEYS: 'cd'.repeat(32),
     MFA_ISSUER: 'Acme',
     RATE_LIMIT_MAX: '5',
     NODE_ENV: 'production',
@@ -50,6 +51,7 @@ t.test('every variable is read', async (t) => {
     generatedSecrets: [],
   });
   t.same(config.mfaEncryptionKey, Buffer.alloc(32, 7));
+  t.same(config.mfaPreviousEncryptionKeys, [Buffer.alloc(32, 0xcd)]);
   t.same(readConfig({ MFA_ENCRYPTION_KEY: 'ab'.repeat(32) }).mfaEncryptionKey, Buffer.alloc(32, 0xab), 'hex works too');
 });
 
@@ -79,10 +81,10 @@ t.test('production refuses to run without its secrets and a real MongoDB', async
 t.test('bad values are all reported at once, each naming its variable, never echoing a secret', async (t) => {
   const badKey = 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=';
   const error = t.throws(() =>
-    readConfig({ PORT: 'eighty', RATE_LIMIT_MAX: '0', SESSION_SECRET: 'short-secret-value', MFA_ENCRYPTION_KEY: badKey, MONGODB_URI: 'localhost:27017', TRUST_PROXY: 'yes', LOG_LEVEL: 'loud', LOG_FORMAT: 'yaml' }),
+    readConfig({ PORT: 'eighty', RATE_LIMIT_MAX: '0', SESSION_SECRET: 'short-secret-value', MFA_ENCRYPTION_KEY: badKey, MONGODB_URI: 'localhost:27017', TRUST_PROXY: 'yes', LOG_LEVEL: 'loud', LOG_FORMAT: 'yaml', MFA_PREVIOUS_ENCRYPTION_KEYS: badKey }),
   ) as Error;
   t.type(error, ConfigError);
-  for (const name of ['PORT', 'RATE_LIMIT_MAX', 'SESSION_SECRET', 'MFA_ENCRYPTION_KEY', 'MONGODB_URI', 'TRUST_PROXY', 'LOG_LEVEL', 'LOG_FORMAT']) {
+  for (const name of ['PORT', 'RATE_LIMIT_MAX', 'SESSION_SECRET', 'MFA_ENCRYPTION_KEY', 'MONGODB_URI', 'TRUST_PROXY', 'LOG_LEVEL', 'LOG_FORMAT', 'MFA_PREVIOUS_ENCRYPTION_KEYS']) {
     t.match(error.message, new RegExp(`- ${name} `), `${name} is named`);
   }
   t.notMatch(error.message, /short-secret-value/);

@@ -22,6 +22,20 @@ t.test('a local run keeps its generated secrets, so a restart can still read its
   t.same(restart.mfaEncryptionKey, firstConfig.mfaEncryptionKey);
 });
 
+t.test('previous keys from the environment join the key kept in the file, which stays as it is', async (t) => {
+  const folder = await mkdtemp(path.join(tmpdir(), 'demo-secrets-'));
+  t.teardown(() => rm(folder, { recursive: true, force: true }));
+  const file = path.join(folder, 'demo-secrets.json');
+  const kept = readConfig((await withDevelopmentSecrets({}, file)).env);
+  const saved = await readFile(file, 'utf8');
+
+  const previous = Buffer.alloc(32, 5);
+  const rotated = readConfig((await withDevelopmentSecrets({ MFA_PREVIOUS_ENCRYPTION_KEYS: previous.toString('base64') }, file)).env);
+  t.same(rotated.mfaEncryptionKey, kept.mfaEncryptionKey, 'the kept key is still the current one');
+  t.same(rotated.mfaPreviousEncryptionKeys, [previous]);
+  t.equal(await readFile(file, 'utf8'), saved, 'the file is not rewritten');
+});
+
 t.test('configured secrets are never replaced', async (t) => {
   const folder = await mkdtemp(path.join(tmpdir(), 'demo-secrets-'));
   t.teardown(() => rm(folder, { recursive: true, force: true }));

@@ -64,9 +64,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const onEvent = (event: MfaEvent) => app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
   const keyId = encryptionKeyId(config.mfaEncryptionKey);
+  // Previous keys only read what was made under them: secrets and backup codes made from now on use the current key.
+  const previousKeys = (config.mfaPreviousEncryptionKeys ?? []).map((key) => [encryptionKeyId(key), key] as const);
   const store = new MfaStore({
     collection: db.collection('mfa'),
-    encryptionKeys: { currentKeyId: keyId, keys: { [keyId]: config.mfaEncryptionKey } },
+    encryptionKeys: { currentKeyId: keyId, keys: { ...Object.fromEntries(previousKeys), [keyId]: config.mfaEncryptionKey } },
     issuer: config.mfaIssuer,
     onEvent,
     ...(options.bcryptCost === undefined ? {} : { bcryptCost: options.bcryptCost }),

@@ -23,8 +23,13 @@ export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.data/', import.met
 export interface AppConfig {
   /** Signs the session cookie. */
   sessionSecret: string;
-  /** The 32-byte key that encrypts TOTP secrets at rest. */
+  /** The 32-byte key that encrypts TOTP secrets at rest, and keys the lookup tags of new backup codes. */
   mfaEncryptionKey: Buffer;
+  /**
+   * Older keys, kept during a rotation: secrets and backup codes made under
+   * them still work; nothing new uses them. None when absent.
+   */
+  mfaPreviousEncryptionKeys?: Buffer[];
   /** Name authenticator apps show next to the account. */
   mfaIssuer: string;
   /** Requests per minute per client address on each auth route. */
@@ -100,6 +105,8 @@ export function readConfig(env: Env): ServerConfig {
     generatedSecrets.push('MFA_ENCRYPTION_KEY');
   }
 
+  const mfaPreviousEncryptionKeys = readPreviousKeys(value('MFA_PREVIOUS_ENCRYPTION_KEYS'), problems);
+
   const logLevel = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   // A person reads a development run in a terminal; production logs go to a collector that wants JSON.
@@ -117,6 +124,7 @@ export function readConfig(env: Env): ServerConfig {
     mongodbUri,
     sessionSecret,
     mfaEncryptionKey: mfaEncryptionKey!,
+    mfaPreviousEncryptionKeys,
     mfaIssuer: value('MFA_ISSUER') ?? DEFAULT_MFA_ISSUER,
     rateLimitMax,
     production,
@@ -147,7 +155,7 @@ function readInteger(raw: string | undefined, fallback: number, min: number, max
   return parsed;
 }
 
-/** What a valid `MFA_ENCRYPTION_KEY` looks like, for messages (which never echo the value). */
+/** What a valid `MFA_ENCRYPTION_KEY` (or previous key) looks like, for messages (which never echo the value). */
 export const ENCRYPTION_KEY_FORMAT =
   `${ENCRYPTION_KEY_BYTES} bytes, written as ${ENCRYPTION_KEY_BYTES * 2} hex digits or in base64 (e.g. the output of: openssl rand -base64 32)`;
 
@@ -161,4 +169,22 @@ function readKey(raw: string, problems: string[]): Buffer | undefined {
   const key = decodeEncryptionKey(raw);
   if (key === null) problems.push(`MFA_ENCRYPTION_KEY must be ${ENCRYPTION_KEY_FORMAT}`);
   return key ?? undefined;
+}
+
+/**
+ * `MFA_PREVIOUS_ENCRYPTION_KEYS`: comma-separated keys in the format of
+ * `MFA_ENCRYPTION_KEY`. A bad entry is named by its position, never quoted.
+ * Empty entries (a trailing comma) are skipped.
+ */
+function readPreviousKeys(raw: string | undefined, problems: string[]): Buffer[] {
+  if (raw === undefined) return [];
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const keys: Buffer[] = [];
+  entries.forEach((entry, index) => {
+    if (entry === '') return;
+    const key = decodeEncryptionKey(entry);
+    if (key === null) problems.push(`MFA_PREVIOUS_ENCRYPTION_KEYS entry ${index + 1} of ${entries.length} must be ${ENCRYPTION_KEY_FORMAT}`);
+    else keys.push(key);
+  });
+  return keys;
 }
