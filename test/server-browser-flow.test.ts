@@ -9,58 +9,13 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import jsQRModule from 'jsqr';
-import { chromium, type Page } from 'playwright-core';
-import { PNG } from 'pngjs';
+import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { INVALID_CODE_MESSAGE } from '../lib/index.js';
-import { TEST_PASSWORD, TotpDevice, startTestApp } from './helpers/server.js';
+import { DOCS_DIR, RESULTS_DIR, fitsPhoneWidth, openBrowser, readQrCode } from './helpers/browser.js';
+import { TEST_PASSWORD, TotpDevice } from './helpers/server.js';
 
-// jsqr is CommonJS with an `exports.default`; from ESM the function sits one level down.
-const jsQR = jsQRModule.default;
-
-/** Debian's package; CI installs it (`.ci/run`). Playwright's own browser download is never used. */
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const LAPTOP_VIEWPORT = { width: 1000, height: 900 };
-const PHONE_VIEWPORT = { width: 390, height: 844 };
-/** Long enough for a busy CI machine; a missing element fails in seconds, not at tap's timeout. */
-const ACTION_TIMEOUT_MS = 10_000;
-
-const DOCS_DIR = fileURLToPath(new URL('../docs/', import.meta.url));
 const SETUP_SCREENSHOT = `${DOCS_DIR}setup-page.png`;
-const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));
-
-/** The text of the QR code as the browser drew it: what a phone camera would read. */
-async function readQrCode(page: Page): Promise<string | undefined> {
-  const png = PNG.sync.read(await page.locator('#qr-code').screenshot());
-  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
-}
-
-/**
- * Whether the page, shown at a phone's width, fits without sideways scrolling.
- * Leaves the laptop viewport set again.
- */
-async function fitsPhoneWidth(page: Page, screenshotPath?: string): Promise<boolean> {
-  await page.setViewportSize(PHONE_VIEWPORT);
-  try {
-    if (screenshotPath) await page.screenshot({ path: screenshotPath, fullPage: true });
-    // A string, as the tests are compiled without the DOM types.
-    return Number(await page.evaluate('document.documentElement.scrollWidth')) <= PHONE_VIEWPORT.width;
-  } finally {
-    await page.setViewportSize(LAPTOP_VIEWPORT);
-  }
-}
 
 async function signInWithPassword(page: Page, username: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
@@ -80,16 +35,7 @@ async function signOut(t: Test, page: Page): Promise<void> {
 }
 
 t.test('in Chromium: register, turn MFA on from the QR page, sign in with a TOTP code and then a backup code', async (t) => {
-  const { app } = await startTestApp(t);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${port}`;
-
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  t.teardown(() => browser.close());
-  const context = await browser.newContext({ viewport: LAPTOP_VIEWPORT, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  const { baseUrl, page } = await openBrowser(t);
   // A fresh database per test, so a readable fixed name is free; it shows in the README screenshot.
   const username = 'alice';
 
@@ -136,8 +82,8 @@ t.test('in Chromium: register, turn MFA on from the QR page, sign in with a TOTP
   t.match(file, `backup codes for ${username}`);
   t.same(file.split('\n').filter((line) => backupCodes.includes(line)), backupCodes, 'the file holds the codes, in order');
 
-  await page.getByRole('link', { name: 'I have saved them: continue' }).click();
-  await page.waitForURL('**/account');
+  await page.getByRole('button', { name: 'I have saved them: continue' }).click();
+  await page.waitForURL('**/account?notice=mfa-on');
   t.equal(await page.locator('#mfa-status').textContent(), 'On', 'MFA is on');
   t.equal(await page.locator('#backup-codes-remaining').textContent(), '10', '10 backup codes left');
 
@@ -166,12 +112,12 @@ t.test('in Chromium: register, turn MFA on from the QR page, sign in with a TOTP
     page.waitForResponse((response) => response.url().endsWith('/login/mfa') && response.request().method() === 'POST'),
     enterCode(page, backupCodes[0]!),
   ]);
-  t.equal(reuse.status(), 401, 'a used backup code is refused');
+  t.equal(reuse.status(), 303, 'a used backup code is refused, and the refusal is shown by a GET');
   const error = page.locator('#form-error');
   // The response is in before the page is drawn: wait for the message rather than look once.
   await t.resolves(error.waitFor({ state: 'visible' }), 'with a visible error');
-  t.equal(await error.textContent(), INVALID_CODE_MESSAGE);
+  t.equal(await error.textContent(), `${INVALID_CODE_MESSAGE}.`);
   t.ok(page.url().endsWith('/login/mfa'), 'still on the code page');
   await page.goto(`${baseUrl}/account`);
-  t.ok(page.url().endsWith('/login'), 'and not signed in');
+  t.ok(page.url().endsWith('/login/mfa?notice=finish-sign-in'), 'and not signed in: back to the code page');
 });

@@ -35,6 +35,11 @@ function navOf(page: TestResponse): string {
   return /<nav>([\s\S]*?)<\/nav>/.exec(page.text)![1]!;
 }
 
+/** The backup codes a page lists. */
+function codesOn(page: TestResponse): string[] {
+  return [...page.text.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+}
+
 /** Registers, signs in and turns MFA on through the pages; returns the client, the device and the codes shown. */
 async function signUpWithMfa(t: Test, client: TestClient) {
   const username = uniqueUsername();
@@ -43,11 +48,12 @@ async function signUpWithMfa(t: Test, client: TestClient) {
   const login = await client.get('/login');
   t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, login)), '/account');
   const account = await client.get('/account');
-  const setup = await client.postForm('/mfa/setup', {}, account);
+  const { post: started, page: setup } = await client.submitForm('/mfa/setup', {}, account);
+  t.equal(redirectTarget(started), '/mfa/setup', 'the setup is shown by a GET');
   const device = new TotpDevice(totpSecretOn(setup));
-  const shown = await client.postForm('/mfa/confirm', { token: await device.nextCode() }, setup);
-  const backupCodes = [...shown.text.matchAll(/<li><code>([0-9A-Z-]+)<\/code><\/li>/g)].map((match) => match[1]!);
-  return { username, device, backupCodes, setup, shown };
+  const { post: confirmed, page: shown } = await client.submitForm('/mfa/confirm', { token: await device.nextCode() }, setup);
+  t.equal(redirectTarget(confirmed), '/mfa/backup-codes/new', 'the codes are shown by a GET');
+  return { username, device, backupCodes: codesOn(shown), setup, shown };
 }
 
 t.test('register and sign in through the forms, with labels and CSRF tokens', async (t) => {
@@ -64,21 +70,23 @@ t.test('register and sign in through the forms, with labels and CSRF tokens', as
   t.match(register.text, /id="register-submit"/);
   const username = uniqueUsername();
 
-  const tooShort = await client.postForm('/register', { username, password: 'short' }, register);
-  t.equal(tooShort.status, 400);
+  const { post: refused, page: tooShort } = await client.submitForm('/register', { username, password: 'short' }, register);
+  t.equal(redirectTarget(refused), '/register', 'a refused post answers with a redirect');
   t.match(tooShort.text, /role="alert" id="form-error">Choose a password of at least 8 characters/);
   t.match(tooShort.text, new RegExp(`id="username"[^>]*value="${username}"`), 'the username is kept');
+  t.match(tooShort.text, /id="password"[^>]*aria-invalid="true" aria-describedby="form-error password-hint"/, 'the error is tied to the fields');
+  t.notMatch((await client.get('/register')).text, /id="form-error"/, 'a reload shows the page without the old error');
 
   const created = await client.postForm('/register', { username, password: TEST_PASSWORD }, register);
   t.equal(redirectTarget(created), '/login?notice=registered');
-  const taken = await client.postForm('/register', { username, password: TEST_PASSWORD }, register);
-  t.equal(taken.status, 409);
+  const { page: taken } = await client.submitForm('/register', { username, password: TEST_PASSWORD }, register);
+  t.match(taken.text, /id="form-error">That username is taken/);
 
   const login = await client.get('/login?notice=registered');
   t.match(login.text, /id="notice">Your account is ready/);
   assertLabelled(t, login);
-  const wrong = await client.postForm('/login', { username, password: 'wrong password' }, login);
-  t.equal(wrong.status, 401);
+  const { post: refusedLogin, page: wrong } = await client.submitForm('/login', { username, password: 'wrong password' }, login);
+  t.equal(redirectTarget(refusedLogin), '/login');
   t.match(wrong.text, new RegExp(WRONG_CREDENTIALS_MESSAGE));
   t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, wrong)), '/account');
 
@@ -116,6 +124,9 @@ t.test('MFA setup page: QR image, key as text, confirm; then the backup codes on
 
   t.equal(shown.status, 200);
   t.equal(backupCodes.length, 10);
+  t.same(codesOn(await client.get('/mfa/backup-codes/new')), backupCodes, 'a reload shows the same codes');
+  t.match(setup.text, /<a href="otpauth:\/\/totp\/[^"]+" id="otpauth-link">Add to authenticator app<\/a>/);
+  t.match(setup.text, /id="copy-key" data-copy="[A-Z2-7]{32}" hidden>Copy key</, 'a copy button, shown by the page script');
   t.match(shown.text, /shown only this once/);
   const href = /<a href="(data:text\/plain;charset=utf-8,[^"]+)" download="totp-demo-backup-codes.txt" id="download-backup-codes">/.exec(shown.text);
   t.ok(href, 'a download link for a .txt file');
@@ -123,29 +134,38 @@ t.test('MFA setup page: QR image, key as text, confirm; then the backup codes on
   t.match(file, new RegExp(`backup codes for ${username}`));
   for (const code of backupCodes) t.ok(file.includes(code), `the file holds ${code}`);
 
-  const account = await client.get('/account');
+  const unsaved = await client.get('/account');
+  t.match(unsaved.text, /id="unsaved-backup-codes"/, 'until saved, the account page offers the codes again');
+  const { post: saved, page: account } = await client.submitForm('/mfa/backup-codes/saved', {}, shown);
+  t.equal(redirectTarget(saved), '/account?notice=mfa-on');
   t.match(account.text, /id="mfa-status">On</);
   t.match(account.text, /id="backup-codes-remaining">10</);
-  t.notMatch(account.text, /id="backup-codes-warning"/);
+  t.notMatch(account.text, /id="backup-codes-warning"|id="unsaved-backup-codes"/);
+  t.equal(redirectTarget(await client.get('/mfa/backup-codes/new')), '/account', 'once saved, they are gone from the session');
 });
 
 t.test('a wrong first code keeps the setup going with an error; the right one still turns MFA on', async (t) => {
   const { app } = await startTestApp(t);
   const client = new TestClient(app);
   await registerAndLogIn(client);
-  const setup = await client.postForm('/mfa/setup', {}, await client.get('/account'));
-  const device = new TotpDevice(totpSecretOn(setup));
+  const { page: setup } = await client.submitForm('/mfa/setup', {}, await client.get('/account'));
+  const secret = totpSecretOn(setup);
+  const device = new TotpDevice(secret);
 
-  const wrong = await client.postForm('/mfa/confirm', { token: await device.wrongCode() }, setup);
-  t.equal(wrong.status, 401);
-  t.match(wrong.text, new RegExp(INVALID_CODE_MESSAGE));
-  t.match(wrong.text, /id="mfa-setup-restart"/, 'offers to start over');
-  const malformed = await client.postForm('/mfa/confirm', { token: 'not a code' }, wrong);
-  t.equal(malformed.status, 400);
-  t.match(malformed.text, /6-digit code/);
-  t.equal((await client.get('/mfa/setup')).status, 200, 'the setup can be resumed');
+  const { post: refused, page: wrong } = await client.submitForm('/mfa/confirm', { token: await device.wrongCode() }, setup);
+  t.equal(redirectTarget(refused), '/mfa/setup');
+  t.match(wrong.text, /That code does not match the key/, 'words for a setup, not "already been used"');
+  t.match(wrong.text, /clock/, 'a hint at the usual causes');
+  t.notMatch(wrong.text, new RegExp(INVALID_CODE_MESSAGE));
+  t.equal(totpSecretOn(wrong), secret, 'the key is still shown after the typo');
+  t.match(wrong.text, /id="qr-code"/, 'and the QR code');
+  t.match(wrong.text, /id="token"[^>]*aria-invalid="true"/);
+  t.match(wrong.text, /id="mfa-setup-restart">Start over with a new key</, 'offers to start over, with a new key');
+  const { page: malformed } = await client.submitForm('/mfa/confirm', { token: 'not a code' }, wrong);
+  t.match(malformed.text, /Enter the 6-digit code your authenticator app shows/);
+  t.notMatch(malformed.text, /token must/, 'no API field name on a page');
 
-  const right = await client.postForm('/mfa/confirm', { token: await device.nextCode() }, malformed);
+  const { page: right } = await client.submitForm('/mfa/confirm', { token: await device.nextCode() }, malformed);
   t.equal(right.status, 200);
   t.match(right.text, /Two-factor sign-in is on/);
 });
@@ -158,18 +178,21 @@ t.test('sign in with MFA: the password step leads to the code page; the account 
   t.equal(redirectTarget(await client.get('/login/mfa')), '/login?notice=login-expired', 'no password step yet');
   const login = await client.get('/login');
   t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, login)), '/login/mfa');
-  t.equal(redirectTarget(await client.get('/account')), '/login', 'not logged in before the code');
+  t.equal(redirectTarget(await client.get('/account')), '/login/mfa?notice=finish-sign-in', 'half signed in: back to the code page');
 
   const codePage = await client.get('/login/mfa');
   t.equal(codePage.status, 200);
   assertLabelled(t, codePage);
   t.match(codePage.text, /autocomplete="one-time-code"/);
+  t.match(codePage.text, /id="token"[^>]*autofocus/, 'the code field takes the focus');
+  t.match((await client.get('/login/mfa?notice=finish-sign-in')).text, /id="notice">Finish signing in first/);
 
-  const malformed = await client.postForm('/login/mfa', { token: '12' }, codePage);
-  t.equal(malformed.status, 400);
-  const wrong = await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
-  t.equal(wrong.status, 401);
+  const { page: malformed } = await client.submitForm('/login/mfa', { token: '12' }, codePage);
+  t.match(malformed.text, /Enter the 6-digit code from your authenticator app, or a 10-character backup code/);
+  const { post: refused, page: wrong } = await client.submitForm('/login/mfa', { token: await device.wrongCode() }, codePage);
+  t.equal(redirectTarget(refused), '/login/mfa', 'a wrong code answers with a redirect');
   t.match(wrong.text, new RegExp(INVALID_CODE_MESSAGE));
+  t.match(wrong.text, /id="token"[^>]*aria-invalid="true" aria-describedby="form-error token-hint"/);
   t.equal(redirectTarget(await client.postForm('/login/mfa', { token: await device.nextCode() }, wrong)), '/account');
   t.match((await client.get('/account')).text, /id="mfa-status">On</);
 
@@ -206,6 +229,7 @@ t.test('mid-login, error pages keep the "Cancel sign-in" header, and it works', 
   const notFound = await client.get('/no-such-page');
   for (let i = 0; i < 2; i++) await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
   const limited = await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
+  void device;
   for (const [name, page, status] of [['form expired', expired, 403], ['not found', notFound, 404], ['rate limited', limited, 429]] as const) {
     t.equal(page.status, status, name);
     t.match(page.text, /id="error-message"/, `${name}: the error page`);
@@ -230,14 +254,17 @@ t.test('few backup codes left: a warning with a link; new codes need a code and 
 
   const form = await client.get('/mfa/backup-codes');
   assertLabelled(t, form);
-  const wrong = await client.postForm('/mfa/backup-codes', { token: await device.wrongCode() }, form);
-  t.equal(wrong.status, 401);
-  const fresh = await client.postForm('/mfa/backup-codes', { token: await device.nextCode() }, wrong);
-  t.equal(fresh.status, 200);
+  const { post: refused, page: wrong } = await client.submitForm('/mfa/backup-codes', { token: await device.wrongCode() }, form);
+  t.equal(redirectTarget(refused), '/mfa/backup-codes');
+  t.match(wrong.text, new RegExp(INVALID_CODE_MESSAGE));
+  const { post: made, page: fresh } = await client.submitForm('/mfa/backup-codes', { token: await device.nextCode() }, wrong);
+  t.equal(redirectTarget(made), '/mfa/backup-codes/new');
   t.match(fresh.text, /Your old backup codes no longer work/);
-  t.equal([...fresh.text.matchAll(/<li><code>/g)].length, 4);
-  const after = await client.get('/account');
+  t.equal(codesOn(fresh).length, 4);
+  t.equal(redirectTarget(await client.get('/mfa/backup-codes')), '/mfa/backup-codes/new', 'Back to the form shows the new codes, not a form for another set');
+  const { page: after } = await client.submitForm('/mfa/backup-codes/saved', {}, fresh);
   t.match(after.text, /id="backup-codes-remaining">4</);
+  t.match(after.text, /id="notice">Your new backup codes are in place/);
 });
 
 t.test('turning MFA off from the page needs a code; a forged post changes nothing', async (t) => {
@@ -266,8 +293,8 @@ t.test('pages escape what they show, and unknown notice keys show nothing', asyn
   t.notMatch(login.text, /<script>/);
   t.notMatch(login.text, /id="notice"/);
   const register = await client.get('/register');
-  const echoed = await client.postForm('/register', { username: '"><img src=x onerror=alert(1)>', password: TEST_PASSWORD }, register);
-  t.equal(echoed.status, 400);
+  const { page: echoed } = await client.submitForm('/register', { username: '"><img src=x onerror=alert(1)>', password: TEST_PASSWORD }, register);
+  t.match(echoed.text, /id="form-error"/);
   t.notMatch(echoed.text, /<img src=x/);
   t.match(echoed.text, /value="&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;"/);
 });

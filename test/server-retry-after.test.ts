@@ -9,35 +9,58 @@ function secondsInMessage(page: TestResponse): number {
   return match ? Number(match[1]) : NaN;
 }
 
-t.test('a throttled second factor on the page: 429 whose Retry-After is the wait it shows', async (t) => {
+/** The moment a page says codes are refused until (its `<time datetime>`), in ms. */
+function retryMomentOn(page: TestResponse): number {
+  const match = /<time datetime="([^"]+)" data-local-time>/.exec(page.text);
+  return match ? Date.parse(match[1]!) : NaN;
+}
+
+t.test('a throttled second factor on the page: the code page says how long, in words and as a time', async (t) => {
   const { app } = await startTestApp(t, { mfa: QUICK_THROTTLE });
   const { username, device } = await createMfaUser(app);
   const client = await pendingClient(app, username);
   let page = await client.get('/login/mfa');
-  for (let i = 0; i < 2; i++) {
-    const wrong = await client.postForm('/login/mfa', { token: await device.wrongCode() }, page);
-    t.equal(wrong.status, 401);
-    t.equal(wrong.headers['retry-after'], undefined, 'no Retry-After on a plain refusal');
-    page = wrong;
-  }
-  const throttled = await client.postForm('/login/mfa', { token: await device.nextCode() }, page);
-  t.equal(throttled.status, 429);
-  t.ok(secondsInMessage(throttled) > 0, 'the page says how long');
-  t.equal(Number(throttled.headers['retry-after']), secondsInMessage(throttled));
+  for (let i = 0; i < 2; i++) page = (await client.submitForm('/login/mfa', { token: await device.wrongCode() }, page)).page;
+  const before = Date.now();
+  const { post, page: throttled } = await client.submitForm('/login/mfa', { token: await device.nextCode() }, page);
+  t.equal(post.status, 303, 'answered by a redirect, so Reload does not post the code again');
+  t.match(throttled.text, /Too many attempts in a row\. Wait about 1 minute \(until <time/);
+  t.ok(Math.abs(retryMomentOn(throttled) - (before + 60_000)) < 3_000, 'the time shown is when codes are accepted again');
+  t.notMatch((await client.get('/login/mfa')).text, /Too many attempts/, 'shown once: a reload shows the plain page');
 });
 
-t.test('a throttled MFA change on the page: 429 whose Retry-After is the wait it shows', async (t) => {
+t.test('a throttled MFA change on the page: the wait in words, and MFA stays on', async (t) => {
   const { app } = await startTestApp(t, { mfa: QUICK_THROTTLE });
   const client = new TestClient(app);
   await registerAndLogIn(client);
   const { device } = await enableMfa(client);
   let page = await client.get('/mfa/disable');
-  for (let i = 0; i < 2; i++) page = await client.postForm('/mfa/disable', { token: await device.wrongCode() }, page);
-  const throttled = await client.postForm('/mfa/disable', { token: await device.nextCode() }, page);
-  t.equal(throttled.status, 429);
-  t.ok(secondsInMessage(throttled) > 0, 'the page says how long');
-  t.equal(Number(throttled.headers['retry-after']), secondsInMessage(throttled));
+  for (let i = 0; i < 2; i++) page = (await client.submitForm('/mfa/disable', { token: await device.wrongCode() }, page)).page;
+  const { page: throttled } = await client.submitForm('/mfa/disable', { token: await device.nextCode() }, page);
+  t.match(throttled.text, /Wait about 1 minute/);
+  t.ok(retryMomentOn(throttled) > Date.now() + 50_000);
   t.equal((await client.get('/api/me')).json.mfa.enabled, true, 'MFA stays on');
+});
+
+t.test('a lock reads in words on the code page and on the owner\'s account page, with advice', async (t) => {
+  const { app } = await startTestApp(t, { mfa: { throttle: { throttleAfterFailures: 10, lockAfterFailures: 2 } } });
+  const { username, device } = await createMfaUser(app);
+  const owner = await pendingClient(app, username);
+  t.equal((await owner.post('/api/login/mfa', { token: await device.nextCode() })).status, 200, 'the owner is signed in elsewhere');
+
+  const intruder = await pendingClient(app, username);
+  let page = await intruder.get('/login/mfa');
+  for (let i = 0; i < 2; i++) page = (await intruder.submitForm('/login/mfa', { token: await device.wrongCode() }, page)).page;
+  const { page: locked } = await intruder.submitForm('/login/mfa', { token: await device.nextCode() }, page);
+  t.match(locked.text, /Too many wrong codes in a row/);
+  t.match(locked.text, /Try again in about 15 minutes, at <time/);
+  t.match(locked.text, /change it once you are signed in/);
+  t.notMatch(locked.text, /\d+ s\b/, 'no wait in raw seconds');
+
+  const account = await owner.get('/account');
+  t.match(account.text, /id="mfa-locked">Too many wrong codes were entered for your account, so codes are not accepted for about 15 minutes, until <time datetime="[^"]+" data-local-time>\d\d:\d\d UTC<\/time>/);
+  t.match(account.text, /someone may know your password: change it/);
+  t.notMatch(account.text, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z</, 'no raw ISO timestamp in the text');
 });
 
 t.test('a page over the per-address rate limit: a 429 error page whose Retry-After is the wait it shows', async (t) => {

@@ -3,13 +3,14 @@
  * backup codes, turn it off. Shared by the JSON API and the HTML pages;
  * answers carry the HTTP status they map to, and only a database fault throws.
  */
-import { describeRejectedCode, type MfaStatus, type MfaStore, type RejectedCode } from '../../lib/index.js';
+import { describeRejectedCode, type MfaFailureReason, type MfaStatus, type MfaStore, type RejectedCode } from '../../lib/index.js';
 import type { SessionUser } from '../login/login-session.js';
 
-/** A refused action with its status and a message for the user. */
+/** A refused action with its status, why (for the pages' own wording), and a message for the user. */
 export interface ActionRefusal {
   ok: false;
   status: 400 | 401 | 409 | 429;
+  reason: MfaFailureReason | 'no_pending_setup' | 'mfa_already_on' | 'mfa_not_on';
   message: string;
   /** On a 429: seconds until a new attempt may succeed. */
   retryAfterSeconds?: number;
@@ -27,18 +28,30 @@ export interface SetupStart {
 /** Turns the store's answer to a submitted code into what the user is told. */
 function refuse(rejected: RejectedCode | { ok: false; reason: 'no_pending_enrollment' }): ActionRefusal {
   if (rejected.reason === 'no_pending_enrollment') {
-    return { ok: false, status: 400, message: 'No MFA setup is in progress; start the setup again' };
+    return { ok: false, status: 400, reason: 'no_pending_setup', message: 'No MFA setup is in progress; start the setup again' };
   }
-  const { status, message, retryAfterSeconds } = describeRejectedCode(rejected);
-  return { ok: false, status, message, retryAfterSeconds };
+  const { status, reason, message, retryAfterSeconds } = describeRejectedCode(rejected);
+  return { ok: false, status, reason, message, retryAfterSeconds };
 }
 
 const MFA_ALREADY_ON: ActionRefusal = {
   ok: false,
   status: 409,
+  reason: 'mfa_already_on',
   message: 'MFA is already on. To use another authenticator, turn MFA off first (with a current code), then set it up again',
 };
-const MFA_NOT_ON: ActionRefusal = { ok: false, status: 409, message: 'MFA is not on for this account' };
+const MFA_NOT_ON: ActionRefusal = { ok: false, status: 409, reason: 'mfa_not_on', message: 'MFA is not on for this account' };
+/**
+ * The answer to a confirm that finds MFA already on: most often the twin of
+ * the confirm that just turned it on (a double click, a retried request).
+ * Never a wrong-code answer, and nothing is counted.
+ */
+const ALREADY_CONFIRMED: ActionRefusal = {
+  ok: false,
+  status: 409,
+  reason: 'mfa_already_on',
+  message: 'Two-factor sign-in is already on. The backup codes came with the answer that turned it on; if you did not save them, make new ones (POST /api/mfa/backup-codes with a current code)',
+};
 
 /** The MFA store seen from the account pages. */
 export class MfaActions {
@@ -66,7 +79,9 @@ export class MfaActions {
   /** Turns MFA on with the first code from the app; the backup codes come back in plain text this once. */
   async confirmSetup(userId: string, token: unknown): Promise<ActionResult<{ backupCodes: string[] }>> {
     const confirmation = await this.#store.confirmEnrollment(userId, token);
-    return confirmation.ok ? { ok: true, backupCodes: confirmation.backupCodes } : refuse(confirmation);
+    if (confirmation.ok) return { ok: true, backupCodes: confirmation.backupCodes };
+    if (confirmation.reason === 'no_pending_enrollment' && (await this.#store.getStatus(userId)).enabled) return ALREADY_CONFIRMED;
+    return refuse(confirmation);
   }
 
   /** Replaces the backup codes after a current code (which is used up); the old set stops working. */

@@ -8,12 +8,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from 'mongodb';
 import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../../lib/index.js';
 import { Accounts } from '../accounts/accounts.js';
+import { FormSubmissions } from '../accounts/form-submissions.js';
 import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
 import { registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
+import { LoginForwarding } from '../login/login-forwarding.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
+import { SessionVault } from '../sessions/session-vault.js';
 import { apiAuthRoutes } from '../routes/api-auth-routes.js';
 import { acceptEmptyJsonBodies, requireJsonContentType } from '../routes/api-guards.js';
 import { apiMfaRoutes } from '../routes/api-mfa-routes.js';
@@ -76,7 +79,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   const users = new Users(db.collection('users'));
   const sessionStore = new MongoSessionStore(db.collection('sessions'));
-  await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes()]);
+  const forms = new FormSubmissions(db.collection('form_submissions'));
+  await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes(), forms.ensureIndexes()]);
 
   const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost));
   const passport = createPassport(store, accounts);
@@ -85,6 +89,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     accounts,
     mfa: new MfaActions(store),
     passport,
+    vault: new SessionVault(config.mfaEncryptionKey),
+    forms,
+    forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
   };
 

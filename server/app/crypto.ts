@@ -1,9 +1,10 @@
 /**
  * Every piece of cryptography the demo server does itself: password hashing,
- * the digest under which session ids are stored, and random secrets for a
- * development run. The second factor's cryptography is in lib/crypto.ts.
+ * the digest under which session ids are stored, sealing values a session
+ * carries, and random secrets for a development run. The second factor's
+ * cryptography is in lib/crypto.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
 
 /** bcrypt cost of password hashes unless configured otherwise. */
@@ -58,4 +59,45 @@ export function generateRandomSecret(bytes = 32): string {
  */
 export function encryptionKeyId(key: Uint8Array): string {
   return createHash('sha256').update('totp-demo encryption key id\0').update(key).digest('hex').slice(0, 8);
+}
+
+const SEAL_IV_BYTES = 12;
+const SEAL_TAG_BYTES = 16;
+
+function sealingKey(secret: Uint8Array | string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `totp-demo seal\0${purpose}`, 32));
+}
+
+/**
+ * Seals `value` (as JSON) with AES-256-GCM under a key derived from `secret`
+ * for `purpose`. For what a session must carry but the sessions collection
+ * must not show: fresh backup codes, a key being set up, where a finished
+ * login went. The purpose names the owner (a user id, a session id), so a
+ * sealed value copied elsewhere does not open.
+ */
+export function sealValue(value: unknown, secret: Uint8Array | string, purpose: string): string {
+  const iv = randomBytes(SEAL_IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(secret, purpose), iv);
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The value `sealValue` sealed; `null` when `sealed` is missing, altered, or sealed for another secret or purpose. */
+export function unsealValue(sealed: unknown, secret: Uint8Array | string, purpose: string): unknown {
+  if (typeof sealed !== 'string') return null;
+  const bytes = Buffer.from(sealed, 'base64url');
+  if (bytes.length < SEAL_IV_BYTES + SEAL_TAG_BYTES) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret, purpose), bytes.subarray(0, SEAL_IV_BYTES));
+    decipher.setAuthTag(bytes.subarray(bytes.length - SEAL_TAG_BYTES));
+    const plaintext = Buffer.concat([decipher.update(bytes.subarray(SEAL_IV_BYTES, bytes.length - SEAL_TAG_BYTES)), decipher.final()]);
+    return JSON.parse(plaintext.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** A one-time form id: 128 random bits, so a twin of a submitted form can be told from a new one. */
+export function generateFormId(): string {
+  return randomBytes(16).toString('base64url');
 }

@@ -50,7 +50,7 @@ function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAns
     request.log.warn({ err: error }, 'MongoDB unavailable: answered 503');
   } else if (error instanceof SecretDecryptionError) {
     // The usual cause: a restart with another (or a generated) MFA_ENCRYPTION_KEY.
-    request.log.error({ err: error }, 'a stored TOTP secret cannot be decrypted: is MFA_ENCRYPTION_KEY the key it was saved with?');
+    request.log.error({ err: error }, 'a stored TOTP secret cannot be decrypted: is the key it was saved with in MFA_ENCRYPTION_KEY or MFA_PREVIOUS_ENCRYPTION_KEYS?');
   } else if (answer.status >= 500) {
     request.log.error({ err: error }, 'request failed');
   } else {

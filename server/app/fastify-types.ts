@@ -2,6 +2,7 @@
  * What this app keeps on Fastify's request and session, declared once so
  * every route reads the same typed fields.
  */
+import type { Flash } from '../login/flash.js';
 import type { SessionUser } from '../login/login-session.js';
 
 declare module 'fastify' {
@@ -13,6 +14,18 @@ declare module 'fastify' {
     pendingUserId?: string;
     /** When the password step happened (ms since the epoch); an old pending login is void. */
     pendingSince?: number;
+    /** A one-time message from a POST for the page its redirect leads to. */
+    flash?: Flash;
+    /** Backup codes just made, sealed, until the person says they saved them. */
+    freshBackupCodes?: string;
+    /** The key being set up, sealed, so the setup page can show it again after a typo. */
+    pendingSetup?: string;
+    /**
+     * Only in what is left of a pending login's session after its second factor
+     * succeeded: where the login went, sealed under this session's id, so a
+     * twin of that request (a double tap) follows it instead of failing.
+     */
+    loginForwardedTo?: string;
     /** The secret behind the CSRF tokens of this session's forms (@fastify/csrf-protection). */
     _csrf?: string;
   }

@@ -13,6 +13,7 @@ import {
   type MfaSuccessInfo,
 } from '../../lib/index.js';
 import type { Accounts } from '../accounts/accounts.js';
+import type { LoginForwarding } from './login-forwarding.js';
 import { completeLogin, isSessionUser, readPendingUserId, type SessionUser } from './login-session.js';
 
 /** An @fastify/passport authenticator (the package exports the class only as a value). */
@@ -46,11 +47,13 @@ export function createPassport(store: MfaStore, accounts: Accounts): Passport {
 
 /**
  * A route handler that runs the strategy and, on success, logs the user in
- * (a new session id, the pending state dropped) before `respond` shapes the
- * reply. A database fault is thrown to the error handler, which answers 503.
+ * (a new session id, the pending state dropped, the way to the new session
+ * left for a twin of this request) before `respond` shapes the reply. A
+ * database fault is thrown to the error handler, which answers 503.
  */
 export function secondFactorStep(
   passport: Passport,
+  forwarding: LoginForwarding,
   respond: (request: FastifyRequest, reply: FastifyReply, outcome: SecondFactorOutcome) => unknown,
 ): RouteHandlerMethod {
   return passport.authenticate(DEFAULT_STRATEGY_NAME, async (request, reply, error, user, info) => {
@@ -59,7 +62,9 @@ export function secondFactorStep(
       await respond(request, reply, { ok: false, failure: info as MfaFailureInfo });
       return;
     }
+    const pendingSessionId = request.session.sessionId;
     await completeLogin(request, user);
+    await forwarding.leaveForward(request, pendingSessionId);
     await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;
 }

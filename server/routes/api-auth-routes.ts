@@ -37,7 +37,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
   app.post(
     '/api/login/mfa',
     { schema: { body: tokenBody }, config: rateLimited },
-    secondFactorStep(passport, (request, reply, outcome) => {
+    secondFactorStep(passport, context.forwarding, (request, reply, outcome) => {
       if (!outcome.ok) {
         const { status, message, retryAfterSeconds } = outcome.failure;
         return sendJsonError(reply, status, message, retryAfterSeconds);

@@ -1,83 +1,163 @@
-/** HTML pages of a logged-in user: the account overview and the MFA changes. */
+/**
+ * HTML pages of a logged-in user: the account overview and the MFA changes.
+ * Every post answers with a redirect and every page is a GET, so Reload and
+ * Back never post a form again. Backup codes just made are kept, sealed in
+ * the session, and shown by a GET until the person says they saved them; a
+ * form that makes them works once (its one-time id), and its twin is shown
+ * the codes the first one made.
+ */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { renderQrCode } from '../../lib/index.js';
+import type { ActionRefusal } from '../accounts/mfa-actions.js';
+import { generateFormId } from '../app/crypto.js';
+import { setFlash, takeFlash } from '../login/flash.js';
 import { currentUser, type SessionUser } from '../login/login-session.js';
-import { renderAccountPage, renderBackupCodesPage, renderCodeConfirmPage, renderSetupPage } from '../views/account-pages.js';
-import { MALFORMED_CODE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
+import type { FreshBackupCodes } from '../sessions/session-vault.js';
+import {
+  renderAccountPage,
+  renderBackupCodesPage,
+  renderCodeConfirmPage,
+  renderCodesInProgressPage,
+  renderSetupPage,
+} from '../views/account-pages.js';
+import { flashForCodeFailure, renderFlashError, type CodeContext } from '../views/code-failure-words.js';
+import { readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
-import { emptyForm, tokenForm, type TokenBody } from './schemas.js';
+import { codeChangeForm, emptyForm, type CodeChangeBody } from './schemas.js';
+
+const CODES_PAGE = '/mfa/backup-codes/new';
 
 export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { mfa } = context;
+  const { mfa, vault, forms } = context;
   // Login is checked before CSRF: an anonymous visitor is sent to the login page, not shown a CSRF error.
   app.addHook('preValidation', requireLoginPage);
   const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
   const userOf = (request: FastifyRequest): SessionUser => currentUser(request)!;
 
-  async function sendAccountPage(request: FastifyRequest, reply: FastifyReply, error?: string, status = 200) {
+  /** A refused post: its words for the next page, then there. */
+  function refuse(request: FastifyRequest, reply: FastifyReply, refusal: ActionRefusal, context: CodeContext, back: string) {
+    setFlash(request, flashForCodeFailure(refusal, context));
+    return redirectAfterPost(reply, back);
+  }
+
+  /** Codes just made: sealed in the session, then shown by a GET. */
+  function showFreshCodes(request: FastifyRequest, reply: FastifyReply, codes: string[], reason: FreshBackupCodes['reason']) {
+    vault.put(request, 'freshBackupCodes', userOf(request).id, { codes, reason, generatedAt: Date.now() });
+    return redirectAfterPost(reply, CODES_PAGE);
+  }
+
+  app.get('/account', async (request, reply) => {
     const user = userOf(request);
+    const flash = takeFlash(request);
     const page = renderAccountPage({
       user,
       mfa: await mfa.status(user.id),
       csrfToken: reply.generateCsrf(),
       notice: readNotice(request),
-      error,
+      error: renderFlashError(flash),
+      unsavedBackupCodes: vault.freshCodes(request, user.id) !== null,
     });
-    return sendPage(reply, page, status);
-  }
-
-  app.get('/account', async (request, reply) => sendAccountPage(request, reply));
-
-  app.get('/mfa/setup', async (request, reply) => {
-    const status = await mfa.status(userOf(request).id);
-    if (status.enabled || !status.pendingEnrollment) return reply.redirect('/account', 303);
-    return sendPage(reply, renderSetupPage({ user: userOf(request), csrfToken: reply.generateCsrf() }));
-  });
-
-  app.post('/mfa/setup', { ...formPost, schema: { body: emptyForm } }, async (request, reply) => {
-    const result = await mfa.startSetup(userOf(request));
-    if (!result.ok) return sendAccountPage(request, reply, result.message, result.status);
-    const page = renderSetupPage({ user: userOf(request), csrfToken: reply.generateCsrf(), start: result });
     return sendPage(reply, page);
   });
 
-  app.post<{ Body: TokenBody }>('/mfa/confirm', { ...formPost, schema: { body: tokenForm } }, async (request, reply) => {
+  app.post('/mfa/setup', { ...formPost, schema: { body: emptyForm } }, async (request, reply) => {
     const user = userOf(request);
-    const again = (status: number, error: string, retryAfterSeconds?: number) =>
-      sendPage(reply, renderSetupPage({ user, csrfToken: reply.generateCsrf(), error }), status, retryAfterSeconds);
-    if (request.validationError) return again(400, 'Enter the 6-digit code your authenticator app shows');
-    const result = await mfa.confirmSetup(user.id, request.body.token);
-    if (!result.ok) return again(result.status, result.message, result.retryAfterSeconds);
-    return sendPage(reply, renderBackupCodesPage({ user, backupCodes: result.backupCodes, reason: 'enabled', generatedAt: new Date() }));
+    const result = await mfa.startSetup(user);
+    if (!result.ok) return refuse(request, reply, result, 'change', '/account');
+    vault.put(request, 'pendingSetup', user.id, { secret: result.secret, otpauthUrl: result.otpauthUrl });
+    return redirectAfterPost(reply, '/mfa/setup');
+  });
+
+  app.get('/mfa/setup', async (request, reply) => {
+    const user = userOf(request);
+    const status = await mfa.status(user.id);
+    if (status.enabled) return reply.redirect(vault.freshCodes(request, user.id) ? CODES_PAGE : '/account', 303);
+    if (!status.pendingEnrollment) return reply.redirect('/account', 303);
+    const pending = vault.get(request, 'pendingSetup', user.id);
+    const start = pending ? { ...pending, qrCodeDataUrl: (await renderQrCode(pending.otpauthUrl)).pngDataUrl } : undefined;
+    const error = renderFlashError(takeFlash(request));
+    return sendPage(reply, renderSetupPage({ user, csrfToken: reply.generateCsrf(), formId: generateFormId(), ...(start ? { start } : {}), error }));
+  });
+
+  app.post<{ Body: CodeChangeBody }>('/mfa/confirm', { ...formPost, schema: { body: codeChangeForm } }, async (request, reply) => {
+    const user = userOf(request);
+    if (request.validationError) return refuse(request, reply, MALFORMED, 'setup', '/mfa/setup');
+    const { formId, token } = request.body;
+    if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, `${CODES_PAGE}?form=${formId}`);
+    const result = await mfa.confirmSetup(user.id, token);
+    if (result.ok) {
+      vault.drop(request, 'pendingSetup');
+      return showFreshCodes(request, reply, result.backupCodes, 'enabled');
+    }
+    await forms.release(formId, user.id);
+    // Already on: the twin of the confirm that turned it on, without its form id. Never a wrong code.
+    if (result.reason === 'mfa_already_on') return redirectAfterPost(reply, CODES_PAGE);
+    return refuse(request, reply, result, 'setup', '/mfa/setup');
+  });
+
+  app.get<{ Querystring: { form?: string } }>(CODES_PAGE, async (request, reply) => {
+    const user = userOf(request);
+    const fresh = vault.freshCodes(request, user.id);
+    if (fresh) {
+      const page = renderBackupCodesPage({
+        user,
+        csrfToken: reply.generateCsrf(),
+        backupCodes: fresh.codes,
+        reason: fresh.reason,
+        generatedAt: new Date(fresh.generatedAt),
+      });
+      return sendPage(reply, page);
+    }
+    // The twin of a form whose first request is still making the codes: look again shortly.
+    const formId = request.query.form;
+    if (typeof formId === 'string' && (await forms.isPending(formId, user.id))) {
+      return sendPage(reply, renderCodesInProgressPage(user, `${CODES_PAGE}?form=${encodeURIComponent(formId)}`));
+    }
+    return reply.redirect('/account', 303);
+  });
+
+  app.post('/mfa/backup-codes/saved', { ...formPost, schema: { body: emptyForm } }, async (request, reply) => {
+    const fresh = vault.freshCodes(request, userOf(request).id);
+    vault.drop(request, 'freshBackupCodes');
+    return redirectAfterPost(reply, `/account?notice=${fresh?.reason === 'enabled' ? 'mfa-on' : 'codes-saved'}`);
   });
 
   for (const action of ['backup-codes', 'disable'] as const) {
     app.get(`/mfa/${action}`, async (request, reply) => {
-      if (!(await mfa.status(userOf(request).id)).enabled) return reply.redirect('/account', 303);
-      return sendPage(reply, renderCodeConfirmPage({ user: userOf(request), csrfToken: reply.generateCsrf(), action }));
+      const user = userOf(request);
+      if (!(await mfa.status(user.id)).enabled) return reply.redirect('/account', 303);
+      // Back from the new codes: show them, not a form that would make another set.
+      if (action === 'backup-codes' && vault.freshCodes(request, user.id)) return reply.redirect(CODES_PAGE, 303);
+      const error = renderFlashError(takeFlash(request));
+      return sendPage(reply, renderCodeConfirmPage({ user, csrfToken: reply.generateCsrf(), formId: generateFormId(), action, error }));
     });
   }
 
-  const codeFormAgain = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    action: 'backup-codes' | 'disable',
-    status: number,
-    error: string,
-    retryAfterSeconds?: number,
-  ) => sendPage(reply, renderCodeConfirmPage({ user: userOf(request), csrfToken: reply.generateCsrf(), action, error }), status, retryAfterSeconds);
-
-  app.post<{ Body: TokenBody }>('/mfa/backup-codes', { ...formPost, schema: { body: tokenForm } }, async (request, reply) => {
-    if (request.validationError) return codeFormAgain(request, reply, 'backup-codes', 400, MALFORMED_CODE_MESSAGE);
+  app.post<{ Body: CodeChangeBody }>('/mfa/backup-codes', { ...formPost, schema: { body: codeChangeForm } }, async (request, reply) => {
     const user = userOf(request);
-    const result = await mfa.replaceBackupCodes(user.id, request.body.token);
-    if (!result.ok) return codeFormAgain(request, reply, 'backup-codes', result.status, result.message, result.retryAfterSeconds);
-    return sendPage(reply, renderBackupCodesPage({ user, backupCodes: result.backupCodes, reason: 'regenerated', generatedAt: new Date() }));
+    if (request.validationError) return refuse(request, reply, MALFORMED, 'change', '/mfa/backup-codes');
+    const { formId, token } = request.body;
+    if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, `${CODES_PAGE}?form=${formId}`);
+    const result = await mfa.replaceBackupCodes(user.id, token);
+    if (result.ok) return showFreshCodes(request, reply, result.backupCodes, 'regenerated');
+    await forms.release(formId, user.id);
+    return refuse(request, reply, result, 'change', '/mfa/backup-codes');
   });
 
-  app.post<{ Body: TokenBody }>('/mfa/disable', { ...formPost, schema: { body: tokenForm } }, async (request, reply) => {
-    if (request.validationError) return codeFormAgain(request, reply, 'disable', 400, MALFORMED_CODE_MESSAGE);
-    const result = await mfa.turnOff(userOf(request).id, request.body.token);
-    if (!result.ok) return codeFormAgain(request, reply, 'disable', result.status, result.message, result.retryAfterSeconds);
-    return redirectAfterPost(reply, '/account?notice=mfa-off');
+  app.post<{ Body: CodeChangeBody }>('/mfa/disable', { ...formPost, schema: { body: codeChangeForm } }, async (request, reply) => {
+    const user = userOf(request);
+    if (request.validationError) return refuse(request, reply, MALFORMED, 'change', '/mfa/disable');
+    const { formId, token } = request.body;
+    if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, '/account');
+    const result = await mfa.turnOff(user.id, token);
+    if (result.ok) {
+      vault.drop(request, 'freshBackupCodes');
+      return redirectAfterPost(reply, '/account?notice=mfa-off');
+    }
+    await forms.release(formId, user.id);
+    return refuse(request, reply, result, 'change', '/mfa/disable');
   });
 };
+
+/** A form the schema refused: the code field is what people get wrong. */
+const MALFORMED: ActionRefusal = { ok: false, status: 400, reason: 'malformed', message: 'malformed' };

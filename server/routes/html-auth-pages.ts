@@ -1,76 +1,101 @@
-/** HTML pages of the login: home, register, password step, second-factor step, logout. */
-import type { FastifyPluginAsync } from 'fastify';
+/**
+ * HTML pages of the login: home, register, password step, second-factor
+ * step, logout. Every post answers with a redirect (errors travel as a
+ * one-time flash), so Reload and Back never post a form again.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { WRONG_CREDENTIALS_MESSAGE } from '../accounts/accounts.js';
+import { setFlash, takeFlash } from '../login/flash.js';
 import { currentUser, endSession, readPendingUserId } from '../login/login-session.js';
 import { runPasswordStep } from '../login/password-step.js';
 import { secondFactorStep } from '../login/second-factor.js';
 import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactorPage } from '../views/auth-pages.js';
-import {
-  MALFORMED_CODE_MESSAGE,
-  MALFORMED_CREDENTIALS_MESSAGE,
-  MALFORMED_REGISTRATION_MESSAGE,
-  readNotice,
-  redirectAfterPost,
-  sendPage,
-} from './html-helpers.js';
+import { flashForCodeFailure, renderFlashError } from '../views/code-failure-words.js';
+import { MALFORMED_CREDENTIALS_MESSAGE, MALFORMED_REGISTRATION_MESSAGE, readNotice, redirectAfterPost, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
 import { credentialsForm, registrationForm, tokenForm, type CredentialsBody, type TokenBody } from './schemas.js';
 
 export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { accounts, mfa, passport } = context;
+  const { accounts, mfa, passport, forwarding } = context;
   const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
+
+  /** What the person typed as a username, to fill it back in (never the password). */
+  const typedUsername = (request: FastifyRequest) => {
+    const username = (request.body as Partial<CredentialsBody> | undefined)?.username;
+    return typeof username === 'string' ? username.slice(0, 64) : '';
+  };
+  const refuse = (request: FastifyRequest, reply: FastifyReply, back: string, error: string) => {
+    setFlash(request, { error, username: typedUsername(request) });
+    return redirectAfterPost(reply, back);
+  };
+  const formPage = (request: FastifyRequest, reply: FastifyReply) => {
+    const flash = takeFlash(request);
+    return { csrfToken: reply.generateCsrf(), error: flash?.error, username: flash?.username, notice: readNotice(request) };
+  };
 
   app.get('/', async (request, reply) => {
     if (currentUser(request)) return reply.redirect('/account', 303);
     return sendPage(reply, renderHomePage());
   });
 
-  app.get('/register', async (request, reply) => sendPage(reply, renderRegisterPage({ csrfToken: reply.generateCsrf() })));
+  app.get('/register', async (request, reply) => sendPage(reply, renderRegisterPage(formPage(request, reply))));
 
   app.post<{ Body: CredentialsBody }>('/register', { ...formPost, schema: { body: registrationForm } }, async (request, reply) => {
-    const username = typeof request.body?.username === 'string' ? request.body.username : '';
-    const again = (status: number, error: string) =>
-      sendPage(reply, renderRegisterPage({ csrfToken: reply.generateCsrf(), error, username }), status);
-    if (request.validationError) return again(400, MALFORMED_REGISTRATION_MESSAGE);
+    if (request.validationError) return refuse(request, reply, '/register', MALFORMED_REGISTRATION_MESSAGE);
     const result = await accounts.register(request.body.username, request.body.password);
-    if (!result.ok) return again(result.status, result.message);
+    if (!result.ok) return refuse(request, reply, '/register', result.message);
     request.log.info({ userId: result.user.id }, 'user registered');
     return redirectAfterPost(reply, '/login?notice=registered');
   });
 
   app.get('/login', async (request, reply) => {
     if (currentUser(request)) return reply.redirect('/account', 303);
-    return sendPage(reply, renderLoginPage({ csrfToken: reply.generateCsrf(), notice: readNotice(request) }));
+    return sendPage(reply, renderLoginPage(formPage(request, reply)));
   });
 
   app.post<{ Body: CredentialsBody }>('/login', { ...formPost, schema: { body: credentialsForm } }, async (request, reply) => {
-    const username = typeof request.body?.username === 'string' ? request.body.username : '';
-    const again = (status: number, error: string) =>
-      sendPage(reply, renderLoginPage({ csrfToken: reply.generateCsrf(), error, username }), status);
-    if (request.validationError) return again(400, MALFORMED_CREDENTIALS_MESSAGE);
+    if (request.validationError) return refuse(request, reply, '/login', MALFORMED_CREDENTIALS_MESSAGE);
     const outcome = await runPasswordStep(request, { accounts, mfa }, request.body.username, request.body.password);
-    if (outcome === 'wrong_credentials') return again(401, WRONG_CREDENTIALS_MESSAGE);
+    if (outcome === 'wrong_credentials') return refuse(request, reply, '/login', WRONG_CREDENTIALS_MESSAGE);
     return redirectAfterPost(reply, outcome === 'mfa_required' ? '/login/mfa' : '/account');
   });
 
   app.get('/login/mfa', async (request, reply) => {
+    if (currentUser(request) || (await forwarding.follow(request, reply))) return reply.redirect('/account', 303);
     if (!readPendingUserId(request)) return reply.redirect('/login?notice=login-expired', 303);
-    return sendPage(reply, renderSecondFactorPage({ csrfToken: reply.generateCsrf() }));
+    const flash = takeFlash(request);
+    const page = renderSecondFactorPage({ csrfToken: reply.generateCsrf(), error: renderFlashError(flash), notice: readNotice(request) });
+    return sendPage(reply, page);
   });
 
-  const verifySecondFactor = secondFactorStep(passport, (request, reply, outcome) => {
+  const verifySecondFactor = secondFactorStep(passport, forwarding, async (request, reply, outcome) => {
     if (outcome.ok) return redirectAfterPost(reply, '/account');
-    const { status, message, retryAfterSeconds } = outcome.failure;
-    return sendPage(reply, renderSecondFactorPage({ csrfToken: reply.generateCsrf(), error: message }), status, retryAfterSeconds);
+    // A twin that read its session before the first request signed the person in: follow it.
+    if (await forwarding.follow(request, reply, { fresh: true })) return redirectAfterPost(reply, '/account');
+    setFlash(request, flashForCodeFailure(outcome.failure, 'sign-in'));
+    return redirectAfterPost(reply, '/login/mfa');
   });
 
-  app.post<{ Body: TokenBody }>('/login/mfa', { ...formPost, schema: { body: tokenForm } }, async function (request, reply) {
-    if (!readPendingUserId(request)) return redirectAfterPost(reply, '/login?notice=login-expired');
-    if (request.validationError) {
-      return sendPage(reply, renderSecondFactorPage({ csrfToken: reply.generateCsrf(), error: MALFORMED_CODE_MESSAGE }), 400);
-    }
-    return verifySecondFactor.call(this, request, reply);
-  });
+  // The twin of a Verify that already signed the person in (a double tap) follows it before anything
+  // else: its session is what the login left behind, with no CSRF secret and no pending login.
+  const followFinishedLogin = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (await forwarding.follow(request, reply)) return redirectAfterPost(reply, '/account');
+    return undefined;
+  };
+
+  app.post<{ Body: TokenBody }>(
+    '/login/mfa',
+    { ...formPost, onRequest: followFinishedLogin, schema: { body: tokenForm } },
+    async function (request, reply) {
+      if (currentUser(request)) return redirectAfterPost(reply, '/account');
+      if (!readPendingUserId(request)) return redirectAfterPost(reply, '/login?notice=login-expired');
+      if (request.validationError) {
+        setFlash(request, flashForCodeFailure({ reason: 'malformed', message: '' }, 'sign-in'));
+        return redirectAfterPost(reply, '/login/mfa');
+      }
+      return verifySecondFactor.call(this, request, reply);
+    },
+  );
 
   app.post('/logout', { preValidation: app.csrfProtection }, async (request, reply) => {
     await endSession(request, reply);

@@ -1,7 +1,7 @@
 /** Small pieces shared by the HTML routes. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../accounts/accounts.js';
-import { currentUser } from '../login/login-session.js';
+import { currentUser, readPendingUserId } from '../login/login-session.js';
 import { announceRetryAfter } from '../app/retry-after.js';
 
 /** Sends a rendered page; on a 429 the wait `retryAfterSeconds` goes in `Retry-After`, as `sendJsonError` does for JSON. */
@@ -15,9 +15,13 @@ export function redirectAfterPost(reply: FastifyReply, url: string): FastifyRepl
   return reply.redirect(url, 303);
 }
 
-/** Sends anyone not fully logged in to the login page. */
+/**
+ * Sends anyone not fully logged in to the login page, or, half signed in
+ * (the password done), back to the code page with a word why.
+ */
 export async function requireLoginPage(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  return currentUser(request) ? undefined : reply.redirect('/login', 303);
+  if (currentUser(request)) return undefined;
+  return reply.redirect(readPendingUserId(request) ? '/login/mfa?notice=finish-sign-in' : '/login', 303);
 }
 
 /**
@@ -29,6 +33,8 @@ const NOTICES = {
   'signed-out': 'You are signed out.',
   'login-expired': 'Your sign-in took too long or was not started here. Enter your password again.',
   'mfa-on': 'Two-factor sign-in is on.',
+  'codes-saved': 'Your new backup codes are in place; the old ones no longer work.',
+  'finish-sign-in': 'Finish signing in first: enter a code from your authenticator app, or a backup code.',
   'mfa-off': 'Two-factor sign-in is off. Signing in now needs only your password.',
 } as const;
 
@@ -40,8 +46,6 @@ export function readNotice(request: FastifyRequest): string | undefined {
   return typeof key === 'string' && Object.hasOwn(NOTICES, key) ? NOTICES[key as NoticeKey] : undefined;
 }
 
-/** What a user is told when a code field did not pass the schema. */
-export const MALFORMED_CODE_MESSAGE = 'Enter the 6-digit code from your authenticator app, or a 10-character backup code';
 export const MALFORMED_CREDENTIALS_MESSAGE = 'Enter your username and password';
 export const MALFORMED_REGISTRATION_MESSAGE =
   `Choose a username (${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} characters) and a password (${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters)`;

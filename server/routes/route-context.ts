@@ -2,13 +2,22 @@
 import type { Db } from 'mongodb';
 import type { Accounts } from '../accounts/accounts.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
+import type { FormSubmissions } from '../accounts/form-submissions.js';
+import type { LoginForwarding } from '../login/login-forwarding.js';
 import type { Passport } from '../login/second-factor.js';
+import type { SessionVault } from '../sessions/session-vault.js';
 
 export interface RouteContext {
   db: Db;
   accounts: Accounts;
   mfa: MfaActions;
   passport: Passport;
+  /** Sealed values of a session: fresh backup codes, the key being set up. */
+  vault: SessionVault;
+  /** One-time ids of the forms that change the second factor. */
+  forms: FormSubmissions;
+  /** Where a finished login went, for the twin of its request. */
+  forwarding: LoginForwarding;
   /** The rate limit of auth routes, as @fastify/rate-limit's route config. */
   authRateLimit: { max: number; timeWindow: number };
 }

@@ -21,6 +21,11 @@ export interface TokenBody {
   token: string;
 }
 
+/** A form that changes the second factor: a code and the form's one-time id. */
+export interface CodeChangeBody extends TokenBody {
+  formId: string;
+}
+
 export const credentialsBody = {
   type: 'object',
   required: ['username', 'password'],
@@ -47,3 +52,6 @@ export const credentialsForm = { ...credentialsBody, properties: { ...credential
 export const registrationForm = { ...registrationBody, properties: { ...registrationBody.properties, _csrf: csrf } } as const;
 export const tokenForm = { ...tokenBody, properties: { ...tokenBody.properties, _csrf: csrf } } as const;
 export const emptyForm = { ...emptyBody, properties: { _csrf: csrf } } as const;
+/** 128 random bits, base64url, as `generateFormId` makes them. */
+const formId = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
+export const codeChangeForm = { ...tokenForm, required: ['token', 'formId'], properties: { ...tokenForm.properties, formId } } as const;

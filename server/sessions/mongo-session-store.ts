@@ -15,6 +15,8 @@ interface SessionDocument extends Document {
   /** The session as JSON: field names of any shape survive, and `cookie.expires` comes back as @fastify/session expects. */
   data: string;
   expiresAt: Date;
+  /** Set on what a replaced session leaves behind for a twin request; `set` never writes over it. */
+  standIn?: true;
 }
 
 type Callback = (error?: unknown) => void;
@@ -51,12 +53,43 @@ export class MongoSessionStore {
   set(sessionId: string, session: Session, callback: Callback): void {
     const expires = session.cookie?.expires;
     const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
-    const write = this.#collection.updateOne(
+    // Never over a stand-in (see `leaveStandIn`): a late twin of a finished login must not bring
+    // the pending session back. The filter then misses, the upsert hits the unique _id, and the
+    // stand-in stays.
+    const write = this.#collection
+      .updateOne(
+        { _id: digestSessionId(sessionId), standIn: { $exists: false } },
+        { $set: { data: JSON.stringify(session), expiresAt } },
+        { upsert: true },
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if ((error as { code?: unknown }).code !== 11000) throw error;
+        },
+      );
+    settle(write, callback);
+  }
+
+  /**
+   * Leaves, under a session id that was just replaced, a short-lived stand-in
+   * holding only `fields` (for a twin request that still carries the old id).
+   * Its cookie data expires with the stand-in.
+   */
+  async leaveStandIn(sessionId: string, fields: Record<string, unknown>, ttlMs: number): Promise<void> {
+    const expiresAt = new Date(Date.now() + ttlMs);
+    const data = { cookie: { path: '/', httpOnly: true, sameSite: 'lax', expires: expiresAt.toISOString() }, ...fields };
+    await this.#collection.updateOne(
       { _id: digestSessionId(sessionId) },
-      { $set: { data: JSON.stringify(session), expiresAt } },
+      { $set: { data: JSON.stringify(data), expiresAt, standIn: true } },
       { upsert: true },
     );
-    settle(write.then(() => undefined), callback);
+  }
+
+  /** One field of what the store holds for `sessionId` now, read afresh (another request may have changed it). */
+  async readField(sessionId: string, field: string): Promise<unknown> {
+    const session = (await this.#find(sessionId)) as Record<string, unknown> | null;
+    return session?.[field];
   }
 
   destroy(sessionId: string, callback: Callback): void {

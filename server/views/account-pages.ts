@@ -1,8 +1,8 @@
 /** The pages of a logged-in user: the account overview and the MFA changes. */
 import type { MfaStatus } from '../../lib/index.js';
 import type { SessionUser } from '../login/login-session.js';
-import { codeField, csrfField, formError, notice } from './form-parts.js';
-import { html } from './html.js';
+import { clockTime, codeField, csrfField, describeWait, formError, formIdField, notice } from './form-parts.js';
+import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
 
 export interface AccountPage {
@@ -10,10 +10,20 @@ export interface AccountPage {
   mfa: MfaStatus;
   csrfToken: string;
   notice?: string;
-  error?: string;
+  error?: string | SafeHtml;
+  /** Backup codes just made are waiting for the person to say they saved them. */
+  unsavedBackupCodes?: boolean;
+  now?: Date;
 }
 
-export function renderAccountPage({ user, mfa, csrfToken, notice: message, error }: AccountPage): string {
+/** The lock in words, with what to do if the wrong codes were not the owner's. */
+function lockNotice(lockedUntil: Date, now: Date): SafeHtml {
+  const wait = describeWait(Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
+  return html`<p class="warning" role="status" id="mfa-locked">Too many wrong codes were entered for your account, so codes are not accepted for ${wait}, until ${clockTime(lockedUntil)}.
+If you did not enter them, someone may know your password: change it, and make new backup codes if you think they were seen.</p>`;
+}
+
+export function renderAccountPage({ user, mfa, csrfToken, notice: message, error, unsavedBackupCodes, now = new Date() }: AccountPage): string {
   const lowWarning = mfa.enabled && mfa.lowOnBackupCodes
     ? html`<p class="warning" role="alert" id="backup-codes-warning">${mfa.backupCodesExpired
       ? 'Your backup codes have expired.'
@@ -33,13 +43,15 @@ ${csrfField(csrfToken)}
   return renderPage({
     title: 'Your account',
     user,
-    body: html`${notice(message)}${formError(error)}${lowWarning}
+    body: html`${notice(message)}${formError(error)}${unsavedBackupCodes
+      ? html`<p class="warning" role="alert" id="unsaved-backup-codes">You have not yet said you saved your new backup codes. <a href="/mfa/backup-codes/new">Show them again</a></p>`
+      : lowWarning}
 <dl>
 <dt>Username</dt><dd id="account-username">${user.username}</dd>
 <dt>Two-factor sign-in</dt><dd id="mfa-status">${mfa.enabled ? 'On' : 'Off'}</dd>
 ${mfa.enabled ? html`<dt>Backup codes left</dt><dd id="backup-codes-remaining">${mfa.remainingBackupCodes}</dd>` : null}
 </dl>
-${mfa.locked ? html`<p class="warning" role="status" id="mfa-locked">Too many wrong codes were entered recently; codes are refused until ${mfa.lockedUntil?.toISOString()}.</p>` : null}
+${mfa.locked && mfa.lockedUntil ? lockNotice(mfa.lockedUntil, now) : null}
 ${actions}
 <form method="post" action="/logout" id="logout-form">
 ${csrfField(csrfToken)}
@@ -51,9 +63,10 @@ ${csrfField(csrfToken)}
 export interface SetupPage {
   user: SessionUser;
   csrfToken: string;
-  /** The fresh key, on the first showing; absent when the user retries a wrong code. */
-  start?: { qrCodeDataUrl: string; secret: string };
-  error?: string;
+  formId: string;
+  /** The key being set up, whenever this browser started the setup; the page shows it again after a typo. */
+  start?: { qrCodeDataUrl: string; secret: string; otpauthUrl: string };
+  error?: string | SafeHtml;
 }
 
 /** Groups a base32 key in fours, as people copy it more reliably that way. */
@@ -61,35 +74,40 @@ function groupKey(secret: string): string {
   return secret.replace(/(.{4})(?=.)/g, '$1 ');
 }
 
-export function renderSetupPage({ user, csrfToken, start, error }: SetupPage): string {
+export function renderSetupPage({ user, csrfToken, formId, start, error }: SetupPage): string {
   const key = start
     ? html`<ol>
 <li>Open an authenticator app on your phone (for example Google Authenticator, Microsoft Authenticator, 1Password or Aegis) and scan this code:
-<p><img class="qr" id="qr-code" src="${start.qrCodeDataUrl}" alt="QR code holding the key for your authenticator app"></p></li>
+<p><img class="qr" id="qr-code" src="${start.qrCodeDataUrl}" alt="QR code holding the key for your authenticator app"></p>
+<p>On this phone? <a href="${start.otpauthUrl}" id="otpauth-link">Add to authenticator app</a></p></li>
 <li>Cannot scan it? Add the account by hand with this key (time-based, 6 digits):
-<p class="secret" id="totp-secret">${groupKey(start.secret)}</p></li>
+<p class="secret" id="totp-secret">${groupKey(start.secret)}</p>
+<p><button type="button" class="link" id="copy-key" data-copy="${start.secret}" hidden>Copy key</button></p></li>
 <li>Enter the code the app now shows.</li>
 </ol>`
-    : html`<p>Enter the code your authenticator app shows for this account, or start over with a new key.</p>`;
+    : html`<p>A setup was started in another browser or window. Enter the code your authenticator app shows for this account, or start over with a new key.</p>`;
   return renderPage({
     title: 'Turn on two-factor sign-in',
     user,
     body: html`${formError(error)}${key}
 <form method="post" action="/mfa/confirm" id="confirm-form">
 ${csrfField(csrfToken)}
-${codeField({ allowBackupCode: false })}
+${formIdField(formId)}
+${codeField({ allowBackupCode: false, error })}
 <button type="submit" id="confirm-submit">Turn on</button>
 </form>
-${start ? null : html`<form method="post" action="/mfa/setup" id="mfa-setup-form">
+<form method="post" action="/mfa/setup" id="mfa-setup-form">
 ${csrfField(csrfToken)}
 <button type="submit" class="link" id="mfa-setup-restart">Start over with a new key</button>
-</form>`}
+<p class="hint">A new key replaces the one above; remove the old entry from your app.</p>
+</form>
 <p><a href="/account">Cancel</a></p>`,
   });
 }
 
 export interface BackupCodesPage {
   user: SessionUser;
+  csrfToken: string;
   backupCodes: string[];
   /** Why the codes are shown: MFA was just turned on, or new codes were made. */
   reason: 'enabled' | 'regenerated';
@@ -107,7 +125,7 @@ export function backupCodesText(username: string, backupCodes: string[], generat
   ].join('\n');
 }
 
-export function renderBackupCodesPage({ user, backupCodes, reason, generatedAt }: BackupCodesPage): string {
+export function renderBackupCodesPage({ user, csrfToken, backupCodes, reason, generatedAt }: BackupCodesPage): string {
   const download = `data:text/plain;charset=utf-8,${encodeURIComponent(backupCodesText(user.username, backupCodes, generatedAt))}`;
   return renderPage({
     title: reason === 'enabled' ? 'Two-factor sign-in is on' : 'Your new backup codes',
@@ -117,14 +135,19 @@ export function renderBackupCodesPage({ user, backupCodes, reason, generatedAt }
 <ol class="codes" id="backup-codes">
 ${backupCodes.map((code) => html`<li><code>${code}</code></li>\n`)}</ol>
 <p><a href="${download}" download="totp-demo-backup-codes.txt" id="download-backup-codes">Download the codes as a text file</a></p>
-<p><a href="/account" id="continue-link">I have saved them: continue</a></p>`,
+<form method="post" action="/mfa/backup-codes/saved" id="saved-form">
+${csrfField(csrfToken)}
+<button type="submit" id="continue-link">I have saved them: continue</button>
+</form>
+<p class="hint">Until you say so, this page shows the same codes again (after a reload, or from your account page).</p>`,
   });
 }
 
 export interface CodeConfirmPage {
   user: SessionUser;
   csrfToken: string;
-  error?: string;
+  formId: string;
+  error?: string | SafeHtml;
   action: 'backup-codes' | 'disable';
 }
 
@@ -142,7 +165,7 @@ const CODE_CONFIRM_TEXT = {
 } as const;
 
 /** A form that asks for a current code before a change to the second factor. */
-export function renderCodeConfirmPage({ user, csrfToken, error, action }: CodeConfirmPage): string {
+export function renderCodeConfirmPage({ user, csrfToken, formId, error, action }: CodeConfirmPage): string {
   const text = CODE_CONFIRM_TEXT[action];
   return renderPage({
     title: text.title,
@@ -151,9 +174,23 @@ export function renderCodeConfirmPage({ user, csrfToken, error, action }: CodeCo
 <p>${text.intro}</p>
 <form method="post" action="/mfa/${action}" id="${action}-form">
 ${csrfField(csrfToken)}
-${codeField({ allowBackupCode: true })}
+${formIdField(formId)}
+${codeField({ allowBackupCode: true, error })}
 <button type="submit" id="${action}-submit">${text.submit}</button>
 </form>
 <p><a href="/account">Cancel</a></p>`,
+  });
+}
+
+/**
+ * Shown to the twin of a form that makes backup codes (a double click) while
+ * the first request is still making them: the page looks again each second.
+ */
+export function renderCodesInProgressPage(user: SessionUser, retryUrl: string): string {
+  return renderPage({
+    title: 'Making your backup codes',
+    user,
+    head: html`<meta http-equiv="refresh" content="1;url=${retryUrl}">`,
+    body: html`<p role="status" id="codes-in-progress">Your backup codes are being made. This page shows them in a moment.</p>`,
   });
 }

@@ -7,12 +7,12 @@ import {
   USERNAME_MIN_LENGTH,
 } from '../accounts/accounts.js';
 import { renderPage } from './layout.js';
-import { codeField, csrfField, formError, notice } from './form-parts.js';
-import { html } from './html.js';
+import { codeField, csrfField, formError, invalidWhen, notice } from './form-parts.js';
+import { html, type SafeHtml } from './html.js';
 
 export interface FormPage {
   csrfToken: string;
-  error?: string;
+  error?: string | SafeHtml;
   notice?: string;
   /** What the user typed, to fill the username back in after an error. */
   username?: string;
@@ -34,10 +34,10 @@ export function renderRegisterPage(page: FormPage): string {
 <form method="post" action="/register" id="register-form">
 ${csrfField(page.csrfToken)}
 <label for="username">Username</label>
-<input type="text" id="username" name="username" required minlength="${USERNAME_MIN_LENGTH}" maxlength="${USERNAME_MAX_LENGTH}" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}" aria-describedby="username-hint">
+<input type="text" id="username" name="username" required minlength="${USERNAME_MIN_LENGTH}" maxlength="${USERNAME_MAX_LENGTH}" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}"${invalidWhen(page.error, 'username-hint')}>
 <p class="hint" id="username-hint">${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens.</p>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" required minlength="${PASSWORD_MIN_LENGTH}" maxlength="${PASSWORD_MAX_LENGTH}" autocomplete="new-password" aria-describedby="password-hint">
+<input type="password" id="password" name="password" required minlength="${PASSWORD_MIN_LENGTH}" maxlength="${PASSWORD_MAX_LENGTH}" autocomplete="new-password"${invalidWhen(page.error, 'password-hint')}>
 <p class="hint" id="password-hint">At least ${PASSWORD_MIN_LENGTH} characters.</p>
 <button type="submit" id="register-submit">Create account</button>
 </form>
@@ -52,9 +52,9 @@ export function renderLoginPage(page: FormPage): string {
 <form method="post" action="/login" id="login-form">
 ${csrfField(page.csrfToken)}
 <label for="username">Username</label>
-<input type="text" id="username" name="username" required maxlength="${LOGIN_USERNAME_MAX_LENGTH}" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}">
+<input type="text" id="username" name="username" required${page.username ? html`` : html` autofocus`} maxlength="${LOGIN_USERNAME_MAX_LENGTH}" autocomplete="username" autocapitalize="none" spellcheck="false" value="${page.username ?? ''}"${page.error ? html` aria-invalid="true" aria-describedby="form-error"` : html``}>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" required maxlength="${PASSWORD_MAX_LENGTH}" autocomplete="current-password">
+<input type="password" id="password" name="password" required${page.username ? html` autofocus` : html``} maxlength="${PASSWORD_MAX_LENGTH}" autocomplete="current-password"${page.error ? html` aria-invalid="true" aria-describedby="form-error"` : html``}>
 <button type="submit" id="login-submit">Sign in</button>
 </form>
 <p>No account yet? <a href="/register">Create one</a>.</p>`,
@@ -65,11 +65,11 @@ export function renderSecondFactorPage(page: FormPage): string {
   return renderPage({
     title: 'Enter your code',
     pendingLogin: { csrfToken: page.csrfToken },
-    body: html`${formError(page.error)}
+    body: html`${notice(page.notice)}${formError(page.error)}
 <p>Your password was right. To finish signing in, enter a code from your authenticator app, or a backup code if you do not have your phone.</p>
 <form method="post" action="/login/mfa" id="mfa-form">
 ${csrfField(page.csrfToken)}
-${codeField({ allowBackupCode: true })}
+${codeField({ allowBackupCode: true, error: page.error })}
 <button type="submit" id="mfa-submit">Verify</button>
 </form>
 <p><a href="/login">Start over</a></p>`,

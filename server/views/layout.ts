@@ -13,6 +13,8 @@ export interface PageOptions {
    * nobody is signed in yet, so the header offers to cancel rather than to sign in.
    */
   pendingLogin?: { csrfToken: string };
+  /** Extra elements for the document head (a refresh). */
+  head?: SafeHtml;
 }
 
 function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin']): SafeHtml {
@@ -27,7 +29,7 @@ ${csrfField(pendingLogin.csrfToken)}
 }
 
 /** A whole HTML document. */
-export function renderPage({ title, body, user = null, pendingLogin }: PageOptions): string {
+export function renderPage({ title, body, user = null, pendingLogin, head }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -35,6 +37,8 @@ export function renderPage({ title, body, user = null, pendingLogin }: PageOptio
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · TOTP demo</title>
 <link rel="stylesheet" href="/style.css">
+<script src="/page.js" defer></script>
+${head ?? null}
 </head>
 <body>
 <header>

@@ -33,12 +33,8 @@ button.link { font: inherit; background: none; border: none; color: var(--accent
 .secret, .codes { font-family: ui-monospace, monospace; font-size: 1.05rem; letter-spacing: 0.05em; overflow-wrap: anywhere; }
 .codes { columns: 2; column-gap: 2.5rem; padding-left: 2.5rem; }
 .codes li { break-inside: avoid; }
-/* White in both schemes: a scanner needs a light quiet zone of 4 modules around the code. The
-   PNG has 2; on a dark page white padding adds the rest, keeping the code itself 216px. */
-img.qr { width: 216px; height: 216px; image-rendering: pixelated; background: #fff; }
-@media (prefers-color-scheme: dark) {
-  img.qr { padding: 0.75rem; width: calc(216px + 1.5rem); height: calc(216px + 1.5rem); }
-}
+/* The PNG carries its own white quiet zone of 4 modules, so it scans on a dark page too. */
+img.qr { width: min(100%, 16rem); height: auto; image-rendering: pixelated; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; }

@@ -104,10 +104,21 @@ export class TestClient {
     return this.request({ method: 'POST', url, json });
   }
 
-  /** Posts an HTML form, with the CSRF token read from `page` unless `fields` has one. */
+  /** Posts an HTML form, with the CSRF token (and the one-time form id, if any) read from `page` unless `fields` has them. */
   postForm(url: string, fields: Record<string, string>, page?: TestResponse): Promise<TestResponse> {
     const csrf = page ? readCsrfToken(page.text) : undefined;
-    return this.request({ method: 'POST', url, form: { ...(csrf ? { _csrf: csrf } : {}), ...fields } });
+    const formId = page && /name="formId"/.test(page.text) ? readFormId(page.text) : undefined;
+    return this.request({ method: 'POST', url, form: { ...(csrf ? { _csrf: csrf } : {}), ...(formId ? { formId } : {}), ...fields } });
+  }
+
+  /**
+   * Submits a form as a browser does: the post, then the GET its 303 leads to
+   * (as Post/Redirect/Get pages answer). `page` is where the form was.
+   */
+  async submitForm(url: string, fields: Record<string, string>, page?: TestResponse): Promise<{ post: TestResponse; page: TestResponse }> {
+    const post = await this.postForm(url, fields, page);
+    if (post.status !== 303) return { post, page: post };
+    return { post, page: await this.get(String(post.headers.location)) };
   }
 
   #keepCookies(response: LightMyRequestResponse): void {
@@ -117,6 +128,13 @@ export class TestClient {
       else this.cookies.set(cookie.name, cookie.value);
     }
   }
+}
+
+/** The one-time form id of the first form on a page that has one. */
+export function readFormId(page: string): string {
+  const match = /name="formId" value="([^"]+)"/.exec(page);
+  if (!match) throw new Error('no form id on the page');
+  return match[1]!;
 }
 
 /** The CSRF token of the first form on a page. */

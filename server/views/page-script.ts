@@ -1,0 +1,50 @@
+/**
+ * The demo's only script, served at /page.js from this origin (the CSP allows
+ * nothing else). The server never depends on it: each part only spares a
+ * person a mistake or a chore.
+ * - A form submits once: its buttons are disabled on submit, so a double
+ *   click or a second tap sends one request. Back from the next page (the
+ *   browser's page cache) enables them again.
+ * - "Copy key" puts the setup key on the clipboard.
+ * - Times appear in the reader's own time zone.
+ */
+export const PAGE_SCRIPT = `'use strict';
+document.addEventListener('submit', function (event) {
+  var form = event.target;
+  if (form.dataset.submitted === 'true') { event.preventDefault(); return; }
+  form.dataset.submitted = 'true';
+  form.querySelectorAll('button[type=submit]').forEach(function (button) {
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+  });
+});
+window.addEventListener('pageshow', function () {
+  document.querySelectorAll('form[data-submitted]').forEach(function (form) {
+    delete form.dataset.submitted;
+    form.querySelectorAll('button[type=submit]').forEach(function (button) {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    });
+  });
+});
+document.querySelectorAll('button[data-copy]').forEach(function (button) {
+  button.hidden = false;
+  button.addEventListener('click', function () {
+    var text = button.dataset.copy;
+    var done = function () { button.textContent = 'Copied'; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+    } else {
+      var field = document.createElement('textarea');
+      field.value = text;
+      document.body.appendChild(field);
+      field.select();
+      if (document.execCommand('copy')) done();
+      field.remove();
+    }
+  });
+});
+document.querySelectorAll('time[data-local-time]').forEach(function (time) {
+  time.textContent = new Date(time.dateTime).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+});
+`;
