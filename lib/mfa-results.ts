@@ -13,7 +13,7 @@ export interface EnrollmentStart {
 /** Why a code was not accepted. `invalid` deliberately does not say which kind of code was wrong. */
 export type RejectedCode =
   | { ok: false; reason: 'malformed'; problem: string }
-  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'invalid'; /** This failure was the one that locked the factor. */ locked?: true; retryAfterSeconds?: number }
   | { ok: false; reason: 'expired' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number; locked: boolean };
 

@@ -202,7 +202,10 @@ export class MfaStore {
   private recordFailure(userId: string, method: VerificationMethod | 'enrollment', failedAttempts: number, now: Date): RejectedCode {
     this.emit({ type: 'verification_failed', userId, at: now, method, failedAttempts });
     if (isLockedOut(failedAttempts, this.options.throttle)) {
-      this.emit({ type: 'locked', userId, at: now, lockedUntil: nextAttemptAllowedAt(failedAttempts, now, this.options.throttle)! });
+      const lockedUntil = nextAttemptAllowedAt(failedAttempts, now, this.options.throttle)!;
+      this.emit({ type: 'locked', userId, at: now, lockedUntil });
+      // The person is told now, by the attempt that locks, not by the next one.
+      return { ok: false, reason: 'invalid', locked: true, retryAfterSeconds: secondsUntil(lockedUntil, now) };
     }
     return { ok: false, reason: 'invalid' };
   }

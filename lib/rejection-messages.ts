@@ -101,6 +101,15 @@ function defaultFailure(rejected: RejectedCode): MfaFailureInfo {
     case 'malformed':
       return { reason: 'malformed', status: 400, message: rejected.problem };
     case 'invalid':
+      if (rejected.locked && rejected.retryAfterSeconds !== undefined) {
+        return {
+          reason: 'invalid',
+          status: 401,
+          message: `${INVALID_CODE_MESSAGE}. That was one wrong code too many: the second factor is locked. Try again in ${rejected.retryAfterSeconds} s`,
+          retryAfterSeconds: rejected.retryAfterSeconds,
+          locked: true,
+        };
+      }
       return { reason: 'invalid', status: 401, message: INVALID_CODE_MESSAGE };
     case 'expired':
       return {

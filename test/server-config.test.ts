@@ -90,3 +90,10 @@ t.test('bad values are all reported at once, each naming its variable, never ech
   t.notMatch(error.message, /short-secret-value/);
   t.notOk(error.message.includes(badKey));
 });
+
+t.test('an issuer with a colon stops the start with a clear error, as authenticator apps would misread it', async (t) => {
+  t.throws(() => readConfig({ MFA_ISSUER: 'https://auth.example.test:8443' }), {
+    name: 'ConfigError',
+    message: /MFA_ISSUER must not contain ":"/,
+  });
+});

@@ -127,7 +127,7 @@ t.test('MFA setup page: QR image, key as text, confirm; then the backup codes on
   t.same(codesOn(await client.get('/mfa/backup-codes/new')), backupCodes, 'a reload shows the same codes');
   t.match(setup.text, /<a href="otpauth:\/\/totp\/[^"]+" id="otpauth-link">Add to authenticator app<\/a>/);
   t.match(setup.text, /id="copy-key" data-copy="[A-Z2-7]{32}" hidden>Copy key</, 'a copy button, shown by the page script');
-  t.match(shown.text, /shown only this once/);
+  t.match(shown.text, /once you continue, they are not shown again/);
   const href = /<a href="(data:text\/plain;charset=utf-8,[^"]+)" download="totp-demo-backup-codes.txt" id="download-backup-codes">/.exec(shown.text);
   t.ok(href, 'a download link for a .txt file');
   const file = decodeURIComponent(href![1]!.replace('data:text/plain;charset=utf-8,', '').replace(/&#39;/g, "'").replace(/&amp;/g, '&'));

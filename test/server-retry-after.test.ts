@@ -50,8 +50,12 @@ t.test('a lock reads in words on the code page and on the owner\'s account page,
 
   const intruder = await pendingClient(app, username);
   let page = await intruder.get('/login/mfa');
-  for (let i = 0; i < 2; i++) page = (await intruder.submitForm('/login/mfa', { token: await device.wrongCode() }, page)).page;
-  const { page: locked } = await intruder.submitForm('/login/mfa', { token: await device.nextCode() }, page);
+  page = (await intruder.submitForm('/login/mfa', { token: await device.wrongCode() }, page)).page;
+  t.notMatch(page.text, /one too many/);
+  const { page: locking } = await intruder.submitForm('/login/mfa', { token: await device.wrongCode() }, page);
+  t.match(locking.text, /The code is not valid or has already been used, and it was one too many\. Too many wrong codes in a row/, 'the attempt that locks says so');
+  t.match(locking.text, /Try again in about 15 minutes, at <time/);
+  const { page: locked } = await intruder.submitForm('/login/mfa', { token: await device.nextCode() }, locking);
   t.match(locked.text, /Too many wrong codes in a row/);
   t.match(locked.text, /Try again in about 15 minutes, at <time/);
   t.match(locked.text, /change it once you are signed in/);

@@ -44,10 +44,15 @@ t.test('locked after the configured failures for the configured time, then usabl
     throttle: { throttleAfterFailures: 2, baseDelayMs: 20, lockAfterFailures: 4, lockDurationMs: 3000 },
   });
   const { secret } = await enrollUser(fixture, 'alice');
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 3; i++) {
     t.same(await fixture.store.verifyCode('alice', WRONG), { ok: false, reason: 'invalid' }, `failure ${i + 1}`);
     await sleep(90);
   }
+  t.same(
+    await fixture.store.verifyCode('alice', WRONG),
+    { ok: false, reason: 'invalid', locked: true, retryAfterSeconds: 3 },
+    'the failure that locks says so, with the wait',
+  );
   t.match(await fixture.store.verifyCode('alice', await nextTotpCode(secret)), { ok: false, reason: 'throttled', locked: true });
   t.match(await fixture.store.getStatus('alice'), { locked: true });
   t.ok(fixture.events.some((event) => event.type === 'locked'));

@@ -29,7 +29,7 @@ t.test('every kind of failure carries its own reason beside its status', async (
   t.ok(isMfaFailureInfo(throttled.info), 'the type guard recognises a failure');
 
   await fixture.collection.updateOne({ userId: 'alice' }, { $set: { blockedUntil: new Date(0) } });
-  t.match(await post(cookie, '000000'), { statusCode: 401, info: { reason: 'invalid' } }, 'the failure that locks');
+  t.match(await post(cookie, '000000'), { statusCode: 401, info: { reason: 'invalid', locked: true, retryAfterSeconds: 900 } }, 'the failure that locks says so');
   const locked = await post(cookie, backupCodes[0]);
   t.match(locked, { statusCode: 429, info: { reason: 'locked', locked: true, retryAfterSeconds: 900 } });
   t.equal((await fixture.store.getStatus('alice')).remainingBackupCodes, 10, 'no code used while locked');

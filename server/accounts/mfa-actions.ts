@@ -14,6 +14,8 @@ export interface ActionRefusal {
   message: string;
   /** On a 429: seconds until a new attempt may succeed. */
   retryAfterSeconds?: number;
+  /** On a wrong code: it was the one that locked the factor. */
+  locked?: boolean;
 }
 
 export type ActionResult<T> = ({ ok: true } & T) | ActionRefusal;
@@ -30,8 +32,8 @@ function refuse(rejected: RejectedCode | { ok: false; reason: 'no_pending_enroll
   if (rejected.reason === 'no_pending_enrollment') {
     return { ok: false, status: 400, reason: 'no_pending_setup', message: 'No MFA setup is in progress; start the setup again' };
   }
-  const { status, reason, message, retryAfterSeconds } = describeRejectedCode(rejected);
-  return { ok: false, status, reason, message, retryAfterSeconds };
+  const { status, reason, message, retryAfterSeconds, locked } = describeRejectedCode(rejected);
+  return { ok: false, status, reason, message, retryAfterSeconds, ...(locked ? { locked } : {}) };
 }
 
 const MFA_ALREADY_ON: ActionRefusal = {

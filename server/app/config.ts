@@ -107,6 +107,11 @@ export function readConfig(env: Env): ServerConfig {
 
   const mfaPreviousEncryptionKeys = readPreviousKeys(value('MFA_PREVIOUS_ENCRYPTION_KEYS'), problems);
 
+  const mfaIssuer = value('MFA_ISSUER') ?? DEFAULT_MFA_ISSUER;
+  // The Key URI label is "issuer:account", so a colon in the issuer (a URL with a port) would
+  // make authenticator apps read a wrong issuer; the library refuses it too.
+  if (mfaIssuer.includes(':')) problems.push('MFA_ISSUER must not contain ":" (authenticator apps read it as the end of the issuer); use a name such as "Acme", not a URL');
+
   const logLevel = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   // A person reads a development run in a terminal; production logs go to a collector that wants JSON.
@@ -125,7 +130,7 @@ export function readConfig(env: Env): ServerConfig {
     sessionSecret,
     mfaEncryptionKey: mfaEncryptionKey!,
     mfaPreviousEncryptionKeys,
-    mfaIssuer: value('MFA_ISSUER') ?? DEFAULT_MFA_ISSUER,
+    mfaIssuer,
     rateLimitMax,
     production,
     trustProxy: trustProxy === 'true',

@@ -131,7 +131,7 @@ export function renderBackupCodesPage({ user, csrfToken, backupCodes, reason, ge
     title: reason === 'enabled' ? 'Two-factor sign-in is on' : 'Your new backup codes',
     user,
     body: html`${reason === 'regenerated' ? html`<p class="notice" role="status" id="notice">Your old backup codes no longer work.</p>` : null}
-<p class="warning" role="alert">Save these backup codes now: they are shown only this once. Each one signs you in once if you do not have your phone.</p>
+<p class="warning" role="alert">Save these backup codes now: once you continue, they are not shown again. Each one signs you in once if you do not have your phone.</p>
 <ol class="codes" id="backup-codes">
 ${backupCodes.map((code) => html`<li><code>${code}</code></li>\n`)}</ol>
 <p><a href="${download}" download="totp-demo-backup-codes.txt" id="download-backup-codes">Download the codes as a text file</a></p>

@@ -16,6 +16,8 @@ export interface CodeFailure {
   reason: MfaFailureReason | string;
   message: string;
   retryAfterSeconds?: number;
+  /** On `invalid`: this wrong code was the one that locked the factor. */
+  locked?: boolean;
 }
 
 export const MALFORMED_CODE_MESSAGE = 'Enter the 6-digit code from your authenticator app, or a 10-character backup code.';
@@ -33,6 +35,7 @@ export function flashForCodeFailure(failure: CodeFailure, context: CodeContext):
     case 'malformed':
       return { error: context === 'setup' ? MALFORMED_SETUP_CODE_MESSAGE : MALFORMED_CODE_MESSAGE };
     case 'invalid':
+      if (failure.locked) return { error: `${INVALID_CODE_MESSAGE}, and it was one too many. ${LOCKED_MESSAGE}`, locked: true, ...(retryAt ? { retryAt } : {}) };
       return { error: context === 'setup' ? SETUP_CODE_MISMATCH_MESSAGE : `${INVALID_CODE_MESSAGE}.` };
     case 'throttled':
       return { error: THROTTLED_MESSAGE, ...(retryAt ? { retryAt } : {}) };
