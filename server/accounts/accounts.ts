@@ -65,12 +65,6 @@ export class Accounts {
     const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);
     return record && matches ? toSessionUser(record) : null;
   }
-
-  /** The user with this id, as a session holds it; `null` when the user no longer exists. */
-  async findUser(id: string): Promise<SessionUser | null> {
-    const record = await this.#users.findById(id);
-    return record ? toSessionUser(record) : null;
-  }
 }
 
 function refuse(status: Refusal['status'], message: string): Refusal {

@@ -68,11 +68,4 @@ export class Users {
     const document = await this.#collection.findOne({ usernameKey: usernameKey(username) });
     return document ? toRecord(document) : null;
   }
-
-  /** `null` for an unknown id, including one that is not an ObjectId at all. */
-  async findById(id: string): Promise<UserRecord | null> {
-    if (!ObjectId.isValid(id) || id.length !== 24) return null;
-    const document = await this.#collection.findOne({ _id: new ObjectId(id) });
-    return document ? toRecord(document) : null;
-  }
 }

@@ -45,6 +45,11 @@ export function digestSessionId(sessionId: string): string {
   return createHash('sha256').update(sessionId, 'utf8').digest('base64url');
 }
 
+/** A session id: 192 bits from the OS CSPRNG, base64url, as @fastify/session makes them. */
+export function generateSessionId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
 /** `bytes` random bytes from the OS CSPRNG, base64-encoded: for secrets generated for one development run. */
 export function generateRandomSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64');

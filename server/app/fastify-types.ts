@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface Session {
     /** The user who passed the password step and now owes the second factor. */
     pendingUserId?: string;
+    /** That user's name, for the pages once the login completes. */
+    pendingUsername?: string;
     /** When the password step happened (ms since the epoch); an old pending login is void. */
     pendingSince?: number;
     /** A one-time message from a POST for the page its redirect leads to. */

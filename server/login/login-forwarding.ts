@@ -39,6 +39,16 @@ export class LoginForwarding {
     this.#secureCookies = options.secureCookies;
   }
 
+  /** Before the login replaces the session `pendingSessionId`: its stand-in, not a delete, will take its place. */
+  prepare(pendingSessionId: string): void {
+    this.#store.willLeaveStandIn(pendingSessionId);
+  }
+
+  /** The login failed before its stand-in: a later destroy of that session must delete it again. */
+  cancel(pendingSessionId: string): void {
+    this.#store.cancelStandIn(pendingSessionId);
+  }
+
   /** After a login replaced the session `pendingSessionId`: leave the way to the new one. */
   async leaveForward(request: FastifyRequest, pendingSessionId: string): Promise<void> {
     const expires = request.session.cookie.expires;

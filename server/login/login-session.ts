@@ -34,9 +34,11 @@ export function currentUser(request: FastifyRequest): SessionUser | null {
  * new id first: an id planted in the browser beforehand (session fixation)
  * then leads nowhere, and any earlier login in this browser is gone.
  */
-export async function beginPendingLogin(request: FastifyRequest, userId: string): Promise<void> {
+export async function beginPendingLogin(request: FastifyRequest, user: SessionUser): Promise<void> {
   await request.session.regenerate();
-  request.session.set('pendingUserId', userId);
+  request.session.set('pendingUserId', user.id);
+  // What the pages need once the login completes, so the second factor reads no user document.
+  request.session.set('pendingUsername', user.username);
   request.session.set('pendingSince', Date.now());
 }
 
@@ -46,6 +48,17 @@ export function readPendingUserId(request: FastifyRequest): string | null {
   const since = request.session.get('pendingSince');
   if (typeof userId !== 'string' || typeof since !== 'number') return null;
   return Date.now() - since <= PENDING_LOGIN_TTL_MS ? userId : null;
+}
+
+/**
+ * The user waiting for the second factor, as the password step left them in
+ * the session: the strategy's `getUser` without a database read. (A user
+ * deleted during the 5 minutes of a pending login could still finish it; the
+ * demo deletes no users.)
+ */
+export function readPendingUser(request: FastifyRequest, userId: string): SessionUser | null {
+  const username = request.session.get('pendingUsername');
+  return readPendingUserId(request) === userId && typeof username === 'string' ? { id: userId, username } : null;
 }
 
 /**

@@ -24,7 +24,7 @@ export async function runPasswordStep(
     return 'wrong_credentials';
   }
   if ((await services.mfa.status(user.id)).enabled) {
-    await beginPendingLogin(request, user.id);
+    await beginPendingLogin(request, user);
     request.log.info({ userId: user.id }, 'password accepted; waiting for the second factor');
     return 'mfa_required';
   }

@@ -12,9 +12,8 @@ import {
   type MfaStore,
   type MfaSuccessInfo,
 } from '../../lib/index.js';
-import type { Accounts } from '../accounts/accounts.js';
 import type { LoginForwarding } from './login-forwarding.js';
-import { completeLogin, isSessionUser, readPendingUserId, type SessionUser } from './login-session.js';
+import { completeLogin, isSessionUser, readPendingUser, readPendingUserId, type SessionUser } from './login-session.js';
 
 /** An @fastify/passport authenticator (the package exports the class only as a value). */
 export type Passport = InstanceType<typeof Authenticator>;
@@ -28,13 +27,13 @@ export type SecondFactorOutcome =
  * A Passport instance of its own (not @fastify/passport's shared default), so
  * several apps in one process, as in tests, never share strategies.
  */
-export function createPassport(store: MfaStore, accounts: Accounts): Passport {
+export function createPassport(store: MfaStore): Passport {
   const passport = new Authenticator();
   passport.use(
     new TotpOrBackupCodeStrategy<FastifyRequest, SessionUser>({
       store,
       getPendingUserId: readPendingUserId,
-      getUser: (userId) => accounts.findUser(userId),
+      getUser: (userId, request) => readPendingUser(request, userId),
     }),
   );
   passport.registerUserSerializer(async (user: SessionUser) => ({ id: user.id, username: user.username }));
@@ -63,7 +62,13 @@ export function secondFactorStep(
       return;
     }
     const pendingSessionId = request.session.sessionId;
-    await completeLogin(request, user);
+    forwarding.prepare(pendingSessionId);
+    try {
+      await completeLogin(request, user);
+    } catch (loginError) {
+      forwarding.cancel(pendingSessionId);
+      throw loginError;
+    }
     await forwarding.leaveForward(request, pendingSessionId);
     await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;

@@ -4,7 +4,7 @@
  */
 import type { Collection, Document } from 'mongodb';
 import type { Session } from 'fastify';
-import { digestSessionId } from '../app/crypto.js';
+import { digestSessionId, generateSessionId } from '../app/crypto.js';
 
 /** Lifetime of a session whose cookie carries no expiry. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -20,6 +20,14 @@ interface SessionDocument extends Document {
 }
 
 type Callback = (error?: unknown) => void;
+
+/** How many ids made here are remembered as never written (an anonymous request makes one too). */
+const FRESH_IDS_REMEMBERED = 10_000;
+
+/** Whether a session holds nothing but its cookie: it reads the same as no session at all. */
+function isEmptySession(session: Session): boolean {
+  return Object.keys(JSON.parse(JSON.stringify(session)) as object).every((key) => key === 'cookie');
+}
 type GetCallback = (error: unknown, session?: Session | null) => void;
 
 /**
@@ -36,6 +44,10 @@ type GetCallback = (error: unknown, session?: Session | null) => void;
 export class MongoSessionStore {
   readonly #collection: Collection<SessionDocument>;
   readonly #defaultTtlMs: number;
+  /** Ids this store made and has not written: no document can exist under them. */
+  readonly #freshIds = new Set<string>();
+  /** Ids whose next `destroy` writes nothing, because `leaveStandIn` replaces their document. */
+  readonly #replacedByStandIn = new Set<string>();
 
   constructor(collection: Collection<Document>, options: { defaultTtlMs?: number } = {}) {
     this.#collection = collection as unknown as Collection<SessionDocument>;
@@ -50,7 +62,36 @@ export class MongoSessionStore {
     settle(this.#find(sessionId), callback);
   }
 
+  /**
+   * @fastify/session's `idGenerator`: a new session id (192 bits from the
+   * CSPRNG), remembered as never written. Regeneration asks the store to save
+   * the new, empty session at once; for such an id there is nothing to write,
+   * and skipping it saves a round trip on every login step.
+   */
+  readonly generateId = (): string => {
+    const id = generateSessionId();
+    this.#freshIds.add(id);
+    if (this.#freshIds.size > FRESH_IDS_REMEMBERED) this.#freshIds.delete(this.#freshIds.values().next().value!);
+    return id;
+  };
+
+  /** The next `destroy(sessionId)` writes nothing: `leaveStandIn` replaces the document instead, one write not two. */
+  willLeaveStandIn(sessionId: string): void {
+    this.#replacedByStandIn.add(sessionId);
+  }
+
+  /** Takes back `willLeaveStandIn`: the replacement did not happen. */
+  cancelStandIn(sessionId: string): void {
+    this.#replacedByStandIn.delete(sessionId);
+  }
+
   set(sessionId: string, session: Session, callback: Callback): void {
+    const fresh = this.#freshIds.delete(sessionId);
+    if (fresh && isEmptySession(session)) {
+      this.#freshIds.add(sessionId);
+      settle(Promise.resolve(), callback);
+      return;
+    }
     const expires = session.cookie?.expires;
     const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
     // Never over a stand-in (see `leaveStandIn`): a late twin of a finished login must not bring
@@ -77,6 +118,7 @@ export class MongoSessionStore {
    * Its cookie data expires with the stand-in.
    */
   async leaveStandIn(sessionId: string, fields: Record<string, unknown>, ttlMs: number): Promise<void> {
+    this.#replacedByStandIn.delete(sessionId);
     const expiresAt = new Date(Date.now() + ttlMs);
     const data = { cookie: { path: '/', httpOnly: true, sameSite: 'lax', expires: expiresAt.toISOString() }, ...fields };
     await this.#collection.updateOne(
@@ -93,6 +135,10 @@ export class MongoSessionStore {
   }
 
   destroy(sessionId: string, callback: Callback): void {
+    if (this.#replacedByStandIn.delete(sessionId)) {
+      settle(Promise.resolve(), callback);
+      return;
+    }
     settle(this.#collection.deleteOne({ _id: digestSessionId(sessionId) }).then(() => undefined), callback);
   }
 

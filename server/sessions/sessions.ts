@@ -23,6 +23,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
   await app.register(fastifySession, {
     secret: options.secret,
     store: options.store,
+    idGenerator: options.store.generateId,
     cookieName: SESSION_COOKIE_NAME,
     cookie: {
       path: '/',
