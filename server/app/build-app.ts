@@ -83,7 +83,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes(), forms.ensureIndexes()]);
 
   const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost));
-  const passport = createPassport(store, accounts);
+  const passport = createPassport(store);
   const context: RouteContext = {
     db,
     accounts,
