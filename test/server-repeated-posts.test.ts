@@ -1,7 +1,7 @@
 // The ordinary accidents of people: a double click, a double tap, a reload. The page script
 // (/page.js) keeps a browser from sending twins; these tests send them anyway, as a browser
 // without the script, a slow link or a retrying client would, and check nothing is lost.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import {
   TEST_PASSWORD,
   TestClient,
@@ -27,6 +27,17 @@ async function codesPageAfter(client: TestClient, url: string): Promise<TestResp
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error('the codes never came');
+}
+
+/** A browser that passed the password step on the pages, at the code page, with the form it would send. */
+async function atTheCodePage(t: Test) {
+  const testApp = await startTestApp(t);
+  const { username, device } = await createMfaUser(testApp.app);
+  const client = new TestClient(testApp.app);
+  await client.postForm('/login', { username, password: TEST_PASSWORD }, await client.get('/login'));
+  const codePage = await client.get('/login/mfa');
+  const fields = { token: await device.nextCode(), _csrf: readCsrfToken(codePage.text) };
+  return { ...testApp, username, device, client, pendingCookie: client.sessionCookie!, fields };
 }
 
 t.test('two "Turn on" posts of one form at once make one set of codes, and both end on those codes', async (t) => {
@@ -86,13 +97,7 @@ t.test('"Make new codes" clicked twice makes one new set; both answers show it; 
 });
 
 t.test('a second Verify that arrives after its twin signed in lands on the account page, signed in', async (t) => {
-  const { app, db } = await startTestApp(t);
-  const { username, device } = await createMfaUser(app);
-  const client = new TestClient(app);
-  await client.postForm('/login', { username, password: TEST_PASSWORD }, await client.get('/login'));
-  const codePage = await client.get('/login/mfa');
-  const pendingCookie = client.sessionCookie!;
-  const fields = { token: await device.nextCode(), _csrf: readCsrfToken(codePage.text) };
+  const { app, db, username, device, client, pendingCookie, fields } = await atTheCodePage(t);
 
   // The first request's answer never reaches the browser: it keeps the pending cookie.
   const first = await client.postForm('/login/mfa', fields);
@@ -116,13 +121,7 @@ t.test('a second Verify that arrives after its twin signed in lands on the accou
 });
 
 t.test('two Verify posts at once with one code: the person ends signed in, whichever answer arrives', async (t) => {
-  const { app } = await startTestApp(t);
-  const { username, device } = await createMfaUser(app);
-  const client = new TestClient(app);
-  await client.postForm('/login', { username, password: TEST_PASSWORD }, await client.get('/login'));
-  const codePage = await client.get('/login/mfa');
-  const pendingCookie = client.sessionCookie!;
-  const fields = { token: await device.nextCode(), _csrf: readCsrfToken(codePage.text) };
+  const { app, username, client, pendingCookie, fields } = await atTheCodePage(t);
   const answers = await Promise.all([client.postForm('/login/mfa', fields), client.postForm('/login/mfa', fields)]);
   for (const answer of answers) {
     const browser = new TestClient(app);

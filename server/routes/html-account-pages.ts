@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { renderQrCode } from '../../lib/index.js';
-import type { ActionRefusal } from '../accounts/mfa-actions.js';
+import type { ActionRefusal, ActionResult } from '../accounts/mfa-actions.js';
 import { generateFormId } from '../app/crypto.js';
 import { setFlash, takeFlash } from '../login/flash.js';
 import { currentUser, type SessionUser } from '../login/login-session.js';
@@ -46,6 +46,36 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     return redirectAfterPost(reply, CODES_PAGE);
   }
 
+  /**
+   * A post that changes the second factor with a current code: done once per
+   * form (its one-time id; a twin is sent to `twin`), and refused back to
+   * `back` with words for `wording`.
+   */
+  function codeChangeRoute<T extends object>(
+    path: string,
+    spec: {
+      back: string;
+      wording: CodeContext;
+      twin: (formId: string) => string;
+      change: (user: SessionUser, token: string) => Promise<ActionResult<T>>;
+      changed: (request: FastifyRequest, reply: FastifyReply, result: T) => FastifyReply;
+      /** Where a refusal that is really a twin without its form id goes instead. */
+      alreadyDone?: (refusal: ActionRefusal) => string | null;
+    },
+  ): void {
+    app.post<{ Body: CodeChangeBody }>(path, { ...formPost, schema: { body: codeChangeForm } }, async (request, reply) => {
+      const user = userOf(request);
+      if (request.validationError) return refuse(request, reply, MALFORMED, spec.wording, spec.back);
+      const { formId, token } = request.body;
+      if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, spec.twin(formId));
+      const result = await spec.change(user, token);
+      if (result.ok) return spec.changed(request, reply, result);
+      await forms.release(formId, user.id);
+      const elsewhere = spec.alreadyDone?.(result);
+      return elsewhere ? redirectAfterPost(reply, elsewhere) : refuse(request, reply, result, spec.wording, spec.back);
+    });
+  }
+
   app.get('/account', async (request, reply) => {
     const user = userOf(request);
     const flash = takeFlash(request);
@@ -77,22 +107,6 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     const start = pending ? { ...pending, qrCodeDataUrl: (await renderQrCode(pending.otpauthUrl)).pngDataUrl } : undefined;
     const error = renderFlashError(takeFlash(request));
     return sendPage(reply, renderSetupPage({ user, csrfToken: reply.generateCsrf(), formId: generateFormId(), ...(start ? { start } : {}), error }));
-  });
-
-  app.post<{ Body: CodeChangeBody }>('/mfa/confirm', { ...formPost, schema: { body: codeChangeForm } }, async (request, reply) => {
-    const user = userOf(request);
-    if (request.validationError) return refuse(request, reply, MALFORMED, 'setup', '/mfa/setup');
-    const { formId, token } = request.body;
-    if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, `${CODES_PAGE}?form=${formId}`);
-    const result = await mfa.confirmSetup(user.id, token);
-    if (result.ok) {
-      vault.drop(request, 'pendingSetup');
-      return showFreshCodes(request, reply, result.backupCodes, 'enabled');
-    }
-    await forms.release(formId, user.id);
-    // Already on: the twin of the confirm that turned it on, without its form id. Never a wrong code.
-    if (result.reason === 'mfa_already_on') return redirectAfterPost(reply, CODES_PAGE);
-    return refuse(request, reply, result, 'setup', '/mfa/setup');
   });
 
   app.get<{ Querystring: { form?: string } }>(CODES_PAGE, async (request, reply) => {
@@ -133,29 +147,36 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     });
   }
 
-  app.post<{ Body: CodeChangeBody }>('/mfa/backup-codes', { ...formPost, schema: { body: codeChangeForm } }, async (request, reply) => {
-    const user = userOf(request);
-    if (request.validationError) return refuse(request, reply, MALFORMED, 'change', '/mfa/backup-codes');
-    const { formId, token } = request.body;
-    if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, `${CODES_PAGE}?form=${formId}`);
-    const result = await mfa.replaceBackupCodes(user.id, token);
-    if (result.ok) return showFreshCodes(request, reply, result.backupCodes, 'regenerated');
-    await forms.release(formId, user.id);
-    return refuse(request, reply, result, 'change', '/mfa/backup-codes');
+  codeChangeRoute('/mfa/confirm', {
+    back: '/mfa/setup',
+    wording: 'setup',
+    twin: (formId) => `${CODES_PAGE}?form=${formId}`,
+    change: (user, token) => mfa.confirmSetup(user.id, token),
+    changed: (request, reply, result) => {
+      vault.drop(request, 'pendingSetup');
+      return showFreshCodes(request, reply, result.backupCodes, 'enabled');
+    },
+    // Already on: the twin of the confirm that turned it on, without its form id. Never a wrong code.
+    alreadyDone: (refusal) => (refusal.reason === 'mfa_already_on' ? CODES_PAGE : null),
   });
 
-  app.post<{ Body: CodeChangeBody }>('/mfa/disable', { ...formPost, schema: { body: codeChangeForm } }, async (request, reply) => {
-    const user = userOf(request);
-    if (request.validationError) return refuse(request, reply, MALFORMED, 'change', '/mfa/disable');
-    const { formId, token } = request.body;
-    if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, '/account');
-    const result = await mfa.turnOff(user.id, token);
-    if (result.ok) {
+  codeChangeRoute('/mfa/backup-codes', {
+    back: '/mfa/backup-codes',
+    wording: 'change',
+    twin: (formId) => `${CODES_PAGE}?form=${formId}`,
+    change: (user, token) => mfa.replaceBackupCodes(user.id, token),
+    changed: (request, reply, result) => showFreshCodes(request, reply, result.backupCodes, 'regenerated'),
+  });
+
+  codeChangeRoute('/mfa/disable', {
+    back: '/mfa/disable',
+    wording: 'change',
+    twin: () => '/account',
+    change: (user, token) => mfa.turnOff(user.id, token),
+    changed: (request, reply) => {
       vault.drop(request, 'freshBackupCodes');
       return redirectAfterPost(reply, '/account?notice=mfa-off');
-    }
-    await forms.release(formId, user.id);
-    return refuse(request, reply, result, 'change', '/mfa/disable');
+    },
   });
 };
 
