@@ -1,8 +1,13 @@
 /**
- * Charging an attempt before its code is checked. Every attempt is counted as
- * a failure first and a success resets the count, so an attacker cannot run
- * many checks while the counter lags behind. An attempt the server ends (a
- * database fault after the charge) is not the user's guess: its charge is undone.
+ * The failure counter an attempt must get past. A backup code attempt is
+ * charged as a failure before its code is checked (bcrypt is slow, and the
+ * charge is what keeps guessing bounded) and its success resets the count. A
+ * TOTP code is cheap to check, so it is checked first: a right one is accepted
+ * by one update conditional on the counter as read (`acceptTotpCode`), a wrong
+ * one charged here. Either way only one attempt per reading of the counter is
+ * decided, so an attacker cannot run many checks while the counter lags
+ * behind. An attempt the server ends (a database fault after the charge) is
+ * not the user's guess: its charge is undone.
  */
 import type { AttemptCounter, MfaDocuments, MfaRecord } from './mfa-documents.js';
 import { nextAttemptAllowedAt, type ThrottlePolicy } from './throttle.js';
@@ -19,6 +24,23 @@ export type AttemptClaim =
   | { claimed: false; blockedUntil: Date; failedAttempts: number };
 
 type ClaimedAttempt = Extract<AttemptClaim, { claimed: true }>;
+type RefusedAttempt = Extract<AttemptClaim, { claimed: false }>;
+
+/** The counter as `record` was read. */
+export function readAttemptCounter(record: MfaRecord): AttemptCounter {
+  return { failedAttempts: record.failedAttempts, blockedUntil: record.blockedUntil };
+}
+
+/** The refusal of an attempt made while `seen` still blocks, or `null` when it may go on. */
+export function refuseWhileBlocked(seen: AttemptCounter, now: Date): RefusedAttempt | null {
+  if (!seen.blockedUntil || seen.blockedUntil <= now) return null;
+  return { claimed: false, failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil };
+}
+
+/** The refusal of an attempt that lost the race to be decided on the counter it read: try again in a moment. */
+export function refuseLostRace(seen: AttemptCounter, now: Date): RefusedAttempt {
+  return { claimed: false, failedAttempts: seen.failedAttempts, blockedUntil: new Date(now.getTime() + LOST_RACE_RETRY_MS) };
+}
 
 /**
  * Claims the right to check one code for `record`'s user. An attempt that
@@ -31,21 +53,22 @@ export async function claimAttempt(
   policy: ThrottlePolicy,
   now: Date,
 ): Promise<AttemptClaim> {
-  const seen = { failedAttempts: record.failedAttempts, blockedUntil: record.blockedUntil };
-  if (seen.blockedUntil && seen.blockedUntil > now) return { claimed: false, ...seen, blockedUntil: seen.blockedUntil };
+  const seen = readAttemptCounter(record);
+  const blocked = refuseWhileBlocked(seen, now);
+  if (blocked) return blocked;
   const failedAttempts = seen.failedAttempts + 1;
   const charged = { failedAttempts, blockedUntil: nextAttemptAllowedAt(failedAttempts, now, policy) };
   if (await documents.chargeAttempt(record.userId, seen, charged, now)) {
     return { claimed: true, failedAttempts, userId: record.userId, seen, charged };
   }
-  return { claimed: false, failedAttempts: seen.failedAttempts, blockedUntil: new Date(now.getTime() + LOST_RACE_RETRY_MS) };
+  return refuseLostRace(seen, now);
 }
 
 /**
  * Runs `check` for a claimed attempt. A wrong code is a value, never an
- * exception, so a `check` that throws was ended by the server (the time-step
- * or backup-code write failed, the hasher failed): the charge is undone, on a
- * best-effort basis, and the original error is thrown on.
+ * exception, so a `check` that throws was ended by the server (the
+ * backup-code or activation write failed, the hasher failed): the charge is
+ * undone, on a best-effort basis, and the original error is thrown on.
  */
 export async function checkClaimedAttempt<T>(documents: MfaDocuments, claim: ClaimedAttempt, now: Date, check: () => Promise<T>): Promise<T> {
   try {

@@ -4,7 +4,7 @@
  */
 import { generateBackupCode, normalizeBackupCode } from './backup-codes.js';
 import { computeLookupTag, constantTimeEqual, deriveLookupTagKey, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
-import type { StoredBackupCode, StoredBackupCodeSet } from './mfa-documents.js';
+import type { BackupCodeSetSummary, StoredBackupCode, StoredBackupCodeSet } from './mfa-documents.js';
 
 /**
  * Fresh codes whose lookup tags are all distinct, so a tag always names
@@ -47,6 +47,6 @@ export function findBackupCodeCandidate(
 }
 
 /** Whether `set` is older than `maxAgeMs` at `now`; a `null` maximum age never expires. */
-export function isBackupCodeSetExpired(set: StoredBackupCodeSet, maxAgeMs: number | null, now: Date): boolean {
+export function isBackupCodeSetExpired(set: Pick<BackupCodeSetSummary, 'generatedAt'>, maxAgeMs: number | null, now: Date): boolean {
   return maxAgeMs !== null && now.getTime() - set.generatedAt.getTime() > maxAgeMs;
 }

@@ -1,76 +1,103 @@
 /**
- * Using up one submitted code. What the server needs to check it (the
- * decrypted TOTP secret, the key of the backup codes' lookup tags) is read
- * first, before the attempt is charged; the check and the one conditional
- * write that uses the code up run after the charge.
+ * Deciding one attempt with a submitted code and, when it is right, using the
+ * code up. What the server needs to check it (the decrypted TOTP secret, the
+ * key of the backup codes' lookup tags) is read first, before anything is
+ * written: a secret that does not decrypt, or a tag key that is not
+ * configured, throws `SecretDecryptionError` before any charge, so it never
+ * costs the user an attempt. Each kind needs only its own: backup codes keep
+ * working when the TOTP secret alone is damaged.
  */
+import { claimAttempt, checkClaimedAttempt, readAttemptCounter, refuseLostRace, refuseWhileBlocked, type AttemptClaim } from './attempt-counter.js';
 import { findBackupCodeCandidate, isBackupCodeSetExpired } from './backup-code-set.js';
-import type { SubmittedCode } from './code-input.js';
 import { decryptSecret, deriveLookupTagKey } from './crypto.js';
-import type { MfaDocuments, MfaRecord, StoredBackupCodeSet } from './mfa-documents.js';
+import type { BackupCodeSetSummary, MfaDocuments, MfaRecord, StoredBackupCodeSet } from './mfa-documents.js';
 import type { ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { checkTotpCode } from './totp.js';
 
-/** Checks a claimed attempt's code and uses it up: the backup codes left, or `null` when the code is not accepted. */
-export type CodeUse = () => Promise<number | null>;
-
 /**
- * Reads what the server needs for this kind of code and returns the use of
- * it. A secret that does not decrypt, or a tag key that is not configured,
- * throws `SecretDecryptionError` here, before any charge, so it never costs
- * the user an attempt. Each kind needs only its own: backup codes keep working
- * when the TOTP secret alone is damaged.
+ * How an attempt ended: the code accepted and used up (with the backup codes
+ * left), refused and charged (with the count it charged), or not checked.
  */
-export function prepareCodeUse(
-  documents: MfaDocuments,
-  options: ResolvedMfaStoreOptions,
-  record: MfaRecord,
-  submitted: SubmittedCode,
-  now: Date,
-): CodeUse {
-  if (submitted.kind === 'totp') {
-    const secret = decryptSecret(record.secret!, options.encryptionKeys, record.userId);
-    return () => useTotpCode(documents, options, record, secret, submitted.code, now);
-  }
-  const set = record.backupCodes;
-  if (!set) return async () => null;
-  const tagKey = deriveLookupTagKey(options.encryptionKeys, set.tagKeyId);
-  return () => useBackupCode(documents, options, { userId: record.userId, set, tagKey }, submitted.code, now);
+export type CodeAttempt =
+  | { outcome: 'accepted'; remainingBackupCodes: number }
+  | { outcome: 'refused'; failedAttempts: number }
+  | { outcome: 'throttled'; blockedUntil: Date; failedAttempts: number };
+
+type RefusedAttempt = Extract<AttemptClaim, { claimed: false }>;
+
+function throttled(refusal: RefusedAttempt): CodeAttempt {
+  return { outcome: 'throttled', blockedUntil: refusal.blockedUntil, failedAttempts: refusal.failedAttempts };
 }
 
-async function useTotpCode(
+/** The backup codes a success reports as left: none once the set has expired. */
+function remainingBackupCodes(set: BackupCodeSetSummary | null, options: ResolvedMfaStoreOptions, now: Date): number {
+  return !set || isBackupCodeSetExpired(set, options.backupCodeMaxAgeMs, now) ? 0 : set.codes.length;
+}
+
+/**
+ * A TOTP code is checked in memory (an HMAC, no bcrypt) before anything is
+ * written. A right one is accepted by one update that uses its time step and
+ * resets the counter, conditional on the counter as read; a wrong one is
+ * charged. Two round trips either way: read, then one conditional update.
+ */
+export async function useTotpCode(
   documents: MfaDocuments,
   options: ResolvedMfaStoreOptions,
   record: MfaRecord,
-  secret: string,
   code: string,
   now: Date,
-): Promise<number | null> {
+): Promise<CodeAttempt> {
+  const secret = record.secret!;
+  const plainSecret = decryptSecret(secret, options.encryptionKeys, record.userId);
+  const seen = readAttemptCounter(record);
+  const blocked = refuseWhileBlocked(seen, now);
+  if (blocked) return throttled(blocked);
+
   const check = await checkTotpCode({
-    secret,
+    secret: plainSecret,
     code,
     at: now,
     afterTimeStep: record.lastTimeStep ?? undefined,
     toleranceSteps: options.totpToleranceSteps,
   });
-  if (!check.valid || !(await documents.acceptTimeStep(record.userId, check.timeStep, now))) return null;
-  const set = record.backupCodes;
-  return !set || isBackupCodeSetExpired(set, options.backupCodeMaxAgeMs, now) ? 0 : set.codes.length;
+  if (!check.valid) {
+    const claim = await claimAttempt(documents, record, options.throttle, now);
+    return claim.claimed ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : throttled(claim);
+  }
+  if (await documents.acceptTotpCode(record.userId, { secret, seen, timeStep: check.timeStep }, now)) {
+    return { outcome: 'accepted', remainingBackupCodes: remainingBackupCodes(record.backupCodes, options, now) };
+  }
+  // Another attempt was decided on the reading this one made (a wrong guess charged, the same code
+  // accepted), or the secret changed: a lost race, answered as the lost race of a wrong code is, with no
+  // further write. Charging it now would cost a right code one round trip more than a wrong one, and
+  // in a flood of parallel guesses, of which the counter decides one per reading, that difference in
+  // time would tell which of the undecided guesses was right.
+  return throttled(refuseLostRace(seen, now));
 }
 
 /**
- * At most one bcrypt comparison: the lookup tag picks the only stored hash
- * the code can match. No tag match costs no comparison at all.
+ * A backup code is charged first and checked after: bcrypt is slow, and the
+ * charge is what bounds the guesses. At most one bcrypt comparison: the
+ * lookup tag picks the only stored hash the code can match, and no tag match
+ * costs no comparison at all.
  */
-async function useBackupCode(
+export async function useBackupCode(
   documents: MfaDocuments,
   options: ResolvedMfaStoreOptions,
-  stored: { userId: string; set: StoredBackupCodeSet; tagKey: Uint8Array },
+  record: MfaRecord<StoredBackupCodeSet>,
   code: string,
   now: Date,
-): Promise<number | null> {
-  const candidate = findBackupCodeCandidate(stored.set, code, stored.tagKey);
-  if (!candidate || !(await options.hasher.compare(code, candidate.hash))) return null;
-  const notBefore = options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - options.backupCodeMaxAgeMs);
-  return documents.consumeBackupCode(stored.userId, candidate.hash, notBefore, now);
+): Promise<CodeAttempt> {
+  const set = record.backupCodes;
+  const tagKey = set && deriveLookupTagKey(options.encryptionKeys, set.tagKeyId);
+  const claim = await claimAttempt(documents, record, options.throttle, now);
+  if (!claim.claimed) return throttled(claim);
+
+  const remaining = await checkClaimedAttempt(documents, claim, now, async () => {
+    const candidate = set && tagKey ? findBackupCodeCandidate(set, code, tagKey) : undefined;
+    if (!candidate || !(await options.hasher.compare(code, candidate.hash))) return null;
+    const notBefore = options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - options.backupCodeMaxAgeMs);
+    return documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now);
+  });
+  return remaining === null ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : { outcome: 'accepted', remainingBackupCodes: remaining };
 }

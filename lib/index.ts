@@ -1,5 +1,5 @@
 export { MfaStore } from './mfa-store.js';
-export { DEFAULT_BCRYPT_COST, DEFAULT_LOW_BACKUP_CODE_THRESHOLD } from './mfa-store-options.js';
+export { DEFAULT_BCRYPT_COST, DEFAULT_LOW_BACKUP_CODE_THRESHOLD, DEFAULT_WRITE_CONCERN } from './mfa-store-options.js';
 export type { MfaStoreOptions } from './mfa-store-options.js';
 export type { EnrollmentStart, EnrollmentConfirmation, VerificationResult, RejectedCode, MfaStatus } from './mfa-results.js';
 export {

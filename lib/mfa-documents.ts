@@ -3,11 +3,14 @@
  * decides a security outcome as one conditional update whose result is
  * checked. Nothing here reads a document, changes it in memory and writes it
  * back, so the guarantees hold on a standalone server and across any number
- * of app instances without locks or transactions.
+ * of app instances without locks or transactions. On a replica set every
+ * write waits for the store's write concern (a majority by default) and every
+ * read goes to the primary: see "Durable on a replica set" in docs/security.md.
  */
-import type { Collection, Document, UpdateFilter } from 'mongodb';
+import type { Collection, Document, FindOptions, UpdateFilter, WriteConcernSettings } from 'mongodb';
 import { withDatabase } from './database-errors.js';
 import type { EncryptedValue } from './crypto.js';
+import { DEFAULT_WRITE_CONCERN } from './mfa-store-options.js';
 
 /** One stored backup code: the bcrypt hash and the short tag that finds it. */
 export interface StoredBackupCode {
@@ -15,22 +18,31 @@ export interface StoredBackupCode {
   hash: string;
 }
 
-/** A set of backup codes, generated together. */
-export interface StoredBackupCodeSet {
+/** A set of backup codes as read without their hashes: enough to count the codes left and to tell the set's age. */
+export interface BackupCodeSetSummary {
   generatedAt: Date;
   /** Id of the key whose derived HMAC key computed the lookup tags. */
   tagKeyId: string;
+  codes: Array<Pick<StoredBackupCode, 'tag'>>;
+}
+
+/** A set of backup codes, generated together, with their hashes. */
+export interface StoredBackupCodeSet extends BackupCodeSetSummary {
   codes: StoredBackupCode[];
 }
 
-/** A user's MFA state as the store's logic sees it. */
-export interface MfaRecord {
+/**
+ * A user's MFA state as the store's logic sees it. Only checking a backup
+ * code reads the hashes (`MfaRecord<StoredBackupCodeSet>`); every other read
+ * leaves them in the database.
+ */
+export interface MfaRecord<BackupCodes extends BackupCodeSetSummary = BackupCodeSetSummary> {
   userId: string;
   enabled: boolean;
   secret: EncryptedValue | null;
   pendingSecret: EncryptedValue | null;
   lastTimeStep: number | null;
-  backupCodes: StoredBackupCodeSet | null;
+  backupCodes: BackupCodes | null;
   failedAttempts: number;
   blockedUntil: Date | null;
 }
@@ -39,6 +51,13 @@ export interface MfaRecord {
 export interface AttemptCounter {
   failedAttempts: number;
   blockedUntil: Date | null;
+}
+
+/** A TOTP code checked in memory: the secret it matched, the counter read with it, and its time step. */
+export interface AcceptedTotpCode {
+  secret: EncryptedValue;
+  seen: AttemptCounter;
+  timeStep: number;
 }
 
 interface MfaDocument extends Document {
@@ -56,14 +75,24 @@ interface MfaDocument extends Document {
 
 const RESET_FAILURES = { failedAttempts: 0, blockedUntil: null } as const;
 
-function toRecord(document: MfaDocument): MfaRecord {
+/** A TOTP attempt needs no backup-code hash, so it never reads one: the tags count the codes left. */
+const WITHOUT_BACKUP_CODE_HASHES = { 'backupCodes.codes.hash': 0 } as const;
+
+/**
+ * Reads go to the primary, whatever the app's collection prefers: a secondary
+ * may lag, and serve a counter already moved, a code already used or a secret
+ * already replaced.
+ */
+const PRIMARY_READ: FindOptions = { readPreference: 'primary' };
+
+function toRecord<BackupCodes extends BackupCodeSetSummary>(document: MfaDocument): MfaRecord<BackupCodes> {
   return {
     userId: document.userId,
     enabled: document.enabled === true,
     secret: document.totpSecret ?? null,
     pendingSecret: document.pendingTotpSecret ?? null,
     lastTimeStep: document.lastTimeStep ?? null,
-    backupCodes: document.backupCodes ?? null,
+    backupCodes: (document.backupCodes as BackupCodes | undefined) ?? null,
     failedAttempts: document.failedAttempts ?? 0,
     blockedUntil: document.blockedUntil ?? null,
   };
@@ -72,21 +101,33 @@ function toRecord(document: MfaDocument): MfaRecord {
 /** Reads and conditionally updates MFA documents in the collection the app hands in. */
 export class MfaDocuments {
   private readonly collection: Collection<MfaDocument>;
+  /** Passed to every write, so none is reported done before it is as durable as the app asked. */
+  private readonly write: { writeConcern: WriteConcernSettings };
 
-  constructor(collection: Collection<Document>) {
+  constructor(collection: Collection<Document>, writeConcern: Readonly<WriteConcernSettings> = DEFAULT_WRITE_CONCERN) {
     this.collection = collection as unknown as Collection<MfaDocument>;
+    this.write = { writeConcern };
   }
 
   ensureIndexes(): Promise<void> {
     return withDatabase('create indexes', async () => {
-      await this.collection.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique' });
+      await this.collection.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique', ...this.write });
     });
   }
 
+  /** The user's document without the backup codes' hashes. */
   find(userId: string): Promise<MfaRecord | null> {
     return withDatabase('read the MFA document', async () => {
-      const document = await this.collection.findOne({ userId });
+      const document = await this.collection.findOne({ userId }, { ...PRIMARY_READ, projection: WITHOUT_BACKUP_CODE_HASHES });
       return document ? toRecord(document) : null;
+    });
+  }
+
+  /** The user's document with the backup codes' hashes, for checking a backup code. */
+  findWithBackupCodeHashes(userId: string): Promise<MfaRecord<StoredBackupCodeSet> | null> {
+    return withDatabase('read the MFA document', async () => {
+      const document = await this.collection.findOne({ userId }, PRIMARY_READ);
+      return document ? toRecord<StoredBackupCodeSet>(document) : null;
     });
   }
 
@@ -99,7 +140,7 @@ export class MfaDocuments {
           $set: { pendingTotpSecret: pendingSecret, updatedAt: now },
           $setOnInsert: { userId, enabled: false, ...RESET_FAILURES, createdAt: now },
         },
-        { upsert: true },
+        { ...this.write, upsert: true },
       );
     });
   }
@@ -130,6 +171,7 @@ export class MfaDocuments {
           },
           $unset: { pendingTotpSecret: '' },
         },
+        this.write,
       );
       return result.modifiedCount === 1;
     });
@@ -146,6 +188,7 @@ export class MfaDocuments {
       const result = await this.collection.updateOne(
         { userId, failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil },
         { $set: { failedAttempts: next.failedAttempts, blockedUntil: next.blockedUntil, updatedAt: now } },
+        this.write,
       );
       return result.modifiedCount === 1;
     });
@@ -153,7 +196,7 @@ export class MfaDocuments {
 
   /**
    * Undoes the charge of an attempt that the server, not the code, ended (a
-   * fault after the charge, such as a failed time-step write or `$pull`). The filter is exactly what the charge
+   * fault after the charge, such as a failed `$pull` or activation). The filter is exactly what the charge
    * wrote, so the undo only lands if nothing has touched the counter since:
    * a later attempt's charge, or a success that reset it, is never undone.
    */
@@ -162,21 +205,38 @@ export class MfaDocuments {
       const result = await this.collection.updateOne(
         { userId, failedAttempts: charged.failedAttempts, blockedUntil: charged.blockedUntil },
         { $set: { failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil, updatedAt: now } },
+        this.write,
       );
       return result.modifiedCount === 1;
     });
   }
 
   /**
-   * Accepts a TOTP code's time step. Only a step later than the last accepted
-   * one passes the filter, so a code works once even when the same code
-   * arrives at many app instances at the same moment.
+   * Accepts a right TOTP code: uses up its time step and resets the failure
+   * counter, in one update, instead of charging the attempt first.
    */
-  acceptTimeStep(userId: string, timeStep: number, now: Date): Promise<boolean> {
+  acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date): Promise<boolean> {
     return withDatabase('record the accepted code', async () => {
+      const { secret, seen, timeStep } = accepted;
+      // One update decides the attempt, so its filter carries every check. The counter exactly as read, as
+      // a charge has it (chargeAttempt): of attempts racing on one reading only one write can land, this
+      // one or a charge, so a right code is never accepted on a counter that has moved, and parallel
+      // guesses cannot outrun the throttle by riding along with a right one. A step later than the last
+      // one used: the code works once, even when it reaches many app instances at the same moment (a
+      // document without a step, or with null, never matches `$lt`). The secret the code was checked
+      // against: a code for a secret that a re-enrolment replaced meanwhile is not accepted.
       const result = await this.collection.updateOne(
-        { userId, enabled: true, lastTimeStep: { $lt: timeStep } },
+        {
+          userId,
+          enabled: true,
+          'totpSecret.ciphertext': secret.ciphertext,
+          'totpSecret.iv': secret.iv,
+          failedAttempts: seen.failedAttempts,
+          blockedUntil: seen.blockedUntil,
+          lastTimeStep: { $lt: timeStep },
+        },
         { $set: { lastTimeStep: timeStep, ...RESET_FAILURES, updatedAt: now } },
+        this.write,
       );
       return result.modifiedCount === 1;
     });
@@ -199,7 +259,7 @@ export class MfaDocuments {
       const after = await this.collection.findOneAndUpdate(
         filter,
         pullTheHash as UpdateFilter<MfaDocument>,
-        { returnDocument: 'after', projection: { 'backupCodes.codes.tag': 1 } },
+        { ...this.write, returnDocument: 'after', projection: { 'backupCodes.codes.tag': 1 } },
       );
       return after ? (after.backupCodes?.codes.length ?? 0) : null;
     });
@@ -211,6 +271,7 @@ export class MfaDocuments {
       const result = await this.collection.updateOne(
         { userId, enabled: true },
         { $set: { backupCodes, updatedAt: now } },
+        this.write,
       );
       return result.modifiedCount === 1;
     });
@@ -225,6 +286,7 @@ export class MfaDocuments {
           $set: { enabled: false, updatedAt: now },
           $unset: { totpSecret: '', pendingTotpSecret: '', lastTimeStep: '', backupCodes: '' },
         },
+        this.write,
       );
       return result.modifiedCount === 1;
     });

@@ -2,7 +2,7 @@
  * The options of `MfaStore`, read once with named defaults. A missing or
  * wrong option throws a `TypeError` that names it.
  */
-import type { Collection, Document } from 'mongodb';
+import type { Collection, Document, WriteConcernSettings } from 'mongodb';
 import { DEFAULT_BACKUP_CODE_COUNT } from './backup-codes.js';
 import { bcryptHasher, validateKeyRing, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
 import type { MfaEventListener } from './events.js';
@@ -11,6 +11,11 @@ import { assertOtpauthLabelPart, DEFAULT_TOTP_TOLERANCE_STEPS } from './totp.js'
 
 export const DEFAULT_BCRYPT_COST = 10;
 export const DEFAULT_LOW_BACKUP_CODE_THRESHOLD = 3;
+/**
+ * Acknowledged by a majority of the replica set: a write that a failover could
+ * roll back (a used code coming back usable) is never reported as done.
+ */
+export const DEFAULT_WRITE_CONCERN: Readonly<WriteConcernSettings> = Object.freeze({ w: 'majority' });
 
 /** Options of `MfaStore`. */
 export interface MfaStoreOptions {
@@ -36,6 +41,12 @@ export interface MfaStoreOptions {
   onEvent?: MfaEventListener;
   /** The slow hash for backup codes. Default bcrypt. */
   hasher?: BackupCodeHasher;
+  /**
+   * Write concern of every write the store makes. Default `{ w: 'majority' }`, so a primary
+   * failover cannot roll a used code back into a usable one. Add a bound such as
+   * `{ w: 'majority', wtimeoutMS: 5000 }`; a weaker one (`{ w: 1 }`) is at the app's own risk.
+   */
+  writeConcern?: WriteConcernSettings;
 }
 
 /** Every option with its default applied. */
@@ -48,6 +59,16 @@ function integerAtLeast(min: number, value: number | undefined, fallback: number
   const resolved = value ?? fallback;
   if (!Number.isInteger(resolved) || resolved < min) throw new TypeError(`${name} must be an integer of at least ${min}`);
   return resolved;
+}
+
+function resolveWriteConcern(writeConcern: WriteConcernSettings | undefined): Readonly<WriteConcernSettings> {
+  if (writeConcern === undefined) return DEFAULT_WRITE_CONCERN;
+  if (!writeConcern || typeof writeConcern !== 'object' || Array.isArray(writeConcern)) {
+    throw new TypeError("writeConcern must be an object, e.g. { w: 'majority', wtimeoutMS: 5000 }");
+  }
+  // Unacknowledged writes report nothing modified: every code would be refused, and no use would be known to last.
+  if (writeConcern.w === 0) throw new TypeError('writeConcern must acknowledge writes: w: 0 cannot tell whether a code was used');
+  return Object.freeze({ ...writeConcern });
 }
 
 /** Checks `options` and fills in the defaults. */
@@ -72,6 +93,7 @@ export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaSto
   }
   return {
     collection: options.collection,
+    writeConcern: resolveWriteConcern(options.writeConcern),
     encryptionKeys: validateKeyRing(options.encryptionKeys, 'encryptionKeys'),
     issuer: options.issuer,
     backupCodeCount: integerAtLeast(1, options.backupCodeCount, DEFAULT_BACKUP_CODE_COUNT, 'backupCodeCount'),

@@ -6,7 +6,7 @@
 import { checkClaimedAttempt, claimAttempt } from './attempt-counter.js';
 import { createBackupCodeSet, isBackupCodeSetExpired } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
-import { prepareCodeUse } from './code-use.js';
+import { useBackupCode, useTotpCode, type CodeAttempt } from './code-use.js';
 import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
 import type { MfaEvent, VerificationMethod } from './events.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
@@ -47,7 +47,7 @@ export class MfaStore {
 
   constructor(options: MfaStoreOptions) {
     this.options = resolveMfaStoreOptions(options);
-    this.documents = new MfaDocuments(this.options.collection);
+    this.documents = new MfaDocuments(this.options.collection, this.options.writeConcern);
   }
 
   /** Creates the unique index on `userId`. Call once at start-up. */
@@ -130,16 +130,21 @@ export class MfaStore {
   }
 
   private async decideCode(userId: string, submitted: SubmittedCode, now: Date): Promise<VerificationResult> {
-    const record = await this.documents.find(userId);
-    if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
-    if (submitted.kind === 'backup_code' && this.backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
-    const use = prepareCodeUse(this.documents, this.options, record, submitted, now);
-    const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
-    if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
+    let attempt: CodeAttempt;
+    if (submitted.kind === 'totp') {
+      const record = await this.documents.find(userId);
+      if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
+      attempt = await useTotpCode(this.documents, this.options, record, submitted.code, now);
+    } else {
+      const record = await this.documents.findWithBackupCodeHashes(userId);
+      if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
+      if (this.backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
+      attempt = await useBackupCode(this.documents, this.options, record, submitted.code, now);
+    }
+    if (attempt.outcome === 'throttled') return this.throttled(userId, attempt.blockedUntil, attempt.failedAttempts, now);
+    if (attempt.outcome === 'refused') return this.recordFailure(userId, submitted.kind, attempt.failedAttempts, now);
 
-    const remaining = await checkClaimedAttempt(this.documents, claim, now, use);
-    if (remaining === null) return this.recordFailure(userId, submitted.kind, claim.failedAttempts, now);
-
+    const remaining = attempt.remainingBackupCodes;
     const lowOnBackupCodes = remaining <= this.options.lowBackupCodeThreshold;
     if (submitted.kind === 'totp') {
       this.emit({ type: 'totp_accepted', userId, at: now });

@@ -43,14 +43,14 @@ t.test('the conditional $pull alone: 50 concurrent removals of one hash, one win
   t.same(outcomes.filter((remaining) => remaining !== null), [9]);
 });
 
-t.test('the time-step update alone: 50 concurrent acceptances of one step, one wins', async (t) => {
+t.test('the TOTP acceptance alone: 50 concurrent acceptances of one step on one reading, one wins', async (t) => {
   const fixture = await createMfaFixture(t);
   await enrollUser(fixture, 'alice');
   const documents = new MfaDocuments(fixture.collection);
-  const lastTimeStep: number = (await fixture.collection.findOne({ userId: 'alice' }))?.lastTimeStep;
-  const outcomes = await Promise.all(
-    Array.from({ length: PARALLEL }, () => documents.acceptTimeStep('alice', lastTimeStep + 1, new Date())),
-  );
+  const stored = await fixture.collection.findOne({ userId: 'alice' });
+  const seen = { failedAttempts: 0, blockedUntil: null };
+  const accepted = { secret: stored?.totpSecret, seen, timeStep: (stored?.lastTimeStep as number) + 1 };
+  const outcomes = await Promise.all(Array.from({ length: PARALLEL }, () => documents.acceptTotpCode('alice', accepted, new Date())));
   t.equal(outcomes.filter(Boolean).length, 1);
-  t.equal(await documents.acceptTimeStep('alice', lastTimeStep, new Date()), false, 'an earlier step is refused');
+  t.equal(await documents.acceptTotpCode('alice', { ...accepted, timeStep: accepted.timeStep - 1 }, new Date()), false, 'an earlier step is refused');
 });

@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import t from 'tap';
+import type { Collection, Document } from 'mongodb';
+import { MfaStore, generateTotpCode } from '../lib/index.js';
 import { createMfaFixture, enrollUser, nextTotpCode } from './helpers/mfa-fixture.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,4 +96,79 @@ t.test('concurrent wrong guesses cannot outrun the counter', async (t) => {
   t.ok(checked <= 5, `only ${checked} of 40 parallel guesses were checked`);
   const document = await fixture.collection.findOne({ userId: 'alice' });
   t.equal(document?.failedAttempts, checked, 'every checked guess was counted');
+});
+
+/**
+ * `collection`, noting in the attempt's `AsyncLocalStorage` store the failure count its first read returned:
+ * what a given attempt saw, among many in parallel.
+ */
+function noteFirstRead(collection: Collection<Document>, reads: AsyncLocalStorage<{ failedAttempts?: number }>): Collection<Document> {
+  return new Proxy(collection, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property !== 'findOne') return value.bind(target);
+      return async (...args: unknown[]) => {
+        const document = (await (value as (...args: unknown[]) => Promise<Document | null>).apply(target, args));
+        const noted = reads.getStore();
+        if (noted && noted.failedAttempts === undefined) noted.failedAttempts = document?.failedAttempts;
+        return document;
+      };
+    },
+  });
+}
+
+t.test('a right TOTP code among 40 parallel wrong guesses is accepted only on the counter it read', async (t) => {
+  const throttle = { throttleAfterFailures: 5, baseDelayMs: 60_000 };
+  const fixture = await createMfaFixture(t, { throttle });
+  const reads = new AsyncLocalStorage<{ failedAttempts?: number }>();
+  const store = new MfaStore({
+    collection: noteFirstRead(fixture.collection, reads),
+    encryptionKeys: fixture.encryptionKeys,
+    issuer: 'Example App',
+    throttle,
+    onEvent: (event) => fixture.events.push(event),
+  });
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  const byNumber = (a: number, b: number) => a - b;
+  // The right code goes in at a different place each round, for different interleavings.
+  for (const [round, position] of [0, 10, 20, 30, 40].entries()) {
+    const userId = `user${round}`;
+    const { secret } = await enrollUser(fixture, userId);
+    const code = await nextTotpCode(secret);
+    const stepBefore: number = (await fixture.collection.findOne({ userId }))?.lastTimeStep;
+    // No wrong guess may happen to be a code of the tolerance window.
+    const windowCodes = await Promise.all([-1, 0, 1, 2].map((steps) => generateTotpCode(secret, new Date(Date.now() + steps * 30_000))));
+    const wrong = Array.from({ length: 60 }, (_, i) => String(100000 + i)).filter((guess) => !windowCodes.includes(guess)).slice(0, 40);
+    const readByRight: { failedAttempts?: number } = {};
+    const attempts = [
+      ...wrong.slice(0, position).map((guess) => store.verifyCode(userId, guess)),
+      reads.run(readByRight, () => store.verifyCode(userId, code)),
+      ...wrong.slice(position).map((guess) => store.verifyCode(userId, guess)),
+    ];
+    const results = await Promise.all(attempts);
+
+    const right = results[position]!;
+    t.ok(right.ok || right.reason === 'throttled', `round ${round}: the right code is accepted or loses the race, never charged as wrong`);
+    // Each decided wrong guess charged the counter it read, plus one: the values it charged say which readings were decided.
+    const charged = fixture.events
+      .filter((event) => event.userId === userId && event.type === 'verification_failed')
+      .map((event) => (event.type === 'verification_failed' ? event.failedAttempts : 0));
+    t.equal(charged.length, results.filter((result) => !result.ok && result.reason === 'invalid').length);
+    const document = await fixture.collection.findOne({ userId });
+    if (right.ok) {
+      // Accepted on reading n: the n guesses before it counted 1..n, the success reset, the guesses after counted 1..m.
+      const after: number = document?.failedAttempts;
+      const before = charged.length - after;
+      t.equal(before, readByRight.failedAttempts, `round ${round}: accepted on the count it read (${before}): no guess was counted in between`);
+      t.ok(before <= 4 && after <= 5, `round ${round}: ${before} guesses decided before the success, ${after} after`);
+      t.same(charged.sort(byNumber), [...range(before), ...range(after)].sort(byNumber), 'one decision per reading');
+      t.equal(document?.lastTimeStep, stepBefore + 1, 'the step was used up');
+    } else {
+      t.ok(charged.length <= 5, `round ${round}: ${charged.length} of 40 parallel guesses were checked`);
+      t.same(charged.sort(byNumber), range(charged.length), 'one decision per reading');
+      t.equal(document?.failedAttempts, charged.length, 'every checked guess was counted');
+      t.equal(document?.lastTimeStep, stepBefore, 'the step is still unused');
+    }
+  }
 });
