@@ -13,6 +13,7 @@ import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
 import { registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
+import { registerOpenApi } from './openapi.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
@@ -107,6 +108,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // need a token for the "Cancel sign-in" form of a login that waits for its second factor.
   await app.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' });
   registerErrorHandling(app);
+  // Before the routes: @fastify/swagger documents the routes registered after it.
+  await registerOpenApi(app);
 
   await app.register(healthRoutes, { db });
   await app.register(staticRoutes);

@@ -7,7 +7,26 @@ import { runPasswordStep } from '../login/password-step.js';
 import { secondFactorStep } from '../login/second-factor.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
-import { credentialsBody, registrationBody, tokenBody, type CredentialsBody } from './schemas.js';
+import {
+  anyJsonBody,
+  credentialsBody,
+  currentUserResponse,
+  databaseUnavailableResponse,
+  documentedRegistrationBody,
+  errorResponse,
+  passwordStepResponse,
+  postFailureResponses,
+  registeredResponse,
+  registrationBody,
+  secondFactorResponse,
+  signInRequiredResponse,
+  tooManyRequestsResponse,
+  tokenBody,
+  type CredentialsBody,
+} from './schemas.js';
+
+const TAGS = ['auth'];
+const RATE_LIMITED = tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX');
 
 export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { accounts, mfa, passport } = context;
@@ -15,7 +34,36 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: CredentialsBody }>(
     '/api/register',
-    { schema: { body: registrationBody }, config: rateLimited },
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'register',
+        summary: 'Create a user (MFA off); does not sign in',
+        body: registrationBody,
+        response: {
+          201: { description: 'Registered', ...registeredResponse },
+          ...postFailureResponses,
+          400: errorResponse('Not JSON, not the schema, or a username or password the rules refuse (the message says which rule)'),
+          409: errorResponse('The username is taken, in any case'),
+          429: RATE_LIMITED,
+        },
+      },
+      // For clients and Schemathesis's stateful phase: what comes after registering.
+      links: {
+        201: {
+          logIn: {
+            operationId: 'logIn',
+            description: 'Sign in as the new user',
+            requestBody: { username: '$response.body#/username', password: '$request.body#/password' },
+          },
+        },
+      },
+      config: {
+        ...rateLimited,
+        // The document states all the rules; Fastify checks the bounds, `register` the rest in words.
+        swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: documentedRegistrationBody }, url }),
+      },
+    },
     async (request, reply) => {
       const result = await accounts.register(request.body.username, request.body.password);
       if (!result.ok) return sendJsonError(reply, result.status, result.message);
@@ -26,7 +74,30 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: CredentialsBody }>(
     '/api/login',
-    { schema: { body: credentialsBody }, config: rateLimited },
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'logIn',
+        summary: 'The password step: signs in, or leaves the session waiting for the second factor',
+        description: 'Either way the session id is new: read the sid cookie of the answer.',
+        body: credentialsBody,
+        response: {
+          200: { description: 'The password is right', ...passwordStepResponse },
+          ...postFailureResponses,
+          401: errorResponse('Wrong username or password (one message for both)'),
+          429: RATE_LIMITED,
+        },
+      },
+      links: {
+        200: {
+          logInSecondFactor: { operationId: 'logInSecondFactor', description: 'When mfaRequired: the code, in this session' },
+          currentUser: { operationId: 'currentUser', description: 'When authenticated: who is signed in' },
+          startMfaSetup: { operationId: 'startMfaSetup', description: 'When authenticated: turn MFA on' },
+          logOut: { operationId: 'logOut', description: 'End the session' },
+        },
+      },
+      config: rateLimited,
+    },
     async (request, reply) => {
       const outcome = await runPasswordStep(request, { accounts, mfa }, request.body.username, request.body.password);
       if (outcome === 'wrong_credentials') return sendJsonError(reply, 401, WRONG_CREDENTIALS_MESSAGE);
@@ -36,7 +107,24 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post(
     '/api/login/mfa',
-    { schema: { body: tokenBody }, config: rateLimited },
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'logInSecondFactor',
+        summary: 'The second factor: a TOTP code or a backup code',
+        description: 'Needs the session of a password step of the last 5 minutes; signs in with a new session id.',
+        security: [{ sid: [] }],
+        body: tokenBody,
+        response: {
+          200: { description: 'Signed in', ...secondFactorResponse },
+          ...postFailureResponses,
+          400: errorResponse('Not JSON, not the schema, or a code of no possible shape'),
+          401: errorResponse('A wrong, used or expired code, or no pending login'),
+          429: tooManyRequestsResponse('Too many wrong codes for this user, or too many requests from this address'),
+        },
+      },
+      config: rateLimited,
+    },
     secondFactorStep(passport, context.forwarding, (request, reply, outcome) => {
       if (!outcome.ok) {
         const { status, message, retryAfterSeconds } = outcome.failure;
@@ -47,21 +135,51 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
     }),
   );
 
-  app.get('/api/me', { preValidation: requireLogin }, async (request) => {
-    const user = currentUser(request)!;
-    const status = await mfa.status(user.id);
-    return {
-      username: user.username,
-      mfa: {
-        enabled: status.enabled,
-        remainingBackupCodes: status.remainingBackupCodes,
-        lowOnBackupCodes: status.lowOnBackupCodes,
+  app.get(
+    '/api/me',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'currentUser',
+        summary: 'Who is signed in, and the state of their second factor',
+        security: [{ sid: [] }],
+        response: {
+          200: { description: 'Signed in', ...currentUserResponse },
+          ...signInRequiredResponse,
+          ...databaseUnavailableResponse,
+        },
       },
-    };
-  });
+      preValidation: requireLogin,
+    },
+    async (request) => {
+      const user = currentUser(request)!;
+      const status = await mfa.status(user.id);
+      return {
+        username: user.username,
+        mfa: {
+          enabled: status.enabled,
+          remainingBackupCodes: status.remainingBackupCodes,
+          lowOnBackupCodes: status.lowOnBackupCodes,
+        },
+      };
+    },
+  );
 
-  app.post('/api/logout', async (request, reply) => {
-    await endSession(request, reply);
-    return reply.code(204).send();
-  });
+  app.post(
+    '/api/logout',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'logOut',
+        summary: 'Ends the session, signed in or not',
+        description: 'Needs no body, but the request must still say Content-Type: application/json.',
+        body: anyJsonBody,
+        response: { 204: { description: 'Signed out; the sid cookie is cleared', type: 'null' }, ...postFailureResponses },
+      },
+    },
+    async (request, reply) => {
+      await endSession(request, reply);
+      return reply.code(204).send();
+    },
+  );
 };

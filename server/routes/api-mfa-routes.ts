@@ -5,7 +5,29 @@ import { currentUser } from '../login/login-session.js';
 import type { ActionRefusal } from '../accounts/mfa-actions.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
-import { emptyBody, tokenBody, type TokenBody } from './schemas.js';
+import {
+  backupCodesResponse,
+  emptyBody,
+  errorResponse,
+  mfaOffResponse,
+  postFailureResponses,
+  setupStartResponse,
+  signInRequiredResponse,
+  tokenBody,
+  tooManyRequestsResponse,
+  type TokenBody,
+} from './schemas.js';
+
+const TAGS = ['mfa'];
+const SIGNED_IN = [{ sid: [] }];
+const MFA_NOT_ON = errorResponse('MFA is not on for this account');
+/** The answers of every route here that proves the factor with a current code. */
+const CODE_FAILURES = {
+  ...postFailureResponses,
+  400: errorResponse('Not JSON, not the schema, or a code of no possible shape'),
+  401: errorResponse('Not signed in, or a wrong, used or expired code'),
+  429: tooManyRequestsResponse('Too many wrong codes for this user, or too many requests from this address'),
+} as const;
 
 function refuse(reply: FastifyReply, refusal: ActionRefusal): FastifyReply {
   return sendJsonError(reply, refusal.status, refusal.message, refusal.retryAfterSeconds);
@@ -15,25 +37,69 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
   const { mfa } = context;
   const options = { preValidation: requireLogin, config: { rateLimit: context.authRateLimit } };
 
-  app.post('/api/mfa/setup', { ...options, schema: { body: emptyBody } }, async (request, reply) => {
+  const setup = {
+    tags: TAGS,
+    operationId: 'startMfaSetup',
+    summary: 'Starts MFA setup with a fresh key (again after a typo)',
+    security: SIGNED_IN,
+    body: emptyBody,
+    response: {
+      200: { description: 'The key, as a Key URI, a QR code and text', ...setupStartResponse },
+      ...postFailureResponses,
+      ...signInRequiredResponse,
+      400: errorResponse('Not JSON, or a body other than {}'),
+      409: errorResponse('MFA is already on: turn it off (with a code) before setting up another authenticator'),
+      429: tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX'),
+    },
+  };
+  app.post('/api/mfa/setup', { ...options, schema: setup }, async (request, reply) => {
     const result = await mfa.startSetup(currentUser(request)!);
     if (!result.ok) return refuse(reply, result);
     return { otpauthUrl: result.otpauthUrl, qrCodeDataUrl: result.qrCodeDataUrl, secret: result.secret };
   });
 
-  app.post<{ Body: TokenBody }>('/api/mfa/confirm', { ...options, schema: { body: tokenBody } }, async (request, reply) => {
+  const confirm = {
+    tags: TAGS,
+    operationId: 'confirmMfaSetup',
+    summary: 'Turns MFA on with the first code from the app; answers the backup codes, once',
+    security: SIGNED_IN,
+    body: tokenBody,
+    response: {
+      200: { description: 'MFA is on', ...backupCodesResponse },
+      ...CODE_FAILURES,
+      400: errorResponse('Not JSON, not the schema, a code of no possible shape, or no setup in progress'),
+      409: errorResponse('MFA is already on (a repeated confirm: the codes came with the first answer)'),
+    },
+  };
+  app.post<{ Body: TokenBody }>('/api/mfa/confirm', { ...options, schema: confirm }, async (request, reply) => {
     const result = await mfa.confirmSetup(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { backupCodes: result.backupCodes };
   });
 
-  app.post<{ Body: TokenBody }>('/api/mfa/backup-codes', { ...options, schema: { body: tokenBody } }, async (request, reply) => {
+  const backupCodes = {
+    tags: TAGS,
+    operationId: 'replaceBackupCodes',
+    summary: 'Makes a new set of backup codes after a current code; the old set stops working',
+    security: SIGNED_IN,
+    body: tokenBody,
+    response: { 200: { description: 'The new set', ...backupCodesResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
+  };
+  app.post<{ Body: TokenBody }>('/api/mfa/backup-codes', { ...options, schema: backupCodes }, async (request, reply) => {
     const result = await mfa.replaceBackupCodes(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { backupCodes: result.backupCodes };
   });
 
-  app.post<{ Body: TokenBody }>('/api/mfa/disable', { ...options, schema: { body: tokenBody } }, async (request, reply) => {
+  const disable = {
+    tags: TAGS,
+    operationId: 'turnMfaOff',
+    summary: 'Turns MFA off after a current code',
+    security: SIGNED_IN,
+    body: tokenBody,
+    response: { 200: { description: 'MFA is off', ...mfaOffResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
+  };
+  app.post<{ Body: TokenBody }>('/api/mfa/disable', { ...options, schema: disable }, async (request, reply) => {
     const result = await mfa.turnOff(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { enabled: false };

@@ -3,9 +3,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isDatabaseUnavailableError } from '../../lib/index.js';
 import { sendJsonError } from '../app/json-errors.js';
 import type { RouteContext } from './route-context.js';
+import { errorResponse, healthResponse } from './schemas.js';
+
+const schema = {
+  tags: ['health'],
+  operationId: 'health',
+  summary: 'Is MongoDB reachable from this process?',
+  response: {
+    200: { description: 'MongoDB answers', ...healthResponse },
+    503: errorResponse('MongoDB is unreachable'),
+  },
+};
 
 export const healthRoutes: FastifyPluginAsync<Pick<RouteContext, 'db'>> = async (app, { db }) => {
-  app.get('/healthz', async (request, reply) => {
+  app.get('/healthz', { schema }, async (request, reply) => {
     try {
       await db.command({ ping: 1 });
     } catch (error) {

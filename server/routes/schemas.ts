@@ -1,10 +1,19 @@
 /**
- * JSON Schemas of the request bodies. Fastify checks them before a handler
- * runs, with type coercion off: a token that is not a short string is a 400
- * before any database or hashing work.
+ * JSON Schemas of the JSON API, its contract. Request bodies: Fastify checks
+ * them before a handler runs, with type coercion off, so a token that is not a
+ * short string is a 400 before any database or hashing work. Answers: Fastify
+ * serializes each through its status's schema (a field missing here would be
+ * dropped), and @fastify/swagger publishes both in `/openapi.json`.
  */
 import { MAX_CODE_INPUT_LENGTH } from '../../lib/index.js';
-import { LOGIN_USERNAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../accounts/accounts.js';
+import {
+  LOGIN_USERNAME_MAX_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+} from '../accounts/accounts.js';
+import { BCRYPT_MAX_PASSWORD_BYTES } from '../app/crypto.js';
 
 const username = { type: 'string', minLength: 1, maxLength: LOGIN_USERNAME_MAX_LENGTH } as const;
 const password = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH } as const;
@@ -45,7 +54,36 @@ export const tokenBody = {
   properties: { token },
 } as const;
 
+/**
+ * The registration rules as `/openapi.json` states them. Fastify checks only
+ * the bounds of `registrationBody`; `Accounts.register` checks the rest, to
+ * answer in words a person can act on rather than in a validator's. The
+ * document states them all, so that a client (and Schemathesis) knows what
+ * registers; what breaks them is a 400 either way.
+ */
+export const documentedRegistrationBody = {
+  ...registrationBody,
+  properties: {
+    username: { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH, pattern: '^[A-Za-z0-9._-]+$' },
+    password: {
+      type: 'string',
+      minLength: PASSWORD_MIN_LENGTH,
+      maxLength: BCRYPT_MAX_PASSWORD_BYTES,
+      description: `At most ${BCRYPT_MAX_PASSWORD_BYTES} bytes in UTF-8: bcrypt would ignore the rest`,
+    },
+  },
+} as const;
+
 export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/**
+ * Logout's: whatever JSON comes is ignored, and an empty body is fine too. It
+ * is there for the document: OpenAPI has no way to require `Content-Type:
+ * application/json` but through a request body, so logout declares one.
+ */
+export const anyJsonBody = {
+  description: 'Ignored: {} will do. An empty body is accepted too, as long as the request says Content-Type: application/json',
+} as const;
 
 /** The same shapes as HTML form posts, which also carry the CSRF token. */
 export const credentialsForm = { ...credentialsBody, properties: { ...credentialsBody.properties, _csrf: csrf } } as const;
@@ -55,3 +93,112 @@ export const emptyForm = { ...emptyBody, properties: { _csrf: csrf } } as const;
 /** 128 random bits, base64url, as `generateFormId` makes them. */
 const formId = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
 export const codeChangeForm = { ...tokenForm, required: ['token', 'formId'], properties: { ...tokenForm.properties, formId } } as const;
+
+/** `$id` of the one shape of every JSON error, registered once with `addSchema` (see `registerOpenApi`). */
+export const JSON_ERROR_SCHEMA_ID = 'JsonError';
+
+/** `{ error }`, plus `retryAfterSeconds` on a 429: `sendJsonError` in `server/app/json-errors.ts`. */
+export const jsonErrorSchema = {
+  $id: JSON_ERROR_SCHEMA_ID,
+  type: 'object',
+  description: 'Every error of the API: a message for a person, and on a 429 the wait',
+  required: ['error'],
+  properties: {
+    error: { type: 'string', description: 'What went wrong, in words a person can act on' },
+    retryAfterSeconds: { type: 'integer', minimum: 1, description: 'On a 429 only: seconds until a new attempt may succeed, as in Retry-After' },
+  },
+} as const;
+
+/** An error answer of one route, in the shared shape; `description` says when it happens there. */
+export function errorResponse(description: string) {
+  return { description, $ref: `${JSON_ERROR_SCHEMA_ID}#` } as const;
+}
+
+/** A 429: the shared error shape, and the wait in `Retry-After` as well as in the body. */
+export function tooManyRequestsResponse(description: string) {
+  return {
+    ...errorResponse(description),
+    headers: { 'Retry-After': { type: 'integer', minimum: 1, description: 'Seconds to wait, the same number as retryAfterSeconds' } },
+  } as const;
+}
+
+/** Any route that reads the database: an outage is a 503 (`server/app/error-handler.ts`). */
+export const databaseUnavailableResponse = {
+  503: errorResponse('MongoDB is unreachable; nothing was changed, try again in a moment'),
+} as const;
+
+/**
+ * The answers every `POST` of the API can give before its handler runs: a
+ * body that is not JSON or too large, a request without `Content-Type:
+ * application/json` (the CSRF defence of `requireJsonContentType`), and a
+ * database outage.
+ */
+export const postFailureResponses = {
+  400: errorResponse('The body is not valid JSON, or does not fit the schema (unknown fields included)'),
+  413: errorResponse('The body is larger than 16 KiB'),
+  415: errorResponse('The request does not say Content-Type: application/json (required even without a body)'),
+  ...databaseUnavailableResponse,
+} as const;
+
+/** Answers of the routes that need a full login: a pending second factor is not enough. */
+export const signInRequiredResponse = { 401: errorResponse('Not signed in (a login still owing its second factor is not enough)') } as const;
+
+/** How the second factor was passed. */
+const verificationMethod = { type: 'string', enum: ['totp', 'backup_code'] } as const;
+const backupCodeCount = { type: 'integer', minimum: 0 } as const;
+const backupCodes = {
+  type: 'object',
+  required: ['backupCodes'],
+  properties: { backupCodes: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Shown this once; each works one time' } },
+} as const;
+
+export const registeredResponse = { type: 'object', required: ['username'], properties: { username: { type: 'string' } } } as const;
+
+export const passwordStepResponse = {
+  type: 'object',
+  required: ['authenticated', 'mfaRequired'],
+  properties: {
+    authenticated: { type: 'boolean', description: 'Signed in: MFA is off for this user' },
+    mfaRequired: { type: 'boolean', description: 'The session now waits for POST /api/login/mfa' },
+  },
+} as const;
+
+export const secondFactorResponse = {
+  type: 'object',
+  required: ['authenticated', 'method', 'remainingBackupCodes', 'lowOnBackupCodes'],
+  properties: {
+    authenticated: { type: 'boolean', const: true },
+    method: verificationMethod,
+    remainingBackupCodes: backupCodeCount,
+    lowOnBackupCodes: { type: 'boolean' },
+  },
+} as const;
+
+export const currentUserResponse = {
+  type: 'object',
+  required: ['username', 'mfa'],
+  properties: {
+    username: { type: 'string' },
+    mfa: {
+      type: 'object',
+      required: ['enabled', 'remainingBackupCodes', 'lowOnBackupCodes'],
+      properties: { enabled: { type: 'boolean' }, remainingBackupCodes: backupCodeCount, lowOnBackupCodes: { type: 'boolean' } },
+    },
+  },
+} as const;
+
+export const setupStartResponse = {
+  type: 'object',
+  required: ['otpauthUrl', 'qrCodeDataUrl', 'secret'],
+  properties: {
+    otpauthUrl: { type: 'string', pattern: '^otpauth://totp/', description: 'The Key URI an authenticator app reads' },
+    qrCodeDataUrl: { type: 'string', pattern: '^data:image/png;base64,', description: 'The same URI as a QR code' },
+    secret: { type: 'string', pattern: '^[A-Z2-7]+=*$', description: 'The key in base32, for typing it in' },
+  },
+} as const;
+
+export const backupCodesResponse = backupCodes;
+
+export const mfaOffResponse = { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean', const: false } } } as const;
+
+export const healthResponse = { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean', const: true } } } as const;

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { compileErrors, validate } from '@readme/openapi-parser';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import t, { type Test } from 'tap';
+import { TestClient, startTestApp } from './helpers/server.js';
+
+/** The routes of docs/demo.md's "JSON API" table, each with every status its row names. */
+function documentedRoutes(): Array<{ method: string; path: string; statuses: string[] }> {
+  const demo = readFileSync(new URL('../docs/demo.md', import.meta.url), 'utf8');
+  const table = /^## JSON API\n[\s\S]*?\n(\| route \|[\s\S]*?)\n\n/m.exec(demo)?.[1];
+  if (!table) throw new Error('no JSON API table in docs/demo.md');
+  return table
+    .split('\n')
+    .slice(2)
+    .map((row) => {
+      const [route, , success, failures] = row.split('|').slice(1).map((cell) => cell.trim());
+      const [method, path] = route!.replaceAll('`', '').split(' ');
+      const statuses = [...`${success} ${failures}`.matchAll(/\b[1-5]\d\d\b/g)].map((match) => match[0]);
+      return { method: method!.toLowerCase(), path: path!, statuses };
+    });
+}
+
+async function fetchDocument(t: Test): Promise<OpenAPIV3_1.Document> {
+  const { app } = await startTestApp(t);
+  const response = await new TestClient(app).get('/openapi.json');
+  t.equal(response.status, 200);
+  t.match(response.headers['content-type'], /^application\/json/);
+  return response.json;
+}
+
+function operations(document: OpenAPIV3_1.Document): Array<[string, string, OpenAPIV3_1.OperationObject]> {
+  return Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item ?? {}).map(([method, operation]) => [method, path, operation as OpenAPIV3_1.OperationObject] as [string, string, OpenAPIV3_1.OperationObject]),
+  );
+}
+
+t.test('GET /openapi.json is a valid OpenAPI 3.1 document', async (t) => {
+  const document = await fetchDocument(t);
+  t.equal(document.openapi, '3.1.0');
+  const result = await validate(structuredClone(document) as never);
+  t.ok(result.valid, result.valid ? 'valid' : compileErrors(result));
+  t.same(result.warnings, [], 'no warnings');
+});
+
+t.test('every route of the JSON API table in docs/demo.md is in the document, with every status its row names', async (t) => {
+  const document = await fetchDocument(t);
+  const routes = documentedRoutes();
+  t.ok(routes.length >= 10, 'the table has its rows');
+  for (const { method, path, statuses } of routes) {
+    const operation = (document.paths?.[path] as Record<string, OpenAPIV3_1.OperationObject> | undefined)?.[method];
+    if (!operation) {
+      t.fail(`${method.toUpperCase()} ${path} is missing`);
+      continue;
+    }
+    for (const status of statuses) t.ok(operation.responses?.[status], `${method.toUpperCase()} ${path}: ${status}`);
+  }
+  const tabled = new Set(routes.map(({ method, path }) => `${method} ${path}`));
+  const untabled = operations(document).filter(([method, path]) => !tabled.has(`${method} ${path}`));
+  t.same(untabled.map(([method, path]) => `${method} ${path}`), [], 'and nothing the table does not list (no HTML page, no /openapi.json)');
+});
+
+t.test('the document states the rules every client meets: JSON bodies, the sid cookie, { error }, Retry-After', async (t) => {
+  const document = await fetchDocument(t);
+  t.same(document.servers, [{ url: '/', description: 'This server' }]);
+  t.match(document.components?.securitySchemes, { sid: { type: 'apiKey', in: 'cookie', name: 'sid' } });
+  t.match(document.components?.schemas?.JsonError, { type: 'object', required: ['error'], properties: { error: { type: 'string' } } });
+
+  for (const [method, path, operation] of operations(document)) {
+    const name = `${method.toUpperCase()} ${path}`;
+    const responses = operation.responses as Record<string, OpenAPIV3_1.ResponseObject>;
+    for (const [status, response] of Object.entries(responses)) {
+      if (Number(status) < 400) continue;
+      t.same(response.content, { 'application/json': { schema: { $ref: '#/components/schemas/JsonError' } } }, `${name} ${status} is a JsonError`);
+    }
+    if (responses['429']) {
+      t.match(responses['429'].headers, { 'Retry-After': { required: true, schema: { type: 'integer' } } }, `${name} 429 has Retry-After`);
+    }
+    if (method !== 'post') continue;
+    t.ok(responses['415'], `${name} answers 415 to a request that is not JSON`);
+    const body = operation.requestBody as OpenAPIV3_1.RequestBodyObject;
+    t.same(Object.keys(body.content), ['application/json'], `${name} takes JSON alone`);
+    const schema = body.content['application/json']!.schema as OpenAPIV3_1.SchemaObject;
+    // Logout ignores its body: it declares one so that the document can require the content type.
+    if (path !== '/api/logout') t.equal(schema.additionalProperties, false, `${name} refuses unknown fields`);
+  }
+
+  const signedIn = operations(document).filter(([, , operation]) => operation.security?.some((requirement) => 'sid' in requirement));
+  t.same(
+    signedIn.map(([method, path]) => `${method} ${path}`).sort(),
+    ['get /api/me', 'post /api/login/mfa', 'post /api/mfa/backup-codes', 'post /api/mfa/confirm', 'post /api/mfa/disable', 'post /api/mfa/setup'],
+    'the routes that need the session say so',
+  );
+});
