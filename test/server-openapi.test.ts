@@ -91,3 +91,26 @@ t.test('the document states the rules every client meets: JSON bodies, the sid c
     'the routes that need the session say so',
   );
 });
+
+t.test('registration refuses what the document refuses, counting characters as JSON Schema does (not UTF-16 units)', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  const document = (await client.get('/openapi.json')).json as OpenAPIV3_1.Document;
+  const body = document.paths?.['/api/register']?.post?.requestBody as OpenAPIV3_1.RequestBodyObject;
+  const { username, password } = (body.content['application/json']!.schema as OpenAPIV3_1.SchemaObject).properties as Record<string, OpenAPIV3_1.SchemaObject>;
+  const minLength = password!.minLength!;
+  // One character, two UTF-16 units: a password of them is half as long as `length` says.
+  const key = '\u{1F511}';
+
+  const short = await client.post('/api/register', { username: 'emoji-short', password: key.repeat(minLength - 1) });
+  t.equal(short.status, 400, `${minLength - 1} characters are too few, though ${2 * (minLength - 1)} UTF-16 units`);
+  const enough = await client.post('/api/register', { username: 'emoji-enough', password: key.repeat(minLength) });
+  t.equal(enough.status, 201, `${minLength} characters are enough`);
+
+  const pattern = new RegExp(username!.pattern!);
+  for (const name of ['a b', 'ab', 'ümlaut', 'tab\tname']) {
+    const refused = !pattern.test(name) || name.length < username!.minLength!;
+    t.ok(refused, `${JSON.stringify(name)} breaks the documented rules`);
+    t.equal((await client.post('/api/register', { username: name, password: key.repeat(minLength) })).status, 400, `and is refused`);
+  }
+});

@@ -47,7 +47,9 @@ export class Accounts {
     if (!USERNAME_PATTERN.test(username) || username.length < USERNAME_MIN_LENGTH || username.length > USERNAME_MAX_LENGTH) {
       return refuse(400, `Choose a username of ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens`);
     }
-    if (password.length < PASSWORD_MIN_LENGTH) {
+    // Characters, as JSON Schema's minLength and people count them: `length` counts UTF-16 units,
+    // and would take four emoji for eight characters.
+    if ([...password].length < PASSWORD_MIN_LENGTH) {
       return refuse(400, `Choose a password of at least ${PASSWORD_MIN_LENGTH} characters`);
     }
     // bcrypt ignores what comes after 72 bytes; refusing is honest, truncating would not be.
