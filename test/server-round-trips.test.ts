@@ -1,0 +1,35 @@
+// MongoDB round trips of one second-factor request to the demo's JSON API, counted from the
+// driver's own command events: what each login costs the database, session included.
+import t from 'tap';
+import { openTestDatabase } from './helpers/database.js';
+import { createMfaUser, pendingClient, startTestApp } from './helpers/server.js';
+
+t.test('a TOTP login takes 5 round trips, a backup-code login 6, a wrong code 3', async (t) => {
+  const { client, db } = await openTestDatabase(t, { monitorCommands: true });
+  const { app } = await startTestApp(t, { db });
+  const { username, device, backupCodes } = await createMfaUser(app);
+  const commands: string[] = [];
+  client.on('commandStarted', (event) => commands.push(`${event.commandName} ${String(event.command[event.commandName])}`));
+  const count = async (run: () => Promise<unknown>) => {
+    commands.length = 0;
+    await run();
+    return [...commands];
+  };
+
+  const totpClient = await pendingClient(app, username);
+  const code = await device.nextCode();
+  const totp = await count(async () => t.equal((await totpClient.post('/api/login/mfa', { token: code })).status, 200));
+  t.equal(totp.length, 5, `TOTP login: ${totp.length} round trips (${totp.join(', ')})`);
+  t.notOk(totp.some((command) => command.startsWith('find users')), 'no user lookup: the pending session carries the user');
+  t.equal((await totpClient.get('/api/me')).json.username, username, 'and the login works');
+
+  const backupClient = await pendingClient(app, username);
+  const backup = await count(async () => t.equal((await backupClient.post('/api/login/mfa', { token: backupCodes[0] })).status, 200));
+  t.equal(backup.length, 6, `backup-code login: ${backup.length} round trips (${backup.join(', ')})`);
+
+  const wrongClient = await pendingClient(app, username);
+  const wrongCode = await device.wrongCode();
+  const wrong = await count(async () => t.equal((await wrongClient.post('/api/login/mfa', { token: wrongCode })).status, 401));
+  t.equal(wrong.length, 3, `wrong code: ${wrong.length} round trips (${wrong.join(', ')})`);
+  t.notOk(wrong.some((command) => command.startsWith('update sessions') || command.startsWith('delete sessions')), 'a refusal writes no session');
+});
