@@ -3,6 +3,7 @@ import t from 'tap';
 import type { Collection, Document } from 'mongodb';
 import { MfaStore, generateTotpCode } from '../lib/index.js';
 import { createMfaFixture, enrollUser, nextTotpCode } from './helpers/mfa-fixture.js';
+import { afterEachRead } from './helpers/after-read.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const WRONG = '000000';
@@ -103,18 +104,9 @@ t.test('concurrent wrong guesses cannot outrun the counter', async (t) => {
  * what a given attempt saw, among many in parallel.
  */
 function noteFirstRead(collection: Collection<Document>, reads: AsyncLocalStorage<{ failedAttempts?: number }>): Collection<Document> {
-  return new Proxy(collection, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      if (property !== 'findOne') return value.bind(target);
-      return async (...args: unknown[]) => {
-        const document = (await (value as (...args: unknown[]) => Promise<Document | null>).apply(target, args));
-        const noted = reads.getStore();
-        if (noted && noted.failedAttempts === undefined) noted.failedAttempts = document?.failedAttempts;
-        return document;
-      };
-    },
+  return afterEachRead(collection, (document) => {
+    const noted = reads.getStore();
+    if (noted && noted.failedAttempts === undefined) noted.failedAttempts = document?.failedAttempts;
   });
 }
 

@@ -3,6 +3,7 @@ import type { Collection, Document } from 'mongodb';
 import { MfaStore, MfaStoreUnavailableError, generateTotpCode, type MfaStoreOptions } from '../lib/index.js';
 import { TestMongoClient, openTestDatabase } from './helpers/database.js';
 import { newEncryptionKeys, nextTotpCode } from './helpers/mfa-fixture.js';
+import { afterEachRead } from './helpers/after-read.js';
 
 // A right TOTP code is checked in memory between the store's read and its one write that accepts it.
 // These tests make another app instance act in that gap, deterministically: the collection the store
@@ -10,19 +11,10 @@ import { newEncryptionKeys, nextTotpCode } from './helpers/mfa-fixture.js';
 
 /** `collection`, with `gap.meanwhile` run (once) after the next `findOne` and before its result is returned. */
 function withGapAfterRead(collection: Collection<Document>, gap: { meanwhile?: () => Promise<unknown> }): Collection<Document> {
-  return new Proxy(collection, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      if (property !== 'findOne') return value.bind(target);
-      return async (...args: unknown[]) => {
-        const document = await (value as (...args: unknown[]) => Promise<unknown>).apply(target, args);
-        const meanwhile = gap.meanwhile;
-        gap.meanwhile = undefined;
-        await meanwhile?.();
-        return document;
-      };
-    },
+  return afterEachRead(collection, async () => {
+    const meanwhile = gap.meanwhile;
+    gap.meanwhile = undefined;
+    await meanwhile?.();
   });
 }
 
