@@ -5,9 +5,20 @@
 
 export type VerificationMethod = 'totp' | 'backup_code';
 
+/**
+ * Where the request that caused an event came from, as the app passes it in
+ * (`store.withContext(...)`, or the strategy's `requestContext` option). The
+ * store copies it onto every event it emits. Never a secret.
+ */
+export interface MfaRequestContext {
+  ip?: string;
+  userAgent?: string;
+}
+
 interface EventBase {
   userId: string;
   at: Date;
+  context?: MfaRequestContext;
 }
 
 /** Everything the store reports through its `onEvent` hook. */
@@ -25,6 +36,13 @@ export type MfaEvent = EventBase &
     | { type: 'throttled'; retryAfterSeconds: number }
     | { type: 'locked'; lockedUntil: Date }
     | { type: 'disabled' }
+    | { type: 'unlocked' }
+    // Remembered browsers ("don't ask again on this browser"). `deviceId` is public, never the token.
+    | { type: 'device_remembered'; deviceId: string; label: string; expiresAt: Date; droppedDeviceIds: string[] }
+    | { type: 'device_used'; deviceId: string }
+    // A token that was already rotated out was presented again: a copied cookie, or a second tab racing.
+    | { type: 'device_token_replayed'; deviceId: string }
+    | { type: 'devices_forgotten'; deviceIds: string[]; cause: 'app' | 'disabled' | 're_enrolled' }
   );
 
 /** Receives events. It is called synchronously; an exception it throws is swallowed so auditing can never break a login. */

@@ -37,5 +37,5 @@ export { renderQrCode } from './qr-code.js';
 export type { QrCodeImages } from './qr-code.js';
 export { DEFAULT_THROTTLE_POLICY } from './throttle.js';
 export type { ThrottlePolicy } from './throttle.js';
-export type { MfaEvent, MfaEventListener, MfaEventType, VerificationMethod } from './events.js';
+export type { MfaEvent, MfaEventListener, MfaEventType, MfaRequestContext, VerificationMethod } from './events.js';
 export { MfaError, MfaStoreUnavailableError, SecretDecryptionError } from './errors.js';
