@@ -20,6 +20,8 @@ export {
 } from './strategy.js';
 export type { TotpOrBackupCodeStrategyOptions, MfaSuccessInfo, RequestWithBody } from './strategy.js';
 export { readSubmittedCode, MAX_CODE_INPUT_LENGTH } from './code-input.js';
+export { normalizeRequestContext, requestContextOf, MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH } from './request-context.js';
+export type { RequestWithOrigin } from './request-context.js';
 export type { SubmittedCode, CodeInputResult } from './code-input.js';
 export {
   generateBackupCode,

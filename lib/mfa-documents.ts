@@ -277,6 +277,23 @@ export class MfaDocuments {
     });
   }
 
+  /**
+   * Resets the failure count and lifts any block. The filter asks for
+   * something to clear, so the answer says whether there was; an attempt
+   * charged meanwhile either lands first (and is cleared too) or loses its
+   * race on the counter it read, as against any other write.
+   */
+  clearFailures(userId: string, now: Date): Promise<boolean> {
+    return withDatabase('clear the lock', async () => {
+      const result = await this.collection.updateOne(
+        { userId, $or: [{ failedAttempts: { $gt: 0 } }, { blockedUntil: { $ne: null } }] },
+        { $set: { ...RESET_FAILURES, updatedAt: now } },
+        this.write,
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
   /** Turns the factor off (or abandons a pending enrolment) and forgets secrets and codes; the failure count stays. */
   disable(userId: string, now: Date): Promise<boolean> {
     return withDatabase('disable the factor', async () => {

@@ -8,7 +8,7 @@ import { createBackupCodeSet, isBackupCodeSetExpired } from './backup-code-set.j
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
 import { useBackupCode, useTotpCode, type CodeAttempt } from './code-use.js';
 import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
-import type { MfaEvent, VerificationMethod } from './events.js';
+import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
 import { renderQrCode } from './qr-code.js';
 import type {
@@ -19,6 +19,7 @@ import type {
   VerificationResult,
 } from './mfa-results.js';
 import { resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
+import { normalizeRequestContext } from './request-context.js';
 import { isLockedOut, nextAttemptAllowedAt, secondsUntil } from './throttle.js';
 import { buildOtpauthUrl, checkTotpCode } from './totp.js';
 
@@ -44,10 +45,28 @@ function assertUserId(userId: unknown): asserts userId is string {
 export class MfaStore {
   private readonly documents: MfaDocuments;
   private readonly options: ResolvedMfaStoreOptions;
+  /** Copied onto every event this store (or view, see `withContext`) emits. */
+  private readonly requestContext: Readonly<MfaRequestContext> | undefined = undefined;
 
   constructor(options: MfaStoreOptions) {
     this.options = resolveMfaStoreOptions(options);
     this.documents = new MfaDocuments(this.options.collection, this.options.writeConcern);
+  }
+
+  /**
+   * The same store, for one request: every event it emits carries `context`
+   * (only `ip` and `userAgent`, strings, the user agent cut at 256
+   * characters; anything else is dropped). Cheap: it shares the collection
+   * and options, so make one per request.
+   *
+   * @example
+   * await store.withContext({ ip: request.ip, userAgent: request.headers['user-agent'] }).disable(userId);
+   */
+  withContext(context: MfaRequestContext | undefined): MfaStore {
+    // A view, not a copy: it reads everything else through the prototype, this store.
+    const view = Object.create(this) as MfaStore;
+    Object.defineProperty(view, 'requestContext', { value: normalizeRequestContext(context) });
+    return view;
   }
 
   /** Creates the unique index on `userId`. Call once at start-up. */
@@ -173,6 +192,19 @@ export class MfaStore {
     return disabled;
   }
 
+  /**
+   * Clears the lock and the count of wrong codes, for an operator helping a
+   * user who locked themselves out. Returns `false` when there was nothing to
+   * clear (an unknown user included); emits `unlocked` otherwise.
+   */
+  async unlock(userId: string): Promise<boolean> {
+    assertUserId(userId);
+    const now = new Date();
+    const unlocked = await this.documents.clearFailures(userId, now);
+    if (unlocked) this.emit({ type: 'unlocked', userId, at: now });
+    return unlocked;
+  }
+
   /** The user's MFA state; a user who never enrolled is simply not enabled. */
   async getStatus(userId: string): Promise<MfaStatus> {
     assertUserId(userId);
@@ -243,7 +275,7 @@ export class MfaStore {
     const listener = this.options.onEvent;
     if (!listener) return;
     try {
-      listener(event);
+      listener(this.requestContext ? { ...event, context: this.requestContext } : event);
     } catch {
       // A failing audit listener must not turn a login into an error.
     }

@@ -5,7 +5,7 @@
 import CustomStrategy from 'passport-custom';
 import { readSubmittedCode } from './code-input.js';
 import { withDatabase } from './database-errors.js';
-import type { VerificationMethod } from './events.js';
+import type { MfaRequestContext, VerificationMethod } from './events.js';
 import type { MfaStore } from './mfa-store.js';
 import {
   describeNoPendingLogin,
@@ -14,6 +14,7 @@ import {
   type MfaFailureInfo,
   type MfaFailureMessages,
 } from './rejection-messages.js';
+import { requestContextOf, type RequestWithOrigin } from './request-context.js';
 
 /** Passport's `info` on success. */
 export interface MfaSuccessInfo {
@@ -56,6 +57,12 @@ export interface TotpOrBackupCodeStrategyOptions<TRequest extends RequestWithBod
   name?: string;
   /** The app's wording for failures, by reason; reasons left out keep the default message. */
   messages?: MfaFailureMessages;
+  /**
+   * Where the request came from, copied onto the events of its attempt
+   * (`store.withContext`). Default: `request.ip` and the `User-Agent` header,
+   * which Express and Fastify requests both have. Return `undefined` to add none.
+   */
+  requestContext?: (request: TRequest) => MfaRequestContext | undefined;
 }
 
 export const DEFAULT_STRATEGY_NAME = 'totp-or-backup-code';
@@ -104,11 +111,13 @@ export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = Request
   constructor(options: TotpOrBackupCodeStrategyOptions<TRequest, TUser>) {
     if (!options || typeof options !== 'object') throw new TypeError('TotpOrBackupCodeStrategy requires an options object');
     const { store, getPendingUserId, getUser } = options;
-    if (!store || typeof store.verifySubmittedCode !== 'function') throw new TypeError('store is required: an MfaStore');
+    if (!store || typeof store.verifySubmittedCode !== 'function' || typeof store.withContext !== 'function') throw new TypeError('store is required: an MfaStore');
     if (typeof getPendingUserId !== 'function') throw new TypeError('getPendingUserId is required: (request) => user id or null');
     if (typeof getUser !== 'function') throw new TypeError('getUser is required: (userId, request) => user or null');
     const tokenField = options.tokenField ?? DEFAULT_TOKEN_FIELD;
     const messages = validateFailureMessages(options.messages, 'messages');
+    const requestContext = options.requestContext ?? ((request: TRequest) => requestContextOf(request as RequestWithOrigin));
+    if (typeof requestContext !== 'function') throw new TypeError('requestContext must be a function: (request) => { ip, userAgent } or undefined');
 
     async function decide(request: TRequest): Promise<Outcome<TUser>> {
       const body = request.body;
@@ -126,7 +135,7 @@ export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = Request
       // attempt that then cannot log anyone in (a deleted user, a failing user lookup).
       const user = await withDatabase('look up the user (getUser)', () => getUser(userId, request));
       if (user === null || user === undefined) return { user: false, info: describeRejectedCode({ ok: false, reason: 'invalid' }, messages) };
-      const result = await store.verifySubmittedCode(userId, read.value);
+      const result = await store.withContext(requestContext(request)).verifySubmittedCode(userId, read.value);
       if (result.ok) {
         const { method, remainingBackupCodes, lowOnBackupCodes } = result;
         return { user, info: { method, remainingBackupCodes, lowOnBackupCodes } };
