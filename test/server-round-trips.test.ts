@@ -1,19 +1,24 @@
 // MongoDB round trips of one second-factor request to the demo's JSON API, counted from the
-// driver's own command events: what each login costs the database, session included.
+// driver's own command events: what each login costs the database, session included. The security
+// event each attempt records is one insert more, written without waiting (the answer does not wait
+// for it): it is counted apart, after the writes in flight have settled.
 import t from 'tap';
 import { openTestDatabase } from './helpers/database.js';
 import { createMfaUser, pendingClient, startTestApp } from './helpers/server.js';
 
-t.test('a TOTP login takes 5 round trips, a backup-code login 6, a wrong code 3', async (t) => {
+t.test('a TOTP login takes 5 round trips, a backup-code login 6, a wrong code 3, each plus one event insert', async (t) => {
   const { client, db } = await openTestDatabase(t, { monitorCommands: true });
   const { app } = await startTestApp(t, { db });
   const { username, device, backupCodes } = await createMfaUser(app);
   const commands: string[] = [];
   client.on('commandStarted', (event) => commands.push(`${event.commandName} ${String(event.command[event.commandName])}`));
+  const events: string[][] = [];
   const count = async (run: () => Promise<unknown>) => {
     commands.length = 0;
     await run();
-    return [...commands];
+    await app.securityActivity.settled();
+    events.push(commands.filter((command) => command.endsWith(' security_events')));
+    return commands.filter((command) => !command.endsWith(' security_events'));
   };
 
   const totpClient = await pendingClient(app, username);
@@ -32,4 +37,5 @@ t.test('a TOTP login takes 5 round trips, a backup-code login 6, a wrong code 3'
   const wrong = await count(async () => t.equal((await wrongClient.post('/api/login/mfa', { token: wrongCode })).status, 401));
   t.equal(wrong.length, 3, `wrong code: ${wrong.length} round trips (${wrong.join(', ')})`);
   t.notOk(wrong.some((command) => command.startsWith('update sessions') || command.startsWith('delete sessions')), 'a refusal writes no session');
+  t.same(events, [['insert security_events'], ['insert security_events'], ['insert security_events']], 'and each records one event, apart from the answer');
 });

@@ -3,7 +3,15 @@
  * backup codes, turn it off. Shared by the JSON API and the HTML pages;
  * answers carry the HTTP status they map to, and only a database fault throws.
  */
-import { describeRejectedCode, type MfaFailureReason, type MfaStatus, type MfaStore, type RejectedCode } from '../../lib/index.js';
+import {
+  describeRejectedCode,
+  requestContextOf,
+  type MfaFailureReason,
+  type MfaStatus,
+  type MfaStore,
+  type RejectedCode,
+  type RequestWithOrigin,
+} from '../../lib/index.js';
 import type { SessionUser } from '../login/login-session.js';
 
 /** A refused action with its status, why (for the pages' own wording), and a message for the user. */
@@ -61,6 +69,11 @@ export class MfaActions {
 
   constructor(store: MfaStore) {
     this.#store = store;
+  }
+
+  /** The same actions for one request: their events say where it came from (its address and browser). */
+  forRequest(request: RequestWithOrigin): MfaActions {
+    return new MfaActions(this.#store.withContext(requestContextOf(request)));
   }
 
   status(userId: string): Promise<MfaStatus> {

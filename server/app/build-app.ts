@@ -8,6 +8,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from 'mongodb';
 import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../../lib/index.js';
 import { Accounts } from '../accounts/accounts.js';
+import { ActivityLog } from '../activity/activity-log.js';
+import { SecurityNotices } from '../activity/notices.js';
+import { SecurityEvents } from '../activity/security-events.js';
 import { FormSubmissions } from '../accounts/form-submissions.js';
 import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
@@ -18,6 +21,7 @@ import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
 import { SessionVault } from '../sessions/session-vault.js';
+import { apiActivityRoutes } from '../routes/api-activity-routes.js';
 import { apiAuthRoutes } from '../routes/api-auth-routes.js';
 import { acceptEmptyJsonBodies, requireJsonContentType } from '../routes/api-guards.js';
 import { apiMfaRoutes } from '../routes/api-mfa-routes.js';
@@ -37,7 +41,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
-  /** The database holding the `users`, `mfa` and `sessions` collections. */
+  /** The database holding the `users`, `mfa`, `sessions` and `security_events` collections. */
   db: Db;
   config: AppConfig;
   /** pino options (level, stream, ...); redaction of secrets is always added. Default: no logging. */
@@ -66,7 +70,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
 
-  const onEvent = (event: MfaEvent) => app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
+  const securityEvents = new SecurityEvents(db.collection('security_events'));
+  const activity = new ActivityLog(securityEvents, new SecurityNotices(securityEvents, db.collection('security_notice_marks')), app.log);
+  const onEvent = (event: MfaEvent) => {
+    app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
+    activity.recordMfaEvent(event);
+  };
   const keyId = encryptionKeyId(config.mfaEncryptionKey);
   // Previous keys only read what was made under them: secrets and backup codes made from now on use the current key.
   const previousKeys = (config.mfaPreviousEncryptionKeys ?? []).map((key) => [encryptionKeyId(key), key] as const);
@@ -81,7 +90,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const users = new Users(db.collection('users'));
   const sessionStore = new MongoSessionStore(db.collection('sessions'));
   const forms = new FormSubmissions(db.collection('form_submissions'));
-  await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes(), forms.ensureIndexes()]);
+  await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes(), forms.ensureIndexes(), securityEvents.ensureIndexes()]);
 
   const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost));
   const passport = createPassport(store);
@@ -94,7 +103,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     forms,
     forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
+    activity,
   };
+  // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.
+  app.decorate('securityActivity', activity);
 
   await registerSecurity(app, { production: config.production });
   await registerSessions(app, {
@@ -118,6 +130,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     acceptEmptyJsonBodies(api);
     await api.register(apiAuthRoutes, context);
     await api.register(apiMfaRoutes, context);
+    await api.register(apiActivityRoutes, context);
   });
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody);

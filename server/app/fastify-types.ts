@@ -2,10 +2,16 @@
  * What this app keeps on Fastify's request and session, declared once so
  * every route reads the same typed fields.
  */
+import type { ActivityLog } from '../activity/activity-log.js';
 import type { Flash } from '../login/flash.js';
 import type { SessionUser } from '../login/login-session.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where security events are written; `settled()` waits for the writes in flight. */
+    securityActivity: ActivityLog;
+  }
+
   /** What Passport keeps in the session once a login is complete, and puts on `request.user`. */
   interface PassportUser extends SessionUser {}
 

@@ -1,6 +1,8 @@
 /** The first step of a login, shared by the JSON API and the HTML form. */
 import type { FastifyRequest } from 'fastify';
 import type { Accounts } from '../accounts/accounts.js';
+import type { ActivityLog } from '../activity/activity-log.js';
+import { recordSignIn } from '../activity/sign-in-event.js';
 import { beginPendingLogin, completeLogin } from './login-session.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 
@@ -13,7 +15,7 @@ export type PasswordStepResult = 'wrong_credentials' | 'mfa_required' | 'logged_
  */
 export async function runPasswordStep(
   request: FastifyRequest,
-  services: { accounts: Accounts; mfa: MfaActions },
+  services: { accounts: Accounts; mfa: MfaActions; activity: ActivityLog },
   username: string,
   password: string,
 ): Promise<PasswordStepResult> {
@@ -29,6 +31,7 @@ export async function runPasswordStep(
     return 'mfa_required';
   }
   await completeLogin(request, user);
+  recordSignIn(services.activity, request, user.id);
   request.log.info({ userId: user.id }, 'password accepted; logged in');
   return 'logged_in';
 }

@@ -12,6 +12,8 @@ import {
   type MfaStore,
   type MfaSuccessInfo,
 } from '../../lib/index.js';
+import type { ActivityLog } from '../activity/activity-log.js';
+import { recordSignIn } from '../activity/sign-in-event.js';
 import type { LoginForwarding } from './login-forwarding.js';
 import { completeLogin, isSessionUser, readPendingUser, readPendingUserId, type SessionUser } from './login-session.js';
 
@@ -47,12 +49,14 @@ export function createPassport(store: MfaStore): Passport {
 /**
  * A route handler that runs the strategy and, on success, logs the user in
  * (a new session id, the pending state dropped, the way to the new session
- * left for a twin of this request) before `respond` shapes the reply. A
+ * left for a twin of this request, the sign-in recorded in the activity,
+ * without waiting for the write) before `respond` shapes the reply. A
  * database fault is thrown to the error handler, which answers 503.
  */
 export function secondFactorStep(
   passport: Passport,
   forwarding: LoginForwarding,
+  activity: ActivityLog,
   respond: (request: FastifyRequest, reply: FastifyReply, outcome: SecondFactorOutcome) => unknown,
 ): RouteHandlerMethod {
   return passport.authenticate(DEFAULT_STRATEGY_NAME, async (request, reply, error, user, info) => {
@@ -70,6 +74,7 @@ export function secondFactorStep(
       throw loginError;
     }
     await forwarding.leaveForward(request, pendingSessionId);
+    recordSignIn(activity, request, user.id, info as MfaSuccessInfo);
     await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;
 }

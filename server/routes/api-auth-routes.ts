@@ -99,7 +99,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       config: rateLimited,
     },
     async (request, reply) => {
-      const outcome = await runPasswordStep(request, { accounts, mfa }, request.body.username, request.body.password);
+      const outcome = await runPasswordStep(request, { accounts, mfa, activity: context.activity }, request.body.username, request.body.password);
       if (outcome === 'wrong_credentials') return sendJsonError(reply, 401, WRONG_CREDENTIALS_MESSAGE);
       return { authenticated: outcome === 'logged_in', mfaRequired: outcome === 'mfa_required' };
     },
@@ -125,7 +125,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       },
       config: rateLimited,
     },
-    secondFactorStep(passport, context.forwarding, (request, reply, outcome) => {
+    secondFactorStep(passport, context.forwarding, context.activity, (request, reply, outcome) => {
       if (!outcome.ok) {
         const { status, message, retryAfterSeconds } = outcome.failure;
         return sendJsonError(reply, status, message, retryAfterSeconds);

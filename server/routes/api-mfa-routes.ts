@@ -53,7 +53,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     },
   };
   app.post('/api/mfa/setup', { ...options, schema: setup }, async (request, reply) => {
-    const result = await mfa.startSetup(currentUser(request)!);
+    const result = await mfa.forRequest(request).startSetup(currentUser(request)!);
     if (!result.ok) return refuse(reply, result);
     return { otpauthUrl: result.otpauthUrl, qrCodeDataUrl: result.qrCodeDataUrl, secret: result.secret };
   });
@@ -72,7 +72,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     },
   };
   app.post<{ Body: TokenBody }>('/api/mfa/confirm', { ...options, schema: confirm }, async (request, reply) => {
-    const result = await mfa.confirmSetup(currentUser(request)!.id, request.body.token);
+    const result = await mfa.forRequest(request).confirmSetup(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { backupCodes: result.backupCodes };
   });
@@ -86,7 +86,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     response: { 200: { description: 'The new set', ...backupCodesResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
   };
   app.post<{ Body: TokenBody }>('/api/mfa/backup-codes', { ...options, schema: backupCodes }, async (request, reply) => {
-    const result = await mfa.replaceBackupCodes(currentUser(request)!.id, request.body.token);
+    const result = await mfa.forRequest(request).replaceBackupCodes(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { backupCodes: result.backupCodes };
   });
@@ -100,7 +100,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     response: { 200: { description: 'MFA is off', ...mfaOffResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
   };
   app.post<{ Body: TokenBody }>('/api/mfa/disable', { ...options, schema: disable }, async (request, reply) => {
-    const result = await mfa.turnOff(currentUser(request)!.id, request.body.token);
+    const result = await mfa.forRequest(request).turnOff(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { enabled: false };
   });

@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { renderQrCode } from '../../lib/index.js';
-import type { ActionRefusal, ActionResult } from '../accounts/mfa-actions.js';
+import type { ActionRefusal, ActionResult, MfaActions } from '../accounts/mfa-actions.js';
 import { generateFormId } from '../app/crypto.js';
 import { setFlash, takeFlash } from '../login/flash.js';
 import { currentUser, type SessionUser } from '../login/login-session.js';
@@ -28,7 +28,7 @@ import { codeChangeForm, emptyForm, type CodeChangeBody } from './schemas.js';
 const CODES_PAGE = '/mfa/backup-codes/new';
 
 export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { mfa, vault, forms } = context;
+  const { mfa, vault, forms, activity } = context;
   // Login is checked before CSRF: an anonymous visitor is sent to the login page, not shown a CSRF error.
   app.addHook('preValidation', requireLoginPage);
   const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
@@ -57,7 +57,8 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       back: string;
       wording: CodeContext;
       twin: (formId: string) => string;
-      change: (user: SessionUser, token: string) => Promise<ActionResult<T>>;
+      /** The change, with the actions of this request (their events carry where it came from). */
+      change: (actions: MfaActions, user: SessionUser, token: string) => Promise<ActionResult<T>>;
       changed: (request: FastifyRequest, reply: FastifyReply, result: T) => FastifyReply;
       /** Where a refusal that is really a twin without its form id goes instead. */
       alreadyDone?: (refusal: ActionRefusal) => string | null;
@@ -68,7 +69,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       if (request.validationError) return refuse(request, reply, MALFORMED, spec.wording, spec.back);
       const { formId, token } = request.body;
       if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, spec.twin(formId));
-      const result = await spec.change(user, token);
+      const result = await spec.change(mfa.forRequest(request), user, token);
       if (result.ok) return spec.changed(request, reply, result);
       await forms.release(formId, user.id);
       const elsewhere = spec.alreadyDone?.(result);
@@ -79,9 +80,14 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
   app.get('/account', async (request, reply) => {
     const user = userOf(request);
     const flash = takeFlash(request);
+    // Notices first: the list then waits for no write, and one claim marks them shown.
+    const securityNotices = await activity.takeNotices(user.id);
+    const [status, events] = await Promise.all([mfa.status(user.id), activity.latest(user.id)]);
     const page = renderAccountPage({
       user,
-      mfa: await mfa.status(user.id),
+      mfa: status,
+      activity: events,
+      securityNotices,
       csrfToken: reply.generateCsrf(),
       notice: readNotice(request),
       error: renderFlashError(flash),
@@ -92,7 +98,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
 
   app.post('/mfa/setup', { ...formPost, schema: { body: emptyForm } }, async (request, reply) => {
     const user = userOf(request);
-    const result = await mfa.startSetup(user);
+    const result = await mfa.forRequest(request).startSetup(user);
     if (!result.ok) return refuse(request, reply, result, 'change', '/account');
     vault.put(request, 'pendingSetup', user.id, { secret: result.secret, otpauthUrl: result.otpauthUrl });
     return redirectAfterPost(reply, '/mfa/setup');
@@ -151,7 +157,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     back: '/mfa/setup',
     wording: 'setup',
     twin: (formId) => `${CODES_PAGE}?form=${formId}`,
-    change: (user, token) => mfa.confirmSetup(user.id, token),
+    change: (actions, user, token) => actions.confirmSetup(user.id, token),
     changed: (request, reply, result) => {
       vault.drop(request, 'pendingSetup');
       return showFreshCodes(request, reply, result.backupCodes, 'enabled');
@@ -164,7 +170,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     back: '/mfa/backup-codes',
     wording: 'change',
     twin: (formId) => `${CODES_PAGE}?form=${formId}`,
-    change: (user, token) => mfa.replaceBackupCodes(user.id, token),
+    change: (actions, user, token) => actions.replaceBackupCodes(user.id, token),
     changed: (request, reply, result) => showFreshCodes(request, reply, result.backupCodes, 'regenerated'),
   });
 
@@ -172,7 +178,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     back: '/mfa/disable',
     wording: 'change',
     twin: () => '/account',
-    change: (user, token) => mfa.turnOff(user.id, token),
+    change: (actions, user, token) => actions.turnOff(user.id, token),
     changed: (request, reply) => {
       vault.drop(request, 'freshBackupCodes');
       return redirectAfterPost(reply, '/account?notice=mfa-off');

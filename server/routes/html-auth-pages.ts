@@ -55,7 +55,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: CredentialsBody }>('/login', { ...formPost, schema: { body: credentialsForm } }, async (request, reply) => {
     if (request.validationError) return refuse(request, reply, '/login', MALFORMED_CREDENTIALS_MESSAGE);
-    const outcome = await runPasswordStep(request, { accounts, mfa }, request.body.username, request.body.password);
+    const outcome = await runPasswordStep(request, { accounts, mfa, activity: context.activity }, request.body.username, request.body.password);
     if (outcome === 'wrong_credentials') return refuse(request, reply, '/login', WRONG_CREDENTIALS_MESSAGE);
     return redirectAfterPost(reply, outcome === 'mfa_required' ? '/login/mfa' : '/account');
   });
@@ -68,7 +68,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     return sendPage(reply, page);
   });
 
-  const verifySecondFactor = secondFactorStep(passport, forwarding, async (request, reply, outcome) => {
+  const verifySecondFactor = secondFactorStep(passport, forwarding, context.activity, async (request, reply, outcome) => {
     if (outcome.ok) return redirectAfterPost(reply, '/account');
     // A twin that read its session before the first request signed the person in: follow it.
     if (await forwarding.follow(request, reply, { fresh: true })) return redirectAfterPost(reply, '/account');

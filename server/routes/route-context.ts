@@ -1,6 +1,7 @@
 /** What every route plugin is registered with. */
 import type { Db } from 'mongodb';
 import type { Accounts } from '../accounts/accounts.js';
+import type { ActivityLog } from '../activity/activity-log.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import type { FormSubmissions } from '../accounts/form-submissions.js';
 import type { LoginForwarding } from '../login/login-forwarding.js';
@@ -20,4 +21,6 @@ export interface RouteContext {
   forwarding: LoginForwarding;
   /** The rate limit of auth routes, as @fastify/rate-limit's route config. */
   authRateLimit: { max: number; timeWindow: number };
+  /** The account's security events: written without waiting, listed on the account page and by the API. */
+  activity: ActivityLog;
 }

@@ -202,3 +202,27 @@ export const backupCodesResponse = backupCodes;
 export const mfaOffResponse = { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean', const: false } } } as const;
 
 export const healthResponse = { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean', const: true } } } as const;
+
+/** `GET /api/me/activity`: the latest security events, newest first, in words and with where they came from. */
+export const activityResponse = {
+  type: 'object',
+  required: ['events'],
+  properties: {
+    events: {
+      type: 'array',
+      maxItems: 20,
+      items: {
+        type: 'object',
+        required: ['type', 'at', 'description'],
+        properties: {
+          type: { type: 'string', description: 'What happened, for programs: signed_in, locked, backup_codes_regenerated, device_remembered, admin_reset, ...' },
+          at: { type: 'string', format: 'date-time' },
+          description: { type: 'string', description: 'What happened, for people: "Signed in with a backup code, 7 left"' },
+          ip: { type: 'string', description: 'The client address of the request, when it came from one' },
+          userAgent: { type: 'string', description: 'Its User-Agent header, cut at 256 characters' },
+          browser: { type: 'string', description: 'That header in a few words: "Firefox on Linux"' },
+        },
+      },
+    },
+  },
+} as const;

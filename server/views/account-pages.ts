@@ -1,9 +1,11 @@
 /** The pages of a logged-in user: the account overview and the MFA changes. */
 import type { MfaStatus } from '../../lib/index.js';
+import type { SecurityEvent } from '../activity/security-event.js';
 import type { SessionUser } from '../login/login-session.js';
 import { clockTime, codeField, csrfField, describeWait, formError, formIdField, notice } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
+import { renderSecurityActivity, renderSecurityNotices } from './security-activity.js';
 
 export interface AccountPage {
   user: SessionUser;
@@ -13,6 +15,10 @@ export interface AccountPage {
   error?: string | SafeHtml;
   /** Backup codes just made are waiting for the person to say they saved them. */
   unsavedBackupCodes?: boolean;
+  /** The latest security events, newest first. */
+  activity?: readonly SecurityEvent[];
+  /** Events the person is told about this once (see `server/activity/notices.ts`), oldest first. */
+  securityNotices?: readonly SecurityEvent[];
   now?: Date;
 }
 
@@ -23,7 +29,17 @@ function lockNotice(lockedUntil: Date, now: Date): SafeHtml {
 If you did not enter them, someone may know your password: change it, and make new backup codes if you think they were seen.</p>`;
 }
 
-export function renderAccountPage({ user, mfa, csrfToken, notice: message, error, unsavedBackupCodes, now = new Date() }: AccountPage): string {
+export function renderAccountPage({
+  user,
+  mfa,
+  csrfToken,
+  notice: message,
+  error,
+  unsavedBackupCodes,
+  activity = [],
+  securityNotices = [],
+  now = new Date(),
+}: AccountPage): string {
   const lowWarning = mfa.enabled && mfa.lowOnBackupCodes
     ? html`<p class="warning" role="alert" id="backup-codes-warning">${mfa.backupCodesExpired
       ? 'Your backup codes have expired.'
@@ -43,7 +59,7 @@ ${csrfField(csrfToken)}
   return renderPage({
     title: 'Your account',
     user,
-    body: html`${notice(message)}${formError(error)}${unsavedBackupCodes
+    body: html`${notice(message)}${formError(error)}${renderSecurityNotices(securityNotices, mfa)}${unsavedBackupCodes
       ? html`<p class="warning" role="alert" id="unsaved-backup-codes">You have not yet said you saved your new backup codes. <a href="/mfa/backup-codes/new">Show them again</a></p>`
       : lowWarning}
 <dl>
@@ -53,6 +69,7 @@ ${mfa.enabled ? html`<dt>Backup codes left</dt><dd id="backup-codes-remaining">$
 </dl>
 ${mfa.locked && mfa.lockedUntil ? lockNotice(mfa.lockedUntil, now) : null}
 ${actions}
+${renderSecurityActivity(activity)}
 <form method="post" action="/logout" id="logout-form">
 ${csrfField(csrfToken)}
 <button type="submit" id="logout-submit">Sign out</button>

@@ -47,6 +47,11 @@ export function clockTime(at: Date): SafeHtml {
   return html`<time datetime="${at.toISOString()}" data-local-time>${utc}</time>`;
 }
 
+/** A day and time, "1 Dec 10:02 UTC" as the server renders it, in the reader's own zone once /page.js runs. */
+export function dateTime(at: Date, text: string): SafeHtml {
+  return html`<time datetime="${at.toISOString()}" data-local-date-time>${text}</time>`;
+}
+
 /** A wait in words: "a few seconds", "about 1 minute", "about 15 minutes", "about 2 hours". */
 export function describeWait(seconds: number): string {
   if (seconds < 45) return seconds <= 10 ? 'a few seconds' : `about ${Math.round(seconds / 5) * 5} seconds`;

@@ -47,4 +47,7 @@ document.querySelectorAll('button[data-copy]').forEach(function (button) {
 document.querySelectorAll('time[data-local-time]').forEach(function (time) {
   time.textContent = new Date(time.dateTime).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 });
+document.querySelectorAll('time[data-local-date-time]').forEach(function (time) {
+  time.textContent = new Date(time.dateTime).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+});
 `;

@@ -62,7 +62,11 @@ export interface TestResponse {
 export class TestClient {
   readonly cookies = new Map<string, string>();
 
-  constructor(readonly app: FastifyInstance) {}
+  /** `headers` go with every request, e.g. a browser's `user-agent`. */
+  constructor(
+    readonly app: FastifyInstance,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   /** The session cookie's value, to see when the session id changes. */
   get sessionCookie(): string | undefined {
@@ -71,7 +75,7 @@ export class TestClient {
 
   async request(options: InjectOptions & { json?: unknown; form?: Record<string, string> }): Promise<TestResponse> {
     const { json, form, ...inject } = options;
-    const headers: Record<string, string> = { ...(inject.headers as Record<string, string> | undefined) };
+    const headers: Record<string, string> = { ...this.headers, ...(inject.headers as Record<string, string> | undefined) };
     if (this.cookies.size > 0 && headers.cookie === undefined) {
       headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     }
@@ -229,8 +233,8 @@ export async function createMfaUser(app: FastifyInstance): Promise<EnabledMfa & 
 }
 
 /** A new client that has passed the password step and now owes the second factor. */
-export async function pendingClient(app: FastifyInstance, username: string): Promise<TestClient> {
-  const client = new TestClient(app);
+export async function pendingClient(app: FastifyInstance, username: string, headers: Record<string, string> = {}): Promise<TestClient> {
+  const client = new TestClient(app, headers);
   const response = await client.post('/api/login', { username, password: TEST_PASSWORD });
   if (response.status !== 200 || !response.json.mfaRequired) throw new Error(`password step failed: ${response.status} ${response.text}`);
   return client;

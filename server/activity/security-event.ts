@@ -1,0 +1,76 @@
+/**
+ * What the account's activity lists: the library's events, and the demo's
+ * own (a completed sign-in, an operator's reset). Like the library's, none
+ * carries a secret, a code, a token or a hash.
+ */
+import type { MfaEvent, MfaEventType, MfaRequestContext, VerificationMethod } from '../../lib/index.js';
+
+/** Longest operator's note kept: a sentence or two. */
+export const MAX_NOTE_LENGTH = 200;
+
+interface DemoEventBase {
+  userId: string;
+  at: Date;
+  context?: MfaRequestContext;
+}
+
+/** Events the demo records itself, beside the library's. */
+export type DemoSecurityEvent = DemoEventBase &
+  (
+    | { type: 'signed_in'; method: 'password' | VerificationMethod; remainingBackupCodes?: number; lowOnBackupCodes?: boolean }
+    // `npm run admin -- reset-mfa`: MFA turned off (if it was on) and remembered browsers forgotten.
+    | { type: 'admin_reset'; note: string | null; mfaTurnedOff: boolean; forgottenBrowsers: number }
+    // `npm run admin -- unlock`: the lock after wrong codes cleared.
+    | { type: 'admin_unlock'; note: string | null }
+  );
+
+export type SecurityEvent = MfaEvent | DemoSecurityEvent;
+export type SecurityEventType = SecurityEvent['type'];
+
+/**
+ * The library's events the activity keeps. Left out: what is part of
+ * something listed already (a code accepted is the sign-in, or the change it
+ * confirmed; a setup started is listed when it is confirmed), and what is not
+ * the person's doing (an attempt turned away while throttled, a server fault).
+ */
+const RECORDED_MFA_EVENTS: ReadonlySet<MfaEventType> = new Set<MfaEventType>([
+  'enrollment_confirmed',
+  'backup_codes_regenerated',
+  'verification_failed',
+  'locked',
+  'disabled',
+  'unlocked',
+  'device_remembered',
+  'device_used',
+  'device_token_replayed',
+  'devices_forgotten',
+]);
+
+/** Whether the activity keeps this library event. */
+export function isRecordedMfaEvent(event: MfaEvent): boolean {
+  return RECORDED_MFA_EVENTS.has(event.type);
+}
+
+/**
+ * Whether the person is told about this event once, on their account page
+ * (see `notices.ts`): something that, were it not them, means someone else
+ * has their password and more.
+ */
+export function isNoticeEvent(event: SecurityEvent): boolean {
+  switch (event.type) {
+    case 'signed_in':
+      return event.method === 'backup_code';
+    case 'locked':
+    case 'device_remembered':
+    case 'admin_reset':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** An operator's note as kept: one line, trimmed, capped; `null` when empty. */
+export function cleanNote(note: string | undefined): string | null {
+  const cleaned = (note ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_NOTE_LENGTH);
+  return cleaned === '' ? null : cleaned;
+}
