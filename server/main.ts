@@ -6,36 +6,28 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
-import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
+import type { EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
 import { buildApp } from './app/build-app.js';
 import { readConfig, readDataDir, type ServerConfig } from './app/config.js';
 import { encryptionKeyId } from './app/crypto.js';
-import { withDevelopmentSecrets } from './app/development-secrets.js';
+import {
+  announceEmbeddedUri,
+  databaseNameIn,
+  DEFAULT_DATABASE_NAME,
+  DEVELOPMENT_SECRETS_FILE_NAME,
+  displayPath,
+  EMBEDDED_DATA_FILE_NAME,
+  localEnvironment,
+  startEmbeddedDatabase,
+  withdrawEmbeddedUri,
+} from './app/demo-database.js';
 import { ConfigError } from './app/errors.js';
 import { logDestination } from './app/logger.js';
 
-/** The file in the data folder where the embedded server keeps its data between runs. */
-const EMBEDDED_DATA_FILE_NAME = 'demo-mongodb.h2';
-/** The file in the data folder where a local run keeps the secrets that go with that data. */
-const DEVELOPMENT_SECRETS_FILE_NAME = 'demo-secrets.json';
 /** How long a request waits for an unreachable MongoDB before it is answered 503. */
 const SERVER_SELECTION_TIMEOUT_MS = 2_500;
 /** How long shutdown waits for requests in flight before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-/** Database used when the connection string names none. */
-const DEFAULT_DATABASE_NAME = 'totp_demo';
-
-/** The database named in the connection string's path, if any. */
-function databaseNameIn(uri: string): string | undefined {
-  return /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
-}
-
-/** `file` relative to the working directory when it lies inside it, else as it is: for messages. */
-function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
-}
 
 /**
  * One line for the listen errors fixed by changing PORT or HOST, as a
@@ -70,50 +62,22 @@ function warnAboutGeneratedSecrets(config: ServerConfig): void {
   );
 }
 
-/**
- * The environment to configure from. A local run on the embedded server
- * (no MONGODB_URI, not production) keeps its generated secrets with its data,
- * so that a restart does not lock out everyone who turned MFA on.
- */
-async function environment(dataDir: string): Promise<NodeJS.ProcessEnv> {
-  const local = !process.env.MONGODB_URI?.trim() && process.env.NODE_ENV !== 'production';
-  if (!local) return process.env;
-  const secretsFile = path.join(dataDir, DEVELOPMENT_SECRETS_FILE_NAME);
-  const { env, filled } = await withDevelopmentSecrets(process.env, secretsFile);
-  if (filled.length > 0) {
+async function start(): Promise<void> {
+  const dataDir = readDataDir(process.env);
+  const local = await localEnvironment(dataDir);
+  if (local.filled.length > 0) {
     process.stderr.write(
-      `${filled.join(' and ')} not set: using development values kept in ${displayPath(secretsFile)}\n` +
+      `${local.filled.join(' and ')} not set: using development values kept in ${displayPath(path.join(dataDir, DEVELOPMENT_SECRETS_FILE_NAME))}\n` +
         '(with the embedded database\'s data). Set them for anything but a local try.\n',
     );
   }
-  return env;
-}
-
-/** The embedded server on the data folder; a ConfigError when another demo already has it open. */
-async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedMongoDB> {
-  const dataFile = path.join(dataDir, EMBEDDED_DATA_FILE_NAME);
-  process.stderr.write(`MONGODB_URI not set: starting the embedded MongoDB, data in ${displayPath(dataFile)}\n`);
-  try {
-    return await startEmbeddedMongoDB({ backend: 'h2', dataFile });
-  } catch (error) {
-    if (!(error instanceof DataFileLockedError)) throw error;
-    const folder = `${displayPath(dataDir).replace(/[\\/]+$/, '')}${path.sep}`;
-    throw new ConfigError(
-      `Another demo is already using ${folder} (the embedded database file is locked). ` +
-        'Stop it first, or give this one its own data folder and port, e.g. DEMO_DATA_DIR=.data-2 PORT=3001 npm start',
-      { cause: error },
-    );
-  }
-}
-
-async function start(): Promise<void> {
-  const dataDir = readDataDir(process.env);
-  const config = readConfig(await environment(dataDir));
+  const config = readConfig(local.env);
   warnAboutGeneratedSecrets(config);
 
   let embedded: EmbeddedMongoDB | null = null;
   let uri = config.mongodbUri;
   if (uri === null) {
+    process.stderr.write(`MONGODB_URI not set: starting the embedded MongoDB, data in ${displayPath(path.join(dataDir, EMBEDDED_DATA_FILE_NAME))}\n`);
     embedded = await startEmbeddedDatabase(dataDir);
     uri = embedded.uri;
   }
@@ -136,6 +100,7 @@ async function start(): Promise<void> {
     // database they were using.
     await app?.close();
     await client.close();
+    if (embedded) await withdrawEmbeddedUri(dataDir).catch(() => {});
     await embedded?.stop();
     clearTimeout(forceExit);
   };
@@ -161,6 +126,8 @@ async function start(): Promise<void> {
     const previous = [...new Set((config.mfaPreviousEncryptionKeys ?? []).map(encryptionKeyId))].filter((id) => id !== current);
     app.log.info({ current, previous }, 'MFA encryption key ids');
     await app.listen({ port: config.port, host: config.host });
+    // For `npm run admin` while this demo holds the embedded data (see EMBEDDED_URI_FILE_NAME).
+    if (embedded) await announceEmbeddedUri(dataDir, embedded.uri);
   } catch (error) {
     await stop('start-up failed').catch(() => {});
     throw listenProblem(error, config.host, config.port) ?? error;

@@ -1,0 +1,128 @@
+// `npm run admin`: the real command, run as a child process, against the demo's database: a test
+// database by MONGODB_URI, and the embedded server's data folder, while a demo runs and after it stopped.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { generateTotpCode } from '../lib/index.js';
+import { FetchClient } from './helpers/fetch-client.js';
+import { mongodbUriOf, startServerProcess } from './helpers/server-process.js';
+import { TEST_PASSWORD, TestClient, createMfaUser, pendingClient, startTestApp, uniqueUsername } from './helpers/server.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+
+interface AdminRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `tsx server/admin/cli.ts` (what `npm run admin --` runs) with `env` over this process's. */
+function runAdmin(args: string[], env: Record<string, string>): Promise<AdminRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['server/admin/cli.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Everything in the collections an admin command may touch, to show that nothing changed. */
+async function snapshot(db: import('mongodb').Db): Promise<string> {
+  const collections = ['users', 'mfa', 'security_events'];
+  const contents = await Promise.all(collections.map((name) => db.collection(name).find({}, { sort: { _id: 1 } }).toArray()));
+  return JSON.stringify(contents);
+}
+
+t.test('reset-mfa and unlock on the database MONGODB_URI names; an unknown user changes nothing', async (t) => {
+  const { app, db } = await startTestApp(t, { mfa: { throttle: { throttleAfterFailures: 10, lockAfterFailures: 2 } } });
+  const env = { MONGODB_URI: mongodbUriOf(db.databaseName) };
+  const alice = await createMfaUser(app);
+  const bob = await createMfaUser(app);
+
+  const reset = await runAdmin(['reset-mfa', alice.username, '--note', 'lost phone, ticket 42'], env);
+  t.equal(reset.code, 0, reset.stderr);
+  t.equal(reset.stdout, `reset-mfa ${alice.username}: MFA turned off, note recorded\n`, 'one line of what it did');
+  const client = new TestClient(app);
+  const login = await client.post('/api/login', { username: alice.username, password: TEST_PASSWORD });
+  t.same(login.json, { authenticated: true, mfaRequired: false }, 'alice signs in with her password alone');
+  const [notice] = [...(await client.get('/account')).text.matchAll(/data-notice-type="admin_reset">([\s\S]*?)<\/p>/g)].map((m) => m[1]!);
+  t.match(notice, /An operator reset two-factor sign-in for your account, .*: lost phone, ticket 42\./, 'and is told once');
+  t.match((await client.get('/api/me/activity')).json.events, [{ type: 'signed_in' }, { type: 'admin_reset', description: 'An operator turned off two-factor sign-in: lost phone, ticket 42' }]);
+  const again = await runAdmin(['reset-mfa', alice.username], env);
+  t.equal(again.stdout, `reset-mfa ${alice.username}: MFA was already off, nothing changed\n`);
+
+  // Bob locks himself out.
+  const bobClient = await pendingClient(app, bob.username);
+  await bobClient.post('/api/login/mfa', { token: await bob.device.wrongCode() });
+  await bobClient.post('/api/login/mfa', { token: await bob.device.wrongCode() });
+  t.equal((await bobClient.post('/api/login/mfa', { token: await bob.device.nextCode() })).status, 429, 'locked: a right code waits');
+  const unlock = await runAdmin(['unlock', bob.username], env);
+  t.equal(unlock.code, 0, unlock.stderr);
+  t.equal(unlock.stdout, `unlock ${bob.username}: lock cleared, no note\n`);
+  t.equal((await bobClient.post('/api/login/mfa', { token: await bob.device.nextCode() })).status, 200, 'a right code works at once');
+  t.equal((await runAdmin(['unlock', bob.username], env)).stdout, `unlock ${bob.username}: not locked, nothing changed\n`);
+
+  const before = await snapshot(db);
+  for (const command of ['reset-mfa', 'unlock']) {
+    const unknown = await runAdmin([command, 'nobody-here', '--note', 'x'], env);
+    t.equal(unknown.code, 1, `${command} of an unknown user: exit code 1`);
+    t.equal(unknown.stderr, 'admin: no user named "nobody-here"; nothing changed\n');
+    t.equal(unknown.stdout, '');
+  }
+  t.equal(await snapshot(db), before, 'nothing changed');
+
+  const stored = JSON.stringify(await db.collection('security_events').find({ type: { $in: ['admin_reset', 'admin_unlock'] } }).toArray());
+  for (const secret of [alice.secret, ...alice.backupCodes]) t.notOk(stored.includes(secret), 'no secret or code in the admin events');
+});
+
+t.test('a call it cannot understand is exit code 2 with the usage, and touches no database', async (t) => {
+  const env = { MONGODB_URI: 'mongodb://127.0.0.1:1/none' };
+  for (const args of [[], ['reset'], ['reset-mfa'], ['unlock', 'a', 'b'], ['reset-mfa', 'a', '--force']]) {
+    const run = await runAdmin(args, env);
+    t.equal(run.code, 2, `${JSON.stringify(args)}: exit code 2`);
+    t.match(run.stderr, /usage: npm run admin -- reset-mfa USERNAME \[--note "why"\]/);
+  }
+});
+
+t.test("on the embedded server's data folder: through a running demo, and on the file once it stopped", async (t) => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'admin-cli-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const env = { MONGODB_URI: '', DEMO_DATA_DIR: dataDir, PORT: '0', RATE_LIMIT_MAX: '1000' };
+
+  const none = await runAdmin(['unlock', 'carol'], env);
+  t.equal(none.code, 1, 'no data yet: exit code 1');
+  t.match(none.stderr, /No demo data in .*demo-mongodb\.h2: start the demo once \(npm start\)/);
+
+  const demo = await startServerProcess(env);
+  let stopped = false;
+  t.teardown(async () => {
+    if (!stopped) await demo.stop();
+  });
+  const username = uniqueUsername('carol');
+  const browser = new FetchClient();
+  t.equal((await browser.post(demo.url, '/api/register', { username, password: TEST_PASSWORD })).status, 201);
+  await browser.post(demo.url, '/api/login', { username, password: TEST_PASSWORD });
+  const setup = await browser.post(demo.url, '/api/mfa/setup', {});
+  t.equal((await browser.post(demo.url, '/api/mfa/confirm', { token: await generateTotpCode(setup.json.secret) })).status, 200);
+
+  const reset = await runAdmin(['reset-mfa', username, '--note', 'asked by phone'], env);
+  t.equal(reset.code, 0, reset.stderr);
+  t.equal(reset.stdout, `reset-mfa ${username}: MFA turned off, note recorded\n`, 'done through the running demo');
+  t.same((await browser.get(demo.url, '/api/me')).json.mfa.enabled, false, 'the demo sees it at once');
+
+  t.equal(await demo.stop(), 0);
+  stopped = true;
+  const unknown = await runAdmin(['reset-mfa', 'nobody-here'], env);
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /no user named "nobody-here"; nothing changed/);
+  const after = await runAdmin(['reset-mfa', username], env);
+  t.equal(after.code, 0, after.stderr);
+  t.equal(after.stdout, `reset-mfa ${username}: MFA was already off, nothing changed\n`, 'on the data file itself, the reset kept');
+});
