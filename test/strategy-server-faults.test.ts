@@ -49,7 +49,8 @@ for (const [name, wrongRing] of wrongRings) {
 
     const errors = events.filter((event) => event.type === 'verification_error');
     t.equal(errors.length, 13, 'one verification_error per attempt');
-    t.same(Object.keys(errors[0]!).sort(), ['at', 'error', 'method', 'type', 'userId']);
+    t.same(Object.keys(errors[0]!).sort(), ['at', 'context', 'error', 'method', 'type', 'userId']);
+    t.same(errors[0]!.context, { ip: '127.0.0.1', userAgent: 'lightMyRequest' }, "the request's address and browser, nothing else");
     t.match(errors[0], { type: 'verification_error', userId: 'alice', method: 'totp', error: 'SecretDecryptionError' });
     t.same(events.filter((event) => event.type !== 'verification_error'), [], 'no failure, throttle or lock was reported');
 
