@@ -1,19 +1,22 @@
 /** The first step of a login, shared by the JSON API and the HTML form. */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Accounts } from '../accounts/accounts.js';
 import { beginPendingLogin, completeLogin } from './login-session.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
+import type { RememberedBrowsers } from './remembered-browsers.js';
 
 /** `wrong_credentials` covers an unknown user and a wrong password alike. */
 export type PasswordStepResult = 'wrong_credentials' | 'mfa_required' | 'logged_in';
 
 /**
  * Checks the password. With MFA on, the session only waits for the second
- * factor; without it, the user is logged in. Either way the session id is new.
+ * factor, unless this browser is remembered for this very user; without MFA,
+ * the user is logged in. Either way the session id is new.
  */
 export async function runPasswordStep(
   request: FastifyRequest,
-  services: { accounts: Accounts; mfa: MfaActions },
+  reply: FastifyReply,
+  services: { accounts: Accounts; mfa: MfaActions; browsers: RememberedBrowsers },
   username: string,
   password: string,
 ): Promise<PasswordStepResult> {
@@ -23,7 +26,8 @@ export async function runPasswordStep(
     request.log.info('password step refused');
     return 'wrong_credentials';
   }
-  if ((await services.mfa.status(user.id)).enabled) {
+  // The cookie is looked at only now, for the user whose password is right: it never names a user by itself.
+  if ((await services.mfa.status(user.id)).enabled && !(await services.browsers.skipsSecondFactor(request, reply, user.id))) {
     await beginPendingLogin(request, user);
     request.log.info({ userId: user.id }, 'password accepted; waiting for the second factor');
     return 'mfa_required';
