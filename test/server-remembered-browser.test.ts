@@ -65,6 +65,8 @@ t.test('a remembered browser signs in with the password alone, for its own user 
   t.equal((await client.get('/api/me')).json.username, alice.username);
   const second = client.cookies.get(DEVICE_COOKIE_NAME)!;
   t.not(second, first, 'and the cookie is new');
+  const [listed] = (await client.get('/api/mfa/devices')).json.devices;
+  t.ok(Date.parse(listed.lastUsedAt) <= Date.now() && Date.parse(listed.lastUsedAt) > Date.now() - 60_000, `its last use is listed (${listed.lastUsedAt})`);
 
   const copied = browserWith(app, first);
   t.same((await logIn(copied, alice.username)).json, { authenticated: false, mfaRequired: true }, 'the previous value is refused: a code is asked');
