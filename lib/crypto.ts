@@ -5,6 +5,7 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createHash,
   createHmac,
   hkdfSync,
   randomBytes,
@@ -129,6 +130,25 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');
   const right = Buffer.from(b, 'utf8');
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Bytes of randomness in the secret part of a remembered browser's token: 256 bits. */
+export const DEVICE_SECRET_BYTES = 32;
+/** Bytes of randomness in a remembered browser's public id: 96 bits, enough never to collide. */
+export const DEVICE_ID_BYTES = 12;
+
+/** `bytes` from the OS CSPRNG, base64url without padding (safe in a cookie and a URL). */
+export function randomBase64Url(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/**
+ * SHA-256 of a remembered browser's token, hex. A fast hash is enough: the
+ * token has 256 bits of entropy, so nothing can be guessed from its hash, and
+ * the hash is looked up in a MongoDB filter rather than compared in memory.
+ */
+export function hashDeviceToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /** Hex characters of a backup code's lookup tag: 16 bits. */

@@ -1,7 +1,23 @@
-export { MfaStore } from './mfa-store.js';
-export { DEFAULT_BCRYPT_COST, DEFAULT_LOW_BACKUP_CODE_THRESHOLD, DEFAULT_WRITE_CONCERN } from './mfa-store-options.js';
+export { MfaStore, MAX_DEVICE_LABEL_LENGTH } from './mfa-store.js';
+export {
+  DEFAULT_BCRYPT_COST,
+  DEFAULT_LOW_BACKUP_CODE_THRESHOLD,
+  DEFAULT_REMEMBERED_DEVICE_TTL_MS,
+  DEFAULT_WRITE_CONCERN,
+} from './mfa-store-options.js';
+export { MAX_REMEMBERED_DEVICES } from './remembered-devices.js';
+export { isDeviceId, MAX_DEVICE_TOKEN_LENGTH } from './device-tokens.js';
 export type { MfaStoreOptions } from './mfa-store-options.js';
-export type { EnrollmentStart, EnrollmentConfirmation, VerificationResult, RejectedCode, MfaStatus } from './mfa-results.js';
+export type {
+  EnrollmentStart,
+  EnrollmentConfirmation,
+  VerificationResult,
+  RejectedCode,
+  MfaStatus,
+  RememberedDeviceToken,
+  DeviceUse,
+  RememberedDevice,
+} from './mfa-results.js';
 export {
   describeRejectedCode,
   describeNoPendingLogin,

@@ -11,6 +11,7 @@ import type { Collection, Document, FindOptions, UpdateFilter, WriteConcernSetti
 import { withDatabase } from './database-errors.js';
 import type { EncryptedValue } from './crypto.js';
 import { DEFAULT_WRITE_CONCERN } from './mfa-store-options.js';
+import type { StoredDevice } from './remembered-devices.js';
 
 /** One stored backup code: the bcrypt hash and the short tag that finds it. */
 export interface StoredBackupCode {
@@ -69,14 +70,26 @@ interface MfaDocument extends Document {
   backupCodes?: StoredBackupCodeSet;
   failedAttempts?: number;
   blockedUntil?: Date | null;
+  /** Read and written by `remembered-devices.ts`; here only forgotten all at once. */
+  rememberedDevices?: Array<Pick<StoredDevice, 'id'>>;
   createdAt: Date;
   updatedAt: Date;
 }
 
 const RESET_FAILURES = { failedAttempts: 0, blockedUntil: null } as const;
 
-/** A TOTP attempt needs no backup-code hash, so it never reads one: the tags count the codes left. */
-const WITHOUT_BACKUP_CODE_HASHES = { 'backupCodes.codes.hash': 0 } as const;
+/**
+ * A TOTP attempt needs no backup-code hash, so it never reads one: the tags count the codes left.
+ * No read here needs the remembered browsers (`remembered-devices.ts` reads those), so none fetches them.
+ */
+const WITHOUT_BACKUP_CODE_HASHES = { 'backupCodes.codes.hash': 0, rememberedDevices: 0 } as const;
+const WITHOUT_REMEMBERED_DEVICES = { rememberedDevices: 0 } as const;
+/** What a write that forgets every remembered browser reads back: their ids, for the event. */
+const DEVICE_IDS = { 'rememberedDevices.id': 1 } as const;
+
+function deviceIdsOf(document: MfaDocument): string[] {
+  return (document.rememberedDevices ?? []).map((device) => device.id);
+}
 
 /**
  * Reads go to the primary, whatever the app's collection prefers: a secondary
@@ -126,7 +139,7 @@ export class MfaDocuments {
   /** The user's document with the backup codes' hashes, for checking a backup code. */
   findWithBackupCodeHashes(userId: string): Promise<MfaRecord<StoredBackupCodeSet> | null> {
     return withDatabase('read the MFA document', async () => {
-      const document = await this.collection.findOne({ userId }, PRIMARY_READ);
+      const document = await this.collection.findOne({ userId }, { ...PRIMARY_READ, projection: WITHOUT_REMEMBERED_DEVICES });
       return document ? toRecord<StoredBackupCodeSet>(document) : null;
     });
   }
@@ -148,7 +161,9 @@ export class MfaDocuments {
   /**
    * Makes the pending secret active. The filter names the exact ciphertext the
    * code was checked against, so a second enrolment begun meanwhile is not
-   * activated by a code for the first.
+   * activated by a code for the first. Browsers remembered under the factor
+   * it replaces are forgotten in the same update. `null` when nothing was
+   * activated; otherwise the ids of the browsers forgotten.
    */
   activatePendingSecret(
     userId: string,
@@ -156,9 +171,9 @@ export class MfaDocuments {
     timeStep: number,
     backupCodes: StoredBackupCodeSet,
     now: Date,
-  ): Promise<boolean> {
+  ): Promise<string[] | null> {
     return withDatabase('activate the factor', async () => {
-      const result = await this.collection.updateOne(
+      const before = await this.collection.findOneAndUpdate(
         { userId, 'pendingTotpSecret.ciphertext': pendingSecret.ciphertext, 'pendingTotpSecret.iv': pendingSecret.iv },
         {
           $set: {
@@ -169,11 +184,11 @@ export class MfaDocuments {
             ...RESET_FAILURES,
             updatedAt: now,
           },
-          $unset: { pendingTotpSecret: '' },
+          $unset: { pendingTotpSecret: '', rememberedDevices: '' },
         },
-        this.write,
+        { ...this.write, returnDocument: 'before', projection: DEVICE_IDS },
       );
-      return result.modifiedCount === 1;
+      return before ? deviceIdsOf(before) : null;
     });
   }
 
@@ -294,18 +309,22 @@ export class MfaDocuments {
     });
   }
 
-  /** Turns the factor off (or abandons a pending enrolment) and forgets secrets and codes; the failure count stays. */
-  disable(userId: string, now: Date): Promise<boolean> {
+  /**
+   * Turns the factor off (or abandons a pending enrolment) and forgets secrets, codes and remembered
+   * browsers in one update; the failure count stays. `null` when there was nothing to turn off;
+   * otherwise the ids of the browsers forgotten.
+   */
+  disable(userId: string, now: Date): Promise<string[] | null> {
     return withDatabase('disable the factor', async () => {
-      const result = await this.collection.updateOne(
+      const before = await this.collection.findOneAndUpdate(
         { userId, $or: [{ enabled: true }, { pendingTotpSecret: { $exists: true } }] },
         {
           $set: { enabled: false, updatedAt: now },
-          $unset: { totpSecret: '', pendingTotpSecret: '', lastTimeStep: '', backupCodes: '' },
+          $unset: { totpSecret: '', pendingTotpSecret: '', lastTimeStep: '', backupCodes: '', rememberedDevices: '' },
         },
-        this.write,
+        { ...this.write, returnDocument: 'before', projection: DEVICE_IDS },
       );
-      return result.modifiedCount === 1;
+      return before ? deviceIdsOf(before) : null;
     });
   }
 }

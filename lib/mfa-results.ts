@@ -40,3 +40,33 @@ export interface MfaStatus {
   locked: boolean;
   lockedUntil: Date | null;
 }
+
+/** What `rememberDevice` hands to the browser, once: only the token's hash is stored. */
+export interface RememberedDeviceToken {
+  /** Give it to the browser (a cookie of its own) and forget it: it is a password-strength secret. */
+  token: string;
+  /** Public: names the browser in `listDevices`, `forgetDevice` and events. */
+  deviceId: string;
+  expiresAt: Date;
+}
+
+/**
+ * The result of `useDevice`. On success the token presented no longer works:
+ * hand the browser `token` in its place. `unknown` covers a token of no
+ * possible shape, another user's, a forgotten one, and MFA off; `replayed` is a
+ * token already replaced by a use, and that browser is forgotten with it.
+ */
+export type DeviceUse =
+  | { ok: true; token: string; deviceId: string; expiresAt: Date }
+  | { ok: false; reason: 'unknown' | 'expired' | 'replayed' };
+
+/** A remembered browser as lists show it: never its token or hash. */
+export interface RememberedDevice {
+  deviceId: string;
+  /** What the app passed to `rememberDevice`, e.g. "Firefox on Linux". */
+  label: string;
+  createdAt: Date;
+  /** The last time it skipped the second factor; `null` if it never has. */
+  lastUsedAt: Date | null;
+  expiresAt: Date;
+}

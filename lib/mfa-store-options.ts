@@ -11,6 +11,8 @@ import { assertOtpauthLabelPart, DEFAULT_TOTP_TOLERANCE_STEPS } from './totp.js'
 
 export const DEFAULT_BCRYPT_COST = 10;
 export const DEFAULT_LOW_BACKUP_CODE_THRESHOLD = 3;
+/** How long a remembered browser skips the second factor: 30 days, from the sign-in that remembered it. */
+export const DEFAULT_REMEMBERED_DEVICE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /**
  * Acknowledged by a majority of the replica set: a write that a failover could
  * roll back (a used code coming back usable) is never reported as done.
@@ -33,6 +35,8 @@ export interface MfaStoreOptions {
   lowBackupCodeThreshold?: number;
   /** Backup codes older than this are rejected as expired. Default: they never expire. */
   backupCodeMaxAgeMs?: number | null;
+  /** How long `rememberDevice` remembers a browser unless it is given a `ttlMs`. Default 30 days. */
+  rememberedDeviceTtlMs?: number;
   /** Throttling and lockout after failed codes. */
   throttle?: Partial<ThrottlePolicy>;
   /** TOTP time steps accepted either side of now. Default 1. */
@@ -71,6 +75,14 @@ function resolveWriteConcern(writeConcern: WriteConcernSettings | undefined): Re
   return Object.freeze({ ...writeConcern });
 }
 
+/** A remembered browser's lifetime: a positive number of milliseconds (a Date must stay representable). */
+export function resolveDeviceTtl(ttlMs: unknown, name: string): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > 10 * DEFAULT_REMEMBERED_DEVICE_TTL_MS * 12) {
+    throw new TypeError(`${name} must be a positive number of milliseconds, at most about ten years`);
+  }
+  return ttlMs;
+}
+
 /** Checks `options` and fills in the defaults. */
 export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaStoreOptions {
   if (!options || typeof options !== 'object') throw new TypeError('MfaStore requires an options object');
@@ -87,6 +99,7 @@ export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaSto
     throw new TypeError('backupCodeMaxAgeMs must be a positive number or null');
   }
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('onEvent must be a function');
+  const rememberedDeviceTtlMs = resolveDeviceTtl(options.rememberedDeviceTtlMs ?? DEFAULT_REMEMBERED_DEVICE_TTL_MS, 'rememberedDeviceTtlMs');
   const hasher = options.hasher ?? bcryptHasher;
   if (typeof hasher.hash !== 'function' || typeof hasher.compare !== 'function') {
     throw new TypeError('hasher must have hash(code, cost) and compare(code, hash) functions');
@@ -100,6 +113,7 @@ export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaSto
     bcryptCost: integerAtLeast(4, options.bcryptCost, DEFAULT_BCRYPT_COST, 'bcryptCost'),
     lowBackupCodeThreshold: integerAtLeast(0, options.lowBackupCodeThreshold, DEFAULT_LOW_BACKUP_CODE_THRESHOLD, 'lowBackupCodeThreshold'),
     backupCodeMaxAgeMs,
+    rememberedDeviceTtlMs,
     throttle: resolveThrottlePolicy(options.throttle),
     totpToleranceSteps: integerAtLeast(0, options.totpToleranceSteps, DEFAULT_TOTP_TOLERANCE_STEPS, 'totpToleranceSteps'),
     onEvent: options.onEvent,

@@ -7,18 +7,23 @@ import { checkClaimedAttempt, claimAttempt } from './attempt-counter.js';
 import { createBackupCodeSet, isBackupCodeSetExpired } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
 import { useBackupCode, useTotpCode, type CodeAttempt } from './code-use.js';
-import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
+import { constantTimeEqual, decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
+import { issueDeviceToken, readDeviceToken } from './device-tokens.js';
 import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
+import { RememberedDevices } from './remembered-devices.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
 import { renderQrCode } from './qr-code.js';
 import type {
+  DeviceUse,
   EnrollmentConfirmation,
   EnrollmentStart,
   MfaStatus,
   RejectedCode,
+  RememberedDevice,
+  RememberedDeviceToken,
   VerificationResult,
 } from './mfa-results.js';
-import { resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
+import { resolveDeviceTtl, resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { normalizeRequestContext } from './request-context.js';
 import { isLockedOut, nextAttemptAllowedAt, secondsUntil } from './throttle.js';
 import { buildOtpauthUrl, checkTotpCode } from './totp.js';
@@ -33,6 +38,22 @@ function assertUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== 'string' || userId === '') throw new TypeError('userId must be a non-empty string');
 }
 
+/** Longest label of a remembered browser, in characters. */
+export const MAX_DEVICE_LABEL_LENGTH = 64;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A label is the app's words for a browser ("Firefox on Linux"), shown in lists: short, printable text. */
+function assertDeviceLabel(label: unknown): asserts label is string {
+  if (typeof label !== 'string' || label.trim() === '' || [...label].length > MAX_DEVICE_LABEL_LENGTH || CONTROL_CHARACTERS.test(label)) {
+    throw new TypeError(`label must be a non-empty string of at most ${MAX_DEVICE_LABEL_LENGTH} printable characters`);
+  }
+}
+
+/** Device ids go into MongoDB filters: a string only (what it looks like is the app's to check, see `isDeviceId`). */
+function assertDeviceId(deviceId: unknown): asserts deviceId is string {
+  if (typeof deviceId !== 'string') throw new TypeError('deviceId must be a string');
+}
+
 /**
  * Keeps each user's second factor in MongoDB and decides every attempt.
  *
@@ -44,6 +65,7 @@ function assertUserId(userId: unknown): asserts userId is string {
  */
 export class MfaStore {
   private readonly documents: MfaDocuments;
+  private readonly devices: RememberedDevices;
   private readonly options: ResolvedMfaStoreOptions;
   /** Copied onto every event this store (or view, see `withContext`) emits. */
   private readonly requestContext: Readonly<MfaRequestContext> | undefined = undefined;
@@ -51,6 +73,7 @@ export class MfaStore {
   constructor(options: MfaStoreOptions) {
     this.options = resolveMfaStoreOptions(options);
     this.documents = new MfaDocuments(this.options.collection, this.options.writeConcern);
+    this.devices = new RememberedDevices(this.options.collection, this.options.writeConcern);
   }
 
   /**
@@ -114,14 +137,17 @@ export class MfaStore {
       const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
       if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
 
-      const backupCodes = await checkClaimedAttempt(this.documents, claim, now, async () => {
+      const activated = await checkClaimedAttempt(this.documents, claim, now, async () => {
         const check = await checkTotpCode({ secret, code, at: now, toleranceSteps: this.options.totpToleranceSteps });
         if (!check.valid) return null;
         const { plainCodes, set } = await this.newBackupCodeSet(now);
-        return (await this.documents.activatePendingSecret(userId, pendingSecret, check.timeStep, set, now)) ? plainCodes : null;
+        const forgottenDeviceIds = await this.documents.activatePendingSecret(userId, pendingSecret, check.timeStep, set, now);
+        return forgottenDeviceIds ? { backupCodes: plainCodes, forgottenDeviceIds } : null;
       });
-      if (!backupCodes) return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
+      if (!activated) return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
+      const { backupCodes, forgottenDeviceIds } = activated;
       this.emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: backupCodes.length });
+      this.emitForgotten(userId, forgottenDeviceIds, 're_enrolled', now);
       return { ok: true, backupCodes };
     });
   }
@@ -183,13 +209,108 @@ export class MfaStore {
     return plainCodes;
   }
 
-  /** Turns MFA off for the user, or abandons a pending enrolment. Returns `false` when there was neither. */
+  /**
+   * Turns MFA off for the user, or abandons a pending enrolment, and forgets
+   * every remembered browser. Returns `false` when there was neither.
+   */
   async disable(userId: string): Promise<boolean> {
     assertUserId(userId);
     const now = new Date();
-    const disabled = await this.documents.disable(userId, now);
-    if (disabled) this.emit({ type: 'disabled', userId, at: now });
-    return disabled;
+    const forgottenDeviceIds = await this.documents.disable(userId, now);
+    if (!forgottenDeviceIds) return false;
+    this.emit({ type: 'disabled', userId, at: now });
+    this.emitForgotten(userId, forgottenDeviceIds, 'disabled', now);
+    return true;
+  }
+
+  /**
+   * Remembers a browser that has just passed the second factor, so that
+   * `useDevice` can let it skip the factor until `expiresAt`. Only while MFA
+   * is on (`null` otherwise). The user keeps at most `MAX_REMEMBERED_DEVICES`;
+   * one more drops the oldest. The token is returned this once and only its
+   * SHA-256 is stored. `label` is the app's short description (a `TypeError`
+   * if it is empty, over 64 characters or holds control characters).
+   *
+   * @example
+   * const remembered = await store.rememberDevice(user.id, { label: 'Firefox on Linux' });
+   * if (remembered) reply.setCookie('mfa_device', remembered.token, { httpOnly: true, expires: remembered.expiresAt });
+   */
+  async rememberDevice(userId: string, options: { label: string; ttlMs?: number }): Promise<RememberedDeviceToken | null> {
+    assertUserId(userId);
+    assertDeviceLabel(options?.label);
+    const ttlMs = options.ttlMs === undefined ? this.options.rememberedDeviceTtlMs : resolveDeviceTtl(options.ttlMs, 'ttlMs');
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + ttlMs);
+    const { deviceId, token, hash } = issueDeviceToken();
+    const device = { id: deviceId, hash, previousHash: null, label: options.label, createdAt: now, lastUsedAt: null, expiresAt };
+    const added = await this.devices.add(userId, device, now);
+    if (!added) return null;
+    this.emit({ type: 'device_remembered', userId, at: now, deviceId, label: options.label, expiresAt, droppedDeviceIds: added.droppedDeviceIds });
+    return { token, deviceId, expiresAt };
+  }
+
+  /**
+   * Checks a remembered browser's token for the user who just passed the
+   * first factor and, when it is good, replaces it: hand the browser the new
+   * `token`, as the one presented no longer works. A token already replaced
+   * (a copied cookie, used after its owner signed in again) is `replayed`:
+   * that browser is forgotten and a `device_token_replayed` event is
+   * emitted. Never throws for a bad token; only a database fault throws.
+   */
+  async useDevice(userId: string, token: unknown): Promise<DeviceUse> {
+    assertUserId(userId);
+    const presented = readDeviceToken(token);
+    if (!presented) return { ok: false, reason: 'unknown' };
+    const now = new Date();
+    const next = issueDeviceToken(presented.deviceId);
+    const used = await this.devices.rotate(userId, presented.deviceId, presented.hash, next.hash, now);
+    if (used) {
+      this.emit({ type: 'device_used', userId, at: now, deviceId: used.id });
+      return { ok: true, token: next.token, deviceId: used.id, expiresAt: used.expiresAt };
+    }
+    // Refused: one more read tells the person's own expired browser from a copied cookie.
+    const stored = await this.devices.findOne(userId, presented.deviceId);
+    if (stored?.previousHash && constantTimeEqual(stored.previousHash, presented.hash)) {
+      if (await this.devices.forgetReplayed(userId, presented.deviceId, presented.hash, now)) {
+        this.emit({ type: 'device_token_replayed', userId, at: now, deviceId: presented.deviceId });
+      }
+      return { ok: false, reason: 'replayed' };
+    }
+    if (stored && constantTimeEqual(stored.hash, presented.hash) && stored.expiresAt <= now) return { ok: false, reason: 'expired' };
+    return { ok: false, reason: 'unknown' };
+  }
+
+  /** The user's remembered browsers that have not expired, newest first; never a token or a hash. */
+  async listDevices(userId: string): Promise<RememberedDevice[]> {
+    assertUserId(userId);
+    const now = new Date();
+    const stored = await this.devices.list(userId);
+    return stored
+      .filter((device) => device.expiresAt > now)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map(({ id, label, createdAt, lastUsedAt, expiresAt }) => ({ deviceId: id, label, createdAt, lastUsedAt: lastUsedAt ?? null, expiresAt }));
+  }
+
+  /** Forgets one remembered browser; its token stops working at once. `false` when the user has none by that id. */
+  async forgetDevice(userId: string, deviceId: string): Promise<boolean> {
+    assertUserId(userId);
+    assertDeviceId(deviceId);
+    const now = new Date();
+    const forgotten = await this.devices.forget(userId, deviceId, now);
+    if (forgotten) this.emitForgotten(userId, [deviceId], 'app', now);
+    return forgotten;
+  }
+
+  /**
+   * Forgets every remembered browser of the user at once (after a password
+   * change, or "sign out everywhere"). Returns how many there were.
+   */
+  async forgetDevices(userId: string): Promise<number> {
+    assertUserId(userId);
+    const now = new Date();
+    const forgottenDeviceIds = await this.devices.forgetAll(userId, now);
+    this.emitForgotten(userId, forgottenDeviceIds, 'app', now);
+    return forgottenDeviceIds.length;
   }
 
   /**
@@ -269,6 +390,11 @@ export class MfaStore {
       this.emit({ type: 'verification_error', userId, at: now, method, error: name });
       throw error;
     }
+  }
+
+  /** One event for the browsers a change forgot; none when there were none. */
+  private emitForgotten(userId: string, deviceIds: string[], cause: 'app' | 'disabled' | 're_enrolled', now: Date): void {
+    if (deviceIds.length > 0) this.emit({ type: 'devices_forgotten', userId, at: now, deviceIds, cause });
   }
 
   private emit(event: MfaEvent): void {

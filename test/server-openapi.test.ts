@@ -87,7 +87,17 @@ t.test('the document states the rules every client meets: JSON bodies, the sid c
   const signedIn = operations(document).filter(([, , operation]) => operation.security?.some((requirement) => 'sid' in requirement));
   t.same(
     signedIn.map(([method, path]) => `${method} ${path}`).sort(),
-    ['get /api/me', 'get /api/me/activity', 'post /api/login/mfa', 'post /api/mfa/backup-codes', 'post /api/mfa/confirm', 'post /api/mfa/disable', 'post /api/mfa/setup'],
+    [
+      'delete /api/mfa/devices/{id}',
+      'get /api/me',
+      'get /api/me/activity',
+      'get /api/mfa/devices',
+      'post /api/login/mfa',
+      'post /api/mfa/backup-codes',
+      'post /api/mfa/confirm',
+      'post /api/mfa/disable',
+      'post /api/mfa/setup',
+    ],
     'the routes that need the session say so',
   );
 });

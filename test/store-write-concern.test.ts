@@ -10,13 +10,17 @@ const EVERY_WRITE = [
   'createIndexes',
   'update', // the pending secret
   'update', // confirmation: the charge
-  'update', // and the activation
+  'findAndModify', // and the activation (which forgets remembered browsers, and reads back their ids)
   'update', // TOTP login: the acceptance that resets the counter
   'update', // backup code login: the charge
   'findAndModify', // and the $pull
   'update', // the wrong code: the charge
   'update', // new backup codes
-  'update', // disabling
+  'findAndModify', // a browser remembered
+  'findAndModify', // its token used and replaced
+  'update', // that browser forgotten
+  'findAndModify', // every browser forgotten
+  'findAndModify', // disabling
 ];
 
 /** `collection`, with the read preference the store asks for on each `findOne` noted in `asked`. */
@@ -59,6 +63,10 @@ async function runEverything(t: Test, writeConcern?: WriteConcernSettings) {
   t.match(await store.verifyCode('alice', confirmation.backupCodes[0]!), { ok: true, method: 'backup_code' });
   t.match(await store.verifyCode('alice', '000000'), { ok: false, reason: 'invalid' });
   t.ok(await store.regenerateBackupCodes('alice'));
+  const remembered = await store.rememberDevice('alice', { label: 'Firefox on Linux' });
+  t.match(await store.useDevice('alice', remembered!.token), { ok: true });
+  t.ok(await store.forgetDevice('alice', remembered!.deviceId));
+  t.equal(await store.forgetDevices('alice'), 0);
   await store.getStatus('alice');
   t.ok(await store.disable('alice'));
   return { commands, askedReadPreferences };

@@ -6,7 +6,7 @@
  */
 import type { MfaRequestContext } from '../../lib/index.js';
 import type { SecurityEvent } from './security-event.js';
-import { describeUserAgent } from './user-agent-label.js';
+import { describeBrowser } from '../login/browser-label.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -88,7 +88,7 @@ export function describeSecurityEvent(event: SecurityEvent): string {
 
 /** "from 127.0.0.1, Firefox on Linux"; `null` when the event has no origin (an operator's command). */
 export function describeOrigin(context: MfaRequestContext | undefined): string | null {
-  const parts = [context?.ip, context?.userAgent === undefined ? undefined : describeUserAgent(context.userAgent)].filter(
+  const parts = [context?.ip, context?.userAgent === undefined ? undefined : describeBrowser(context.userAgent)].filter(
     (part): part is string => part !== undefined,
   );
   return parts.length === 0 ? null : `from ${parts.join(', ')}`;

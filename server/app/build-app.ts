@@ -19,6 +19,7 @@ import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
+import { RememberedBrowsers } from '../login/remembered-browsers.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
 import { SessionVault } from '../sessions/session-vault.js';
 import { apiActivityRoutes } from '../routes/api-activity-routes.js';
@@ -49,7 +50,7 @@ export interface BuildAppOptions {
   /** bcrypt cost of passwords and backup codes. Tests lower it; the defaults are 12 and 10. */
   bcryptCost?: number;
   /** Overrides of the MFA store's policy (throttling, number of backup codes, ...). */
-  mfa?: Pick<MfaStoreOptions, 'throttle' | 'backupCodeCount' | 'lowBackupCodeThreshold' | 'backupCodeMaxAgeMs'>;
+  mfa?: Pick<MfaStoreOptions, 'throttle' | 'backupCodeCount' | 'lowBackupCodeThreshold' | 'backupCodeMaxAgeMs' | 'rememberedDeviceTtlMs'>;
 }
 
 /**
@@ -101,6 +102,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     passport,
     vault: new SessionVault(config.mfaEncryptionKey),
     forms,
+    browsers: new RememberedBrowsers(store, { secureCookies: config.production }),
     forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
     activity,

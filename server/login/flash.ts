@@ -14,6 +14,8 @@ export interface Flash {
   retryAt?: number;
   /** Whether that wait is a lock after too many wrong codes. */
   locked?: boolean;
+  /** "Don't ask again on this browser" was ticked: the code page keeps it ticked. */
+  rememberBrowser?: boolean;
 }
 
 export function setFlash(request: FastifyRequest, flash: Flash): void {

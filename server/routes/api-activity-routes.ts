@@ -1,7 +1,7 @@
 /** JSON API of the signed-in user's security activity. */
 import type { FastifyPluginAsync } from 'fastify';
 import { describeSecurityEvent } from '../activity/event-words.js';
-import { describeUserAgent } from '../activity/user-agent-label.js';
+import { describeBrowser } from '../login/browser-label.js';
 import { currentUser } from '../login/login-session.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
@@ -36,7 +36,7 @@ export const apiActivityRoutes: FastifyPluginAsync<RouteContext> = async (app, c
           ...(event.context?.ip === undefined ? {} : { ip: event.context.ip }),
           ...(event.context?.userAgent === undefined
             ? {}
-            : { userAgent: event.context.userAgent, browser: describeUserAgent(event.context.userAgent) }),
+            : { userAgent: event.context.userAgent, browser: describeBrowser(event.context.userAgent) }),
         })),
       };
     },

@@ -21,15 +21,16 @@ import {
   secondFactorResponse,
   signInRequiredResponse,
   tooManyRequestsResponse,
-  tokenBody,
+  secondFactorBody,
   type CredentialsBody,
+  type SecondFactorBody,
 } from './schemas.js';
 
 const TAGS = ['auth'];
 const RATE_LIMITED = tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX');
 
 export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { accounts, mfa, passport } = context;
+  const { accounts, mfa, passport, browsers } = context;
   const rateLimited = { rateLimit: context.authRateLimit };
 
   app.post<{ Body: CredentialsBody }>(
@@ -99,7 +100,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       config: rateLimited,
     },
     async (request, reply) => {
-      const outcome = await runPasswordStep(request, { accounts, mfa, activity: context.activity }, request.body.username, request.body.password);
+      const outcome = await runPasswordStep(request, reply, { accounts, mfa, browsers, activity: context.activity }, request.body.username, request.body.password);
       if (outcome === 'wrong_credentials') return sendJsonError(reply, 401, WRONG_CREDENTIALS_MESSAGE);
       return { authenticated: outcome === 'logged_in', mfaRequired: outcome === 'mfa_required' };
     },
@@ -112,9 +113,12 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
         tags: TAGS,
         operationId: 'logInSecondFactor',
         summary: 'The second factor: a TOTP code or a backup code',
-        description: 'Needs the session of a password step of the last 5 minutes; signs in with a new session id.',
+        description:
+          'Needs the session of a password step of the last 5 minutes; signs in with a new session id. ' +
+          'With rememberBrowser: true the answer also sets the mfa_device cookie, and for 30 days the password step ' +
+          'signs this browser in without a code (until the browser is forgotten, or MFA is turned off).',
         security: [{ sid: [] }],
-        body: tokenBody,
+        body: secondFactorBody,
         response: {
           200: { description: 'Signed in', ...secondFactorResponse },
           ...postFailureResponses,
@@ -125,13 +129,15 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       },
       config: rateLimited,
     },
-    secondFactorStep(passport, context.forwarding, context.activity, (request, reply, outcome) => {
+    secondFactorStep(passport, context.forwarding, context.activity, async (request, reply, outcome) => {
       if (!outcome.ok) {
         const { status, message, retryAfterSeconds } = outcome.failure;
         return sendJsonError(reply, status, message, retryAfterSeconds);
       }
       const { method, remainingBackupCodes, lowOnBackupCodes } = outcome.info;
-      return reply.send({ authenticated: true, method, remainingBackupCodes, lowOnBackupCodes });
+      const answer = { authenticated: true, method, remainingBackupCodes, lowOnBackupCodes };
+      if ((request.body as SecondFactorBody).rememberBrowser !== true) return reply.send(answer);
+      return reply.send({ ...answer, browserRemembered: await browsers.remember(request, reply, outcome.user) });
     }),
   );
 

@@ -3,14 +3,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendJsonError } from '../app/json-errors.js';
 import { currentUser } from '../login/login-session.js';
 
-/** Methods that only read: the API has no route that changes state on them. */
-const READ_METHODS = new Set(['GET', 'HEAD']);
+/**
+ * Methods that need no content type: GET and HEAD only read (the API changes no state on them), and a
+ * cross-site page cannot send a DELETE at all without a CORS preflight, which this server never grants.
+ */
+const METHODS_WITHOUT_BODY = new Set(['GET', 'HEAD', 'DELETE']);
 
 /** The API's answer to a body that is not JSON, wherever it is caught. */
 export const JSON_REQUIRED_MESSAGE = 'Send the body as JSON, with Content-Type: application/json';
 
 /**
- * 415 for any request but a read that does not say `Content-Type:
+ * 415 for any request but a read or a DELETE that does not say `Content-Type:
  * application/json`, whether or not it has a body (`POST /api/logout` has
  * none). This is the API's CSRF defence, so it looks at the header alone:
  * a cross-site page can send a form, text, or no content type at all
@@ -18,7 +21,7 @@ export const JSON_REQUIRED_MESSAGE = 'Send the body as JSON, with Content-Type: 
  * asking, but JSON only after a CORS preflight, which this server never grants.
  */
 export async function requireJsonContentType(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  if (READ_METHODS.has(request.method)) return undefined;
+  if (METHODS_WITHOUT_BODY.has(request.method)) return undefined;
   const mediaType = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType === 'application/json') return undefined;
   return sendJsonError(reply, 415, JSON_REQUIRED_MESSAGE);

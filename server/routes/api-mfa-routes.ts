@@ -7,6 +7,9 @@ import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
 import {
   backupCodesResponse,
+  databaseUnavailableResponse,
+  deviceParams,
+  devicesResponse,
   emptyBody,
   errorResponse,
   mfaOffResponse,
@@ -15,6 +18,7 @@ import {
   signInRequiredResponse,
   tokenBody,
   tooManyRequestsResponse,
+  type DeviceParams,
   type TokenBody,
 } from './schemas.js';
 
@@ -34,7 +38,7 @@ function refuse(reply: FastifyReply, refusal: ActionRefusal): FastifyReply {
 }
 
 export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { mfa } = context;
+  const { mfa, browsers } = context;
   const options = { preValidation: requireLogin, config: { rateLimit: context.authRateLimit } };
 
   const setup = {
@@ -103,5 +107,39 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     const result = await mfa.forRequest(request).turnOff(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { enabled: false };
+  });
+
+  const listDevices = {
+    tags: TAGS,
+    operationId: 'listRememberedBrowsers',
+    summary: 'The browsers that skip the second factor at sign-in, newest first',
+    security: SIGNED_IN,
+    response: { 200: { description: 'The remembered browsers', ...devicesResponse }, ...signInRequiredResponse, ...databaseUnavailableResponse },
+  };
+  app.get('/api/mfa/devices', { preValidation: requireLogin, schema: listDevices }, async (request) => {
+    const devices = await browsers.list(request, currentUser(request)!.id);
+    return { devices: devices.map(({ deviceId, ...device }) => ({ id: deviceId, ...device })) };
+  });
+
+  const forgetDevice = {
+    tags: TAGS,
+    operationId: 'forgetRememberedBrowser',
+    summary: 'Forgets a remembered browser: from now on it is asked for a code again',
+    description: 'Needs no body and no content type. Forgetting the browser that sends the request also clears its mfa_device cookie.',
+    security: SIGNED_IN,
+    params: deviceParams,
+    response: {
+      204: { description: 'Forgotten', type: 'null' },
+      400: errorResponse('The id is not of the shape GET /api/mfa/devices lists'),
+      ...signInRequiredResponse,
+      404: errorResponse('No remembered browser of this user has that id (forgotten already, or expired and dropped)'),
+      429: tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX'),
+      ...databaseUnavailableResponse,
+    },
+  };
+  app.delete<{ Params: DeviceParams }>('/api/mfa/devices/:id', { ...options, schema: forgetDevice }, async (request, reply) => {
+    const forgotten = await browsers.forget(request, reply, currentUser(request)!.id, request.params.id);
+    if (!forgotten) return sendJsonError(reply, 404, 'No remembered browser with that id');
+    return reply.code(204).send();
   });
 };

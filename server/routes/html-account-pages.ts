@@ -23,12 +23,12 @@ import {
 import { flashForCodeFailure, renderFlashError, type CodeContext } from '../views/code-failure-words.js';
 import { readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
-import { codeChangeForm, emptyForm, type CodeChangeBody } from './schemas.js';
+import { codeChangeForm, emptyForm, forgetBrowserForm, type CodeChangeBody, type ForgetBrowserBody } from './schemas.js';
 
 const CODES_PAGE = '/mfa/backup-codes/new';
 
 export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { mfa, vault, forms, activity } = context;
+  const { mfa, vault, forms, activity, browsers } = context;
   // Login is checked before CSRF: an anonymous visitor is sent to the login page, not shown a CSRF error.
   app.addHook('preValidation', requireLoginPage);
   const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
@@ -88,6 +88,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       mfa: status,
       activity: events,
       securityNotices,
+      browsers: status.enabled ? await browsers.list(request, user.id) : [],
       csrfToken: reply.generateCsrf(),
       notice: readNotice(request),
       error: renderFlashError(flash),
@@ -152,6 +153,20 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       return sendPage(reply, renderCodeConfirmPage({ user, csrfToken: reply.generateCsrf(), formId: generateFormId(), action, error }));
     });
   }
+
+  // Forgetting needs no code and no one-time form id: it only takes away, and a twin (a double click)
+  // ends where the first one did, with the browser forgotten.
+  app.post<{ Body: ForgetBrowserBody }>('/mfa/browsers/forget', { ...formPost, schema: { body: forgetBrowserForm } }, async (request, reply) => {
+    if (request.validationError) return redirectAfterPost(reply, '/account');
+    await browsers.forget(request, reply, userOf(request).id, request.body.deviceId);
+    return redirectAfterPost(reply, '/account?notice=browser-forgotten');
+  });
+
+  app.post('/mfa/browsers/forget-all', { ...formPost, schema: { body: emptyForm } }, async (request, reply) => {
+    if (request.validationError) return redirectAfterPost(reply, '/account');
+    await browsers.forgetAll(request, reply, userOf(request).id);
+    return redirectAfterPost(reply, '/account?notice=browsers-forgotten');
+  });
 
   codeChangeRoute('/mfa/confirm', {
     back: '/mfa/setup',

@@ -13,10 +13,10 @@ import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactor
 import { flashForCodeFailure, renderFlashError } from '../views/code-failure-words.js';
 import { MALFORMED_CREDENTIALS_MESSAGE, MALFORMED_REGISTRATION_MESSAGE, readNotice, redirectAfterPost, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
-import { credentialsForm, registrationForm, tokenForm, type CredentialsBody, type TokenBody } from './schemas.js';
+import { credentialsForm, registrationForm, secondFactorForm, type CredentialsBody, type SecondFactorFormBody } from './schemas.js';
 
 export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { accounts, mfa, passport, forwarding } = context;
+  const { accounts, mfa, passport, forwarding, browsers } = context;
   const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
 
   /** What the person typed as a username, to fill it back in (never the password). */
@@ -55,7 +55,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: CredentialsBody }>('/login', { ...formPost, schema: { body: credentialsForm } }, async (request, reply) => {
     if (request.validationError) return refuse(request, reply, '/login', MALFORMED_CREDENTIALS_MESSAGE);
-    const outcome = await runPasswordStep(request, { accounts, mfa, activity: context.activity }, request.body.username, request.body.password);
+    const outcome = await runPasswordStep(request, reply, { accounts, mfa, browsers, activity: context.activity }, request.body.username, request.body.password);
     if (outcome === 'wrong_credentials') return refuse(request, reply, '/login', WRONG_CREDENTIALS_MESSAGE);
     return redirectAfterPost(reply, outcome === 'mfa_required' ? '/login/mfa' : '/account');
   });
@@ -64,15 +64,24 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     if (currentUser(request) || (await forwarding.follow(request, reply))) return reply.redirect('/account', 303);
     if (!readPendingUserId(request)) return reply.redirect('/login?notice=login-expired', 303);
     const flash = takeFlash(request);
-    const page = renderSecondFactorPage({ csrfToken: reply.generateCsrf(), error: renderFlashError(flash), notice: readNotice(request) });
+    const page = renderSecondFactorPage({
+      csrfToken: reply.generateCsrf(),
+      error: renderFlashError(flash),
+      notice: readNotice(request),
+      rememberBrowser: flash?.rememberBrowser === true,
+    });
     return sendPage(reply, page);
   });
 
   const verifySecondFactor = secondFactorStep(passport, forwarding, context.activity, async (request, reply, outcome) => {
-    if (outcome.ok) return redirectAfterPost(reply, '/account');
+    const rememberBrowser = (request.body as SecondFactorFormBody).rememberBrowser === 'yes';
+    if (outcome.ok) {
+      if (rememberBrowser) await browsers.remember(request, reply, outcome.user);
+      return redirectAfterPost(reply, '/account');
+    }
     // A twin that read its session before the first request signed the person in: follow it.
     if (await forwarding.follow(request, reply, { fresh: true })) return redirectAfterPost(reply, '/account');
-    setFlash(request, flashForCodeFailure(outcome.failure, 'sign-in'));
+    setFlash(request, { ...flashForCodeFailure(outcome.failure, 'sign-in'), ...(rememberBrowser ? { rememberBrowser } : {}) });
     return redirectAfterPost(reply, '/login/mfa');
   });
 
@@ -83,9 +92,9 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     return undefined;
   };
 
-  app.post<{ Body: TokenBody }>(
+  app.post<{ Body: SecondFactorFormBody }>(
     '/login/mfa',
-    { ...formPost, onRequest: followFinishedLogin, schema: { body: tokenForm } },
+    { ...formPost, onRequest: followFinishedLogin, schema: { body: secondFactorForm } },
     async function (request, reply) {
       if (currentUser(request)) return redirectAfterPost(reply, '/account');
       if (!readPendingUserId(request)) return redirectAfterPost(reply, '/login?notice=login-expired');

@@ -36,6 +36,8 @@ const NOTICES = {
   'codes-saved': 'Your new backup codes are in place; the old ones no longer work.',
   'finish-sign-in': 'Finish signing in first: enter a code from your authenticator app, or a backup code.',
   'mfa-off': 'Two-factor sign-in is off. Signing in now needs only your password.',
+  'browser-forgotten': 'That browser is forgotten: it will be asked for a code at its next sign-in.',
+  'browsers-forgotten': 'Every browser is forgotten: each will be asked for a code at its next sign-in.',
 } as const;
 
 export type NoticeKey = keyof typeof NOTICES;

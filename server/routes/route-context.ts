@@ -5,6 +5,7 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import type { FormSubmissions } from '../accounts/form-submissions.js';
 import type { LoginForwarding } from '../login/login-forwarding.js';
+import type { RememberedBrowsers } from '../login/remembered-browsers.js';
 import type { Passport } from '../login/second-factor.js';
 import type { SessionVault } from '../sessions/session-vault.js';
 
@@ -17,6 +18,8 @@ export interface RouteContext {
   vault: SessionVault;
   /** One-time ids of the forms that change the second factor. */
   forms: FormSubmissions;
+  /** Browsers that skip the second factor ("don't ask again on this browser"). */
+  browsers: RememberedBrowsers;
   /** Where a finished login went, for the twin of its request. */
   forwarding: LoginForwarding;
   /** The rate limit of auth routes, as @fastify/rate-limit's route config. */

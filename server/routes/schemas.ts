@@ -18,6 +18,8 @@ import { BCRYPT_MAX_PASSWORD_BYTES } from '../app/crypto.js';
 const username = { type: 'string', minLength: 1, maxLength: LOGIN_USERNAME_MAX_LENGTH } as const;
 const password = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH } as const;
 const token = { type: 'string', minLength: 1, maxLength: MAX_CODE_INPUT_LENGTH } as const;
+/** A remembered browser's public id, as `rememberDevice` makes them. */
+const deviceId = { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } as const;
 /** The hidden field of the HTML forms; its value is checked by @fastify/csrf-protection. */
 const csrf = { type: 'string', maxLength: 256 } as const;
 
@@ -28,6 +30,16 @@ export interface CredentialsBody {
 
 export interface TokenBody {
   token: string;
+}
+
+/** The second factor of a sign-in: the code, and whether to remember this browser. */
+export interface SecondFactorBody extends TokenBody {
+  rememberBrowser?: boolean;
+}
+
+/** The same, as the HTML form posts it: a ticked checkbox sends `rememberBrowser=yes`, an unticked one nothing. */
+export interface SecondFactorFormBody extends TokenBody {
+  rememberBrowser?: 'yes';
 }
 
 /** A form that changes the second factor: a code and the form's one-time id. */
@@ -52,6 +64,17 @@ export const tokenBody = {
   required: ['token'],
   additionalProperties: false,
   properties: { token },
+} as const;
+
+export const secondFactorBody = {
+  ...tokenBody,
+  properties: {
+    ...tokenBody.properties,
+    rememberBrowser: {
+      type: 'boolean',
+      description: 'true: on success, skip the second factor in this browser for 30 days (the mfa_device cookie)',
+    },
+  },
 } as const;
 
 /**
@@ -89,9 +112,15 @@ export const anyJsonBody = {
 export const credentialsForm = { ...credentialsBody, properties: { ...credentialsBody.properties, _csrf: csrf } } as const;
 export const registrationForm = { ...registrationBody, properties: { ...registrationBody.properties, _csrf: csrf } } as const;
 export const tokenForm = { ...tokenBody, properties: { ...tokenBody.properties, _csrf: csrf } } as const;
+export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' } } } as const;
 export const emptyForm = { ...emptyBody, properties: { _csrf: csrf } } as const;
 /** 128 random bits, base64url, as `generateFormId` makes them. */
 const formId = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
+/** The forms that forget remembered browsers: one (by its id) or all. */
+export const forgetBrowserForm = { type: 'object', required: ['deviceId'], additionalProperties: false, properties: { _csrf: csrf, deviceId } } as const;
+export interface ForgetBrowserBody {
+  deviceId: string;
+}
 export const codeChangeForm = { ...tokenForm, required: ['token', 'formId'], properties: { ...tokenForm.properties, formId } } as const;
 
 /** `$id` of the one shape of every JSON error, registered once with `addSchema` (see `registerOpenApi`). */
@@ -171,6 +200,43 @@ export const secondFactorResponse = {
     method: verificationMethod,
     remainingBackupCodes: backupCodeCount,
     lowOnBackupCodes: { type: 'boolean' },
+    browserRemembered: { type: 'boolean', description: 'Only when rememberBrowser was true: this browser now skips the second factor (false if it could not be remembered)' },
+  },
+} as const;
+
+const dateTime = { type: 'string', format: 'date-time' } as const;
+
+export const deviceParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { ...deviceId, description: 'The id GET /api/mfa/devices lists' } },
+} as const;
+
+export interface DeviceParams {
+  id: string;
+}
+
+export const devicesResponse = {
+  type: 'object',
+  required: ['devices'],
+  properties: {
+    devices: {
+      type: 'array',
+      description: 'Browsers that skip the second factor, newest first; expired ones are left out',
+      items: {
+        type: 'object',
+        required: ['id', 'label', 'createdAt', 'lastUsedAt', 'expiresAt', 'current'],
+        properties: {
+          id: deviceId,
+          label: { type: 'string', description: 'Browser and system, from its User-Agent: "Firefox on Linux"' },
+          createdAt: dateTime,
+          lastUsedAt: { type: ['string', 'null'], format: 'date-time', description: 'When it last skipped the second factor; null if never' },
+          expiresAt: dateTime,
+          current: { type: 'boolean', description: 'The browser that sent this request' },
+        },
+      },
+    },
   },
 } as const;
 

@@ -2,6 +2,7 @@
 import type { MfaStatus } from '../../lib/index.js';
 import type { SecurityEvent } from '../activity/security-event.js';
 import type { SessionUser } from '../login/login-session.js';
+import type { RememberedBrowser } from '../login/remembered-browsers.js';
 import { clockTime, codeField, csrfField, describeWait, formError, formIdField, notice } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
@@ -19,7 +20,37 @@ export interface AccountPage {
   activity?: readonly SecurityEvent[];
   /** Events the person is told about this once (see `server/activity/notices.ts`), oldest first. */
   securityNotices?: readonly SecurityEvent[];
+  /** Browsers that skip the second factor (only while it is on). */
+  browsers?: RememberedBrowser[];
   now?: Date;
+}
+
+/** A day, as the list of browsers shows it: 2026-12-01. */
+function day(at: Date): SafeHtml {
+  return html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 10)}</time>`;
+}
+
+/** "Remembered browsers": each with a Forget button, and Forget all; nothing when there are none. */
+function browserList(browsers: RememberedBrowser[], csrfToken: string): SafeHtml {
+  if (browsers.length === 0) return html``;
+  const items = browsers.map((browser) => html`<li data-device-id="${browser.deviceId}"><span><strong>${browser.label}</strong>${browser.current ? html` (this browser)` : html``}<br>
+<span class="hint">Remembered ${day(browser.createdAt)}, ${browser.lastUsedAt ? html`last used ${day(browser.lastUsedAt)}` : html`not used since`}, until ${day(browser.expiresAt)}</span></span>
+<form method="post" action="/mfa/browsers/forget">
+${csrfField(csrfToken)}
+<input type="hidden" name="deviceId" value="${browser.deviceId}">
+<button type="submit" class="link" aria-label="Forget ${browser.label}${browser.current ? ' (this browser)' : ''}">Forget</button>
+</form></li>
+`);
+  return html`<section id="remembered-browsers" aria-labelledby="remembered-browsers-title">
+<h2 id="remembered-browsers-title">Remembered browsers</h2>
+<p class="hint">These browsers sign in with your password alone until the date shown. Forget any you do not recognise or no longer use.</p>
+<ul class="browsers">
+${items}</ul>
+<form method="post" action="/mfa/browsers/forget-all" id="forget-all-browsers-form">
+${csrfField(csrfToken)}
+<button type="submit" id="forget-all-browsers">Forget all browsers</button>
+</form>
+</section>`;
 }
 
 /** The lock in words, with what to do if the wrong codes were not the owner's. */
@@ -38,6 +69,7 @@ export function renderAccountPage({
   unsavedBackupCodes,
   activity = [],
   securityNotices = [],
+  browsers = [],
   now = new Date(),
 }: AccountPage): string {
   const lowWarning = mfa.enabled && mfa.lowOnBackupCodes
@@ -69,6 +101,7 @@ ${mfa.enabled ? html`<dt>Backup codes left</dt><dd id="backup-codes-remaining">$
 </dl>
 ${mfa.locked && mfa.lockedUntil ? lockNotice(mfa.lockedUntil, now) : null}
 ${actions}
+${mfa.enabled ? browserList(browsers, csrfToken) : null}
 ${renderSecurityActivity(activity)}
 <form method="post" action="/logout" id="logout-form">
 ${csrfField(csrfToken)}

@@ -18,6 +18,11 @@ export interface FormPage {
   username?: string;
 }
 
+export interface SecondFactorPage extends FormPage {
+  /** The person ticked "Don't ask again" on the attempt that failed: keep it ticked. */
+  rememberBrowser?: boolean;
+}
+
 export function renderHomePage(): string {
   return renderPage({
     title: 'Two-factor sign-in demo',
@@ -61,7 +66,7 @@ ${csrfField(page.csrfToken)}
   });
 }
 
-export function renderSecondFactorPage(page: FormPage): string {
+export function renderSecondFactorPage(page: SecondFactorPage): string {
   return renderPage({
     title: 'Enter your code',
     pendingLogin: { csrfToken: page.csrfToken },
@@ -70,6 +75,8 @@ export function renderSecondFactorPage(page: FormPage): string {
 <form method="post" action="/login/mfa" id="mfa-form">
 ${csrfField(page.csrfToken)}
 ${codeField({ allowBackupCode: true, error: page.error })}
+<p class="check"><input type="checkbox" id="remember-browser" name="rememberBrowser" value="yes"${page.rememberBrowser ? html` checked` : html``}>
+<label for="remember-browser">Don't ask again on this browser for 30 days</label></p>
 <button type="submit" id="mfa-submit">Verify</button>
 </form>
 <p><a href="/login">Start over</a></p>`,

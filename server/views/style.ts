@@ -24,6 +24,12 @@ a { color: var(--accent); }
 form { margin: 1rem 0; }
 label { display: block; font-weight: 600; margin-top: 0.75rem; }
 input[type=text], input[type=password] { width: 100%; padding: 0.6rem; font-size: 1.1rem; margin-top: 0.25rem; }
+.check { margin: 0.75rem 0 0; display: flex; align-items: center; gap: 0.5rem; }
+.check label { display: inline; font-weight: normal; margin: 0; }
+.check input { width: 1.25rem; height: 1.25rem; margin: 0; }
+ul.browsers { padding-left: 0; list-style: none; }
+ul.browsers li { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 0 1rem; padding: 0.5rem 0; border-bottom: 1px solid #8884; }
+ul.browsers form, ul.browsers button { margin: 0; }
 button { margin-top: 1rem; padding: 0.6rem 1.2rem; font-size: 1rem; cursor: pointer; }
 button.link { font: inherit; background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; margin: 0; }
 .hint { color: var(--hint-fg); font-size: 0.9rem; margin: 0.25rem 0 0; }

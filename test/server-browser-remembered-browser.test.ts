@@ -1,0 +1,69 @@
+/**
+ * "Don't ask again on this browser" in a real browser (Debian's Chromium): tick the box, sign out, sign
+ * in with the password alone, then forget the browser from the account page and be asked for a code.
+ */
+import type { Page } from 'playwright-core';
+import t from 'tap';
+import { openBrowser } from './helpers/browser.js';
+import { TEST_PASSWORD, TotpDevice } from './helpers/server.js';
+
+async function signInWithPassword(page: Page, username: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.waitForURL('**/login?notice=signed-out');
+}
+
+t.test('in Chromium: a remembered browser skips the code until it is forgotten from the account page', async (t) => {
+  const { baseUrl, page } = await openBrowser(t);
+  const username = 'alice';
+  await page.goto(`${baseUrl}/register`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+  await page.waitForURL('**/login?notice=registered');
+  await signInWithPassword(page, username);
+  await page.waitForURL('**/account');
+  await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
+  await page.waitForURL('**/mfa/setup');
+  const device = new TotpDevice((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''));
+  await page.getByLabel('Code').fill(await device.nextCode());
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
+  await page.waitForURL('**/mfa/backup-codes/new');
+  await page.getByRole('button', { name: 'I have saved them: continue' }).click();
+  await page.waitForURL('**/account?notice=mfa-on');
+  t.notOk(await page.locator('#remembered-browsers').count(), 'no browser is remembered yet');
+  await signOut(page);
+
+  await signInWithPassword(page, username);
+  await page.waitForURL('**/login/mfa');
+  await page.getByLabel('Code').fill(await device.nextCode());
+  await page.getByLabel("Don't ask again on this browser for 30 days").check();
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await page.waitForURL('**/account');
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'mfa_device');
+  t.ok(cookie, 'the browser holds the device cookie');
+  t.equal(cookie?.httpOnly, true, 'HttpOnly: no script reads it');
+  t.equal(cookie?.sameSite, 'Lax');
+  t.match(await page.locator('#remembered-browsers').textContent(), /Chrome on Linux \(this browser\)/, 'the account page lists it');
+
+  await signOut(page);
+  t.ok((await page.context().cookies()).some((c) => c.name === 'mfa_device'), 'signing out keeps it');
+  await signInWithPassword(page, username);
+  await page.waitForURL('**/account');
+  t.equal(await page.locator('#account-username').textContent(), username, 'the password alone signed alice in');
+
+  await page.getByRole('button', { name: 'Forget Chrome on Linux (this browser)' }).click();
+  await page.waitForURL('**/account?notice=browser-forgotten');
+  t.match(await page.locator('#notice').textContent(), /That browser is forgotten/);
+  t.notOk(await page.locator('#remembered-browsers').count(), 'the list is empty');
+
+  await signOut(page);
+  await signInWithPassword(page, username);
+  await page.waitForURL('**/login/mfa');
+  t.ok(await page.getByLabel('Code').isVisible(), 'forgotten: the code is asked again');
+});
