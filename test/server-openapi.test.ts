@@ -4,11 +4,11 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import t, { type Test } from 'tap';
 import { TestClient, startTestApp } from './helpers/server.js';
 
-/** The routes of docs/demo.md's "JSON API" table, each with every status its row names. */
+/** The routes of the README's "The demo's JSON API" table, each with every status its row names. */
 function documentedRoutes(): Array<{ method: string; path: string; statuses: string[] }> {
-  const demo = readFileSync(new URL('../docs/demo.md', import.meta.url), 'utf8');
-  const table = /^## JSON API\n[\s\S]*?\n(\| route \|[\s\S]*?)\n\n/m.exec(demo)?.[1];
-  if (!table) throw new Error('no JSON API table in docs/demo.md');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const table = /^## The demo's JSON API\n[\s\S]*?\n(\| route \|[\s\S]*?)\n\n/m.exec(readme)?.[1];
+  if (!table) throw new Error("no table under \"The demo's JSON API\" in README.md");
   return table
     .split('\n')
     .slice(2)
@@ -42,7 +42,7 @@ t.test('GET /openapi.json is a valid OpenAPI 3.1 document', async (t) => {
   t.same(result.warnings, [], 'no warnings');
 });
 
-t.test('every route of the JSON API table in docs/demo.md is in the document, with every status its row names', async (t) => {
+t.test('every route of the JSON API table in README.md is in the document, with every status its row names', async (t) => {
   const document = await fetchDocument(t);
   const routes = documentedRoutes();
   t.ok(routes.length >= 10, 'the table has its rows');
