@@ -77,6 +77,28 @@ t.test('a remembered browser signs in with the password alone, for its own user 
   t.equal((await (await pendingClient(app, bob.username)).post('/api/login/mfa', { token: await bob.device.nextCode() })).status, 200, 'bob signs in with his code');
 });
 
+t.test('the activity lists remembering the browser, then each sign-in on it once, with where it came from', async (t) => {
+  const { app } = await startTestApp(t);
+  const alice = await createMfaUser(app);
+  const { client } = await signInRemembering(app, alice.username, await alice.device.nextCode());
+  t.equal((await client.post('/api/logout')).status, 204);
+  const again = await client.request({ method: 'POST', url: '/api/login', json: { username: alice.username, password: TEST_PASSWORD }, headers: { 'user-agent': FIREFOX_ON_LINUX } });
+  t.same(again.json, { authenticated: true, mfaRequired: false });
+  await app.securityActivity.settled();
+
+  const events: Array<{ type: string; ip?: string; browser?: string; description: string }> = (await client.get('/api/me/activity')).json.events;
+  t.equal(events[0]?.type, 'device_used', 'newest first: the password-only sign-in on the remembered browser');
+  t.match(events[0], { ip: '127.0.0.1', browser: 'Firefox on Linux', description: 'Signed in on a remembered browser, without a code' }, 'says where it came from');
+  // The code's sign-in and remembering the browser happened in one request: either order.
+  t.same(events.slice(1, 3).map((event) => event.type).sort(), ['device_remembered', 'signed_in'], 'before it, the sign-in with a code that remembered the browser');
+  t.match(events.find((event) => event.type === 'device_remembered'), { ip: '127.0.0.1', browser: 'Firefox on Linux' }, 'remembering the browser says where too');
+  t.equal(
+    events.filter((event) => event.description.startsWith('Signed in with your password')).length,
+    1,
+    'the remembered sign-in is listed once, not also as a password sign-in (the one there is from before MFA was on)',
+  );
+});
+
 t.test('a copied cookie stops working once the owner signs in again, and using it then forgets the browser', async (t) => {
   const { app } = await startTestApp(t);
   const alice = await createMfaUser(app);
