@@ -1,0 +1,98 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of the test's MongoDB, for breaking real
+ * driver connections at chosen moments: reset every connection at once (the
+ * driver's next write then meets a dead socket), or let one command reach the
+ * server and reset the connection instead of passing its reply back (the
+ * write happened, the driver never hears of it). New connections go through
+ * as before, as when a database restarts.
+ */
+import net from 'node:net';
+
+interface Pair {
+  client: net.Socket;
+  server: net.Socket;
+}
+
+interface LostReply {
+  /** Bytes that name the command, e.g. `findAndModify` (BSON keeps field names as plain text). */
+  marker: Buffer;
+  done: () => void;
+}
+
+export class TcpProxy {
+  readonly #server: net.Server;
+  readonly #pairs = new Set<Pair>();
+  #lostReply: LostReply | null = null;
+
+  private constructor(server: net.Server) {
+    this.#server = server;
+  }
+
+  /** Starts a proxy to the MongoDB of `uri` (`mongodb://host:port...`). */
+  static async start(uri: string): Promise<TcpProxy> {
+    const target = new URL(uri);
+    let proxy: TcpProxy | undefined;
+    const server = net.createServer((client) => proxy!.#connect(client, target.hostname, Number(target.port)));
+    proxy = new TcpProxy(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  /** A connection string to the same database through the proxy. */
+  uri(database: string): string {
+    return `mongodb://127.0.0.1:${(this.#server.address() as net.AddressInfo).port}/${database}?directConnection=true`;
+  }
+
+  /** Resets every open connection now, as a server that died would (a TCP RST, not a polite close). */
+  resetAll(): void {
+    for (const pair of this.#pairs) this.#reset(pair);
+  }
+
+  /**
+   * The next command whose bytes contain `marker` reaches MongoDB, but its
+   * reply is dropped and that connection reset. Resolves once that happened.
+   */
+  loseReplyTo(marker: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#lostReply = { marker: Buffer.from(marker), done: resolve };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.resetAll();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #connect(client: net.Socket, host: string, port: number): void {
+    const server = net.connect(port, host);
+    const pair: Pair = { client, server };
+    this.#pairs.add(pair);
+    let replyToLose: LostReply | null = null;
+    client.on('data', (chunk: Buffer) => {
+      if (this.#lostReply && chunk.includes(this.#lostReply.marker)) {
+        replyToLose = this.#lostReply;
+        this.#lostReply = null;
+      }
+      server.write(chunk);
+    });
+    server.on('data', (chunk: Buffer) => {
+      if (!replyToLose) {
+        client.write(chunk);
+        return;
+      }
+      this.#reset(pair);
+      replyToLose.done();
+    });
+    const end = () => this.#reset(pair);
+    for (const socket of [client, server]) {
+      socket.on('error', end);
+      socket.on('close', end);
+    }
+  }
+
+  #reset(pair: Pair): void {
+    if (!this.#pairs.delete(pair)) return;
+    pair.client.resetAndDestroy();
+    pair.server.destroy();
+  }
+}
