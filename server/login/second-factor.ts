@@ -12,6 +12,7 @@ import {
   type MfaStore,
   type MfaSuccessInfo,
 } from '../../lib/index.js';
+import { writeThroughOutage } from '../app/database-outages.js';
 import type { LoginForwarding } from './login-forwarding.js';
 import { completeLogin, isSessionUser, readPendingUser, readPendingUserId, type SessionUser } from './login-session.js';
 
@@ -48,7 +49,8 @@ export function createPassport(store: MfaStore): Passport {
  * A route handler that runs the strategy and, on success, logs the user in
  * (a new session id, the pending state dropped, the way to the new session
  * left for a twin of this request) before `respond` shapes the reply. A
- * database fault is thrown to the error handler, which answers 503.
+ * database fault before the code is used is thrown to the error handler,
+ * which answers 503; after it, the login's writes wait out a short outage.
  */
 export function secondFactorStep(
   passport: Passport,
@@ -69,7 +71,13 @@ export function secondFactorStep(
       forwarding.cancel(pendingSessionId);
       throw loginError;
     }
-    await forwarding.leaveForward(request, pendingSessionId);
+    // The code is used up now: this login has happened, and a 503 would cost the user the code for
+    // nothing. So the two writes that make it usable (the new session, then the way to it for a twin
+    // request) go through a short outage instead of failing on it; both are upserts of one document,
+    // safe to send again. Saved here, the session is unchanged when the reply goes out, and
+    // @fastify/session does not write it a second time.
+    await writeThroughOutage(() => request.session.save());
+    await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
     await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;
 }
