@@ -227,9 +227,10 @@ export class MfaDocuments {
 
   /**
    * Accepts a right TOTP code: uses up its time step and resets the failure
-   * counter, in one update, instead of charging the attempt first.
+   * counter, in one update, instead of charging the attempt first. After an
+   * outage the update is sent again until its outcome is known (lost-reply.ts).
    */
-  acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date): Promise<boolean> {
+  async acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date): Promise<boolean> {
     const { secret, seen, timeStep } = accepted;
     const useId = generateUseId();
     // One update decides the attempt, so its filter carries every check. The counter exactly as read, as
@@ -250,17 +251,22 @@ export class MfaDocuments {
       lastTimeStep: { $lt: timeStep },
     };
     const update: Document = { $set: { lastTimeStep: timeStep, ...RESET_FAILURES, updatedAt: now }, $push: recordUse(useId) };
-    return settleUse({
+    const landed = await settleUse({
       write: () =>
-        withDriver('record the accepted code', async () => ((await this.collection.updateOne(filter, update, this.write)).modifiedCount === 1 ? true : null)),
-      landed: () => this.findUse(userId, useId, { _id: 1 }).then((document) => (document ? true : null)),
-    }).then((accepted) => accepted === true);
+        withDriver('record the accepted code', async () => {
+          const result = await this.collection.updateOne(filter, update, this.write);
+          return result.modifiedCount === 1 ? true : null;
+        }),
+      landed: async () => ((await this.findUse(userId, useId, { _id: 1 })) ? true : null),
+    });
+    return landed === true;
   }
 
   /**
    * Removes one backup code. The hash is in the filter and `$pull` removes it,
    * so exactly one of any number of concurrent uses matches; the others find
-   * the hash gone and get `null`. Returns the number of codes left.
+   * the hash gone and get `null`. Returns the number of codes left. After an
+   * outage the update is sent again until its outcome is known (lost-reply.ts).
    */
   consumeBackupCode(userId: string, hash: string, generatedNotBefore: Date | null, now: Date): Promise<number | null> {
     const useId = generateUseId();
@@ -290,7 +296,9 @@ export class MfaDocuments {
 
   /** The user's document if the use `useId` landed in it, read with `projection`. */
   private findUse(userId: string, useId: string, projection: Document): Promise<MfaDocument | null> {
-    return withDriver('check whether the code was used', () => this.collection.findOne({ userId, recentUseIds: useId }, { ...PRIMARY_READ, projection }));
+    return withDriver('check whether the code was used', () =>
+      this.collection.findOne({ userId, recentUseIds: useId }, { ...PRIMARY_READ, projection }),
+    );
   }
 
   /** Replaces the whole set in one update: the old codes stop working at the same instant. */

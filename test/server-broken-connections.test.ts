@@ -6,13 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import t, { type Test } from 'tap';
 import { DATABASE_UNAVAILABLE_MESSAGE } from '../server/app/error-handler.js';
+import { MONGODB_CLIENT_OPTIONS } from '../server/app/mongodb-client-options.js';
 import { TestClient, createMfaUser, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
 
-/** The demo on a fresh database, its driver connected through a proxy. */
+/** Longer than any wait of the demo's client: a request still unanswered then hangs. */
+const HANG_MS = 20_000;
+
+/** The demo on a fresh database, its driver connected through a proxy with the options `npm start` uses. */
 async function appBehindProxy(t: Test) {
   const proxy = await TcpProxy.start(process.env.MONGODB_URI!);
-  const client = new MongoClient(proxy.uri(`test_${randomBytes(8).toString('hex')}`), { serverSelectionTimeoutMS: 5_000 });
+  const client = new MongoClient(proxy.uri(`test_${randomBytes(8).toString('hex')}`), MONGODB_CLIENT_OPTIONS);
   t.teardown(async () => {
     await client.db().dropDatabase();
     await client.close();
@@ -69,3 +73,25 @@ for (const [write, marker] of [
     t.equal((await again.post('/api/login/mfa', { token: backupCodes[0] })).status, 401, 'and the code is used up');
   });
 }
+
+t.test('a MongoDB that stops answering: 503s, not hangs, and the demo is back on its own once it answers', async (t) => {
+  const { proxy, app } = await appBehindProxy(t);
+  const browser = new TestClient(app);
+  const username = await registerAndLogIn(browser);
+  const answeredOrHung = (request: Promise<{ status: number }>) =>
+    Promise.race([request.then((response) => response.status), new Promise<string>((resolve) => setTimeout(() => resolve('no answer'), HANG_MS))]);
+
+  // Connections are taken and nothing comes back, and nothing says they ended: no reset, no close.
+  proxy.goSilent();
+  t.equal(await answeredOrHung(browser.get('/api/me')), 503, 'a request on a connection that went silent is answered 503');
+  t.equal(await answeredOrHung(browser.get('/healthz')), 503, '/healthz too');
+
+  proxy.answer();
+  let health = await answeredOrHung(browser.get('/healthz'));
+  for (let tries = 1; health !== 200 && tries < 40; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    health = await answeredOrHung(browser.get('/healthz'));
+  }
+  t.equal(health, 200, '/healthz is 200 again without a restart');
+  t.equal((await browser.get('/api/me')).json.username, username, 'and the session works');
+});

@@ -177,8 +177,10 @@ t.test('faults under traffic: two processes, two MongoDB outages and a SIGKILL',
     t.pass(`${name}: whole logins succeed again`);
   };
 
-  // On a failure, the processes' own error lines say what went wrong on their side.
-  const serverErrors = () => servers.flatMap((server) => server.output().split('\n').filter((line) => /"level":(50|60)/.test(line)));
+  // On a failure, the processes' own error lines say what went wrong on their side, and when each
+  // saw MongoDB go and come back.
+  const serverErrors = () =>
+    servers.flatMap((server) => server.output().split('\n').filter((line) => /"level":(50|60)|"msg":"MongoDB (un)?reachable"/.test(line)));
   try {
     await waitUntil('logins before any fault', () => tally.completedLoginStarts.length >= LOGINS_BEFORE_FAULTS);
     await outage('first MongoDB outage', [survivor, victim]);

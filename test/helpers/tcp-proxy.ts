@@ -23,6 +23,8 @@ export class TcpProxy {
   readonly #server: net.Server;
   readonly #pairs = new Set<Pair>();
   #lostReply: LostReply | null = null;
+  /** While set, connections made are accepted and then never answered, as by a host that stopped answering. */
+  #silent = false;
 
   private constructor(server: net.Server) {
     this.#server = server;
@@ -49,6 +51,21 @@ export class TcpProxy {
   }
 
   /**
+   * Until `answer()`, every open connection and every new one goes silent:
+   * bytes are taken and nothing comes back, as from a host that froze or a
+   * network that drops packets. Connections silenced stay silent.
+   */
+  goSilent(): void {
+    this.#silent = true;
+    for (const pair of this.#pairs) pair.server.destroy();
+  }
+
+  /** New connections are forwarded again. */
+  answer(): void {
+    this.#silent = false;
+  }
+
+  /**
    * The next command whose bytes contain `marker` reaches MongoDB, but its
    * reply is dropped and that connection reset. Resolves once that happened.
    */
@@ -64,6 +81,11 @@ export class TcpProxy {
   }
 
   #connect(client: net.Socket, host: string, port: number): void {
+    if (this.#silent) {
+      client.on('error', () => {});
+      client.resume();
+      return;
+    }
     const server = net.connect(port, host);
     const pair: Pair = { client, server };
     this.#pairs.add(pair);
@@ -84,10 +106,11 @@ export class TcpProxy {
       replyToLose.done();
     });
     const end = () => this.#reset(pair);
-    for (const socket of [client, server]) {
-      socket.on('error', end);
-      socket.on('close', end);
-    }
+    client.on('error', end);
+    client.on('close', end);
+    server.on('error', end);
+    // A silenced connection keeps its client waiting: nothing comes back, and nothing says it ended.
+    server.on('close', () => (this.#silent ? client.removeAllListeners('data').resume() : end()));
   }
 
   #reset(pair: Pair): void {
