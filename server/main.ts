@@ -13,6 +13,7 @@ import { encryptionKeyId } from './app/crypto.js';
 import { withDevelopmentSecrets } from './app/development-secrets.js';
 import { ConfigError } from './app/errors.js';
 import { MONGODB_CLIENT_OPTIONS } from './app/mongodb-client-options.js';
+import { restartStuckMonitoring } from './app/stuck-monitor.js';
 import { logDestination } from './app/logger.js';
 
 /** The file in the data folder where the embedded server keeps its data between runs. */
@@ -131,6 +132,7 @@ async function start(): Promise<void> {
   // reconnects by itself when it is back (see mongodb-client-options.ts).
   const client = new MongoClient(uri, MONGODB_CLIENT_OPTIONS);
   let app: FastifyInstance | null = null;
+  let stopWatchingMonitoring = (): void => {};
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
@@ -144,6 +146,7 @@ async function start(): Promise<void> {
     // Order matters: stop taking requests and finish those in flight, then close the
     // database they were using.
     await app?.close();
+    stopWatchingMonitoring();
     await client.close();
     await embedded?.stop();
     clearTimeout(forceExit);
@@ -166,6 +169,8 @@ async function start(): Promise<void> {
     app = await buildApp({ db: client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME), config, logger });
     app.log.info({ mongodb: describeUri(uri) }, 'using MongoDB');
     logReachability(client, app);
+    const log = app.log;
+    stopWatchingMonitoring = restartStuckMonitoring(client, () => log.warn('MongoDB monitoring stuck (a driver bug): reconnecting the client'));
     // Ids only (fingerprints, as stored beside each secret): to check that every instance has the same key ring.
     const current = encryptionKeyId(config.mfaEncryptionKey);
     const previous = [...new Set((config.mfaPreviousEncryptionKeys ?? []).map(encryptionKeyId))].filter((id) => id !== current);

@@ -7,6 +7,7 @@ import { MongoClient } from 'mongodb';
 import t, { type Test } from 'tap';
 import { DATABASE_UNAVAILABLE_MESSAGE } from '../server/app/error-handler.js';
 import { MONGODB_CLIENT_OPTIONS } from '../server/app/mongodb-client-options.js';
+import { restartStuckMonitoring, STUCK_MONITOR_AFTER_MS } from '../server/app/stuck-monitor.js';
 import { TestClient, createMfaUser, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
 
@@ -94,4 +95,38 @@ t.test('a MongoDB that stops answering: 503s, not hangs, and the demo is back on
   }
   t.equal(health, 200, '/healthz is 200 again without a restart');
   t.equal((await browser.get('/api/me')).json.username, username, 'and the session works');
+});
+
+t.test("the driver's monitor stuck on a closed connection: the client is reconnected, and MongoDB is reachable again", async (t) => {
+  const proxy = await TcpProxy.start(process.env.MONGODB_URI!);
+  const client = new MongoClient(proxy.uri(`test_${randomBytes(8).toString('hex')}`), MONGODB_CLIENT_OPTIONS);
+  const restarts: number[] = [];
+  const stopWatching = restartStuckMonitoring(client, () => restarts.push(Date.now()));
+  t.teardown(async () => {
+    stopWatching();
+    await client.close();
+    await proxy.close();
+  });
+  await client.connect();
+  const db = client.db();
+  await db.command({ ping: 1 });
+  // Past the monitor's minimum interval, so a request to check runs at once.
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+  // A request waits for its reply; then MongoDB closes every connection, the monitor's first. The
+  // request's failure asks the monitor to check at once, on its own connection, already closed by
+  // Node but not yet by the driver: that check never ends (without the restart, it never does).
+  const held = proxy.holdReplyTo('findAndModify');
+  const waiting = db.collection('c').findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }).then(() => 'answered', (error: Error) => error.name);
+  await held;
+  proxy.endAll();
+  t.equal(await waiting, 'MongoNetworkError', 'the waiting request fails as an outage');
+
+  let reachable = false;
+  for (const started = Date.now(); !reachable && Date.now() - started < STUCK_MONITOR_AFTER_MS + 15_000; ) {
+    reachable = await db.command({ ping: 1 }).then(() => true, () => false);
+    if (!reachable) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  t.ok(reachable, 'MongoDB is reachable again through the same client, without a restart of the process');
+  t.equal(restarts.length, 1, 'because the stuck monitoring was restarted, once');
 });

@@ -16,6 +16,8 @@ interface Pair {
 interface LostReply {
   /** Bytes that name the command, e.g. `findAndModify` (BSON keeps field names as plain text). */
   marker: Buffer;
+  /** Reset the connection when the reply comes, or keep it open and say nothing. */
+  reset: boolean;
   done: () => void;
 }
 
@@ -45,6 +47,15 @@ export class TcpProxy {
     return `mongodb://127.0.0.1:${(this.#server.address() as net.AddressInfo).port}/${database}?directConnection=true`;
   }
 
+  /** Closes every open connection now, in the order they were made, as a server that shuts down does (a FIN). */
+  endAll(): void {
+    for (const pair of [...this.#pairs]) {
+      this.#pairs.delete(pair);
+      pair.client.end();
+      pair.server.destroy();
+    }
+  }
+
   /** Resets every open connection now, as a server that died would (a TCP RST, not a polite close). */
   resetAll(): void {
     for (const pair of this.#pairs) this.#reset(pair);
@@ -71,7 +82,14 @@ export class TcpProxy {
    */
   loseReplyTo(marker: string): Promise<void> {
     return new Promise((resolve) => {
-      this.#lostReply = { marker: Buffer.from(marker), done: resolve };
+      this.#lostReply = { marker: Buffer.from(marker), reset: true, done: resolve };
+    });
+  }
+
+  /** Like `loseReplyTo`, but the connection stays open: the command waits for a reply that never comes. */
+  holdReplyTo(marker: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#lostReply = { marker: Buffer.from(marker), reset: false, done: resolve };
     });
   }
 
@@ -102,7 +120,7 @@ export class TcpProxy {
         client.write(chunk);
         return;
       }
-      this.#reset(pair);
+      if (replyToLose.reset) this.#reset(pair);
       replyToLose.done();
     });
     const end = () => this.#reset(pair);
