@@ -19,6 +19,11 @@ import { isClosedClientError, isDatabaseUnavailableError } from './database-erro
  * an attempt waits; every other outage is answered at once.
  */
 export const LOST_REPLY_WAIT_MS = 20_000;
+/**
+ * How long a closed client may stay closed before waiting is given up: an app
+ * shutting down closes it for good, one reconnecting opens it again at once.
+ */
+const CLOSED_CLIENT_WAIT_MS = 1_000;
 const FIRST_RETRY_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 1_000;
 
@@ -38,6 +43,7 @@ export interface UseWrites<T> {
  */
 export async function settleUse<T>({ write, landed }: UseWrites<T>): Promise<T | null> {
   const deadline = Date.now() + LOST_REPLY_WAIT_MS;
+  let closedClientDeadline = Infinity;
   let mayHaveLanded = false;
   for (let delay = FIRST_RETRY_DELAY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
     try {
@@ -46,7 +52,9 @@ export async function settleUse<T>({ write, landed }: UseWrites<T>): Promise<T |
       // Matched nothing: the code is gone, or the step used. An earlier try of ours may be the reason.
       return await landed();
     } catch (error) {
-      if (!isDatabaseUnavailableError(error) || isClosedClientError(error) || Date.now() + delay > deadline) throw error;
+      if (!isDatabaseUnavailableError(error)) throw error;
+      closedClientDeadline = isClosedClientError(error) ? Math.min(closedClientDeadline, Date.now() + CLOSED_CLIENT_WAIT_MS) : Infinity;
+      if (Date.now() + delay > Math.min(deadline, closedClientDeadline)) throw error;
       // Any outage counts as a possible landing, even one before sending: reading costs a round trip
       // only on this path, and guessing wrong would charge a user for a code they never got to use.
       mayHaveLanded = true;
