@@ -118,6 +118,18 @@ export function generateTotpSecret(): string {
   return encodeBase32(randomBytes(TOTP_SECRET_BYTES));
 }
 
+/** Random bytes of a use id: unguessable, and never the same for two attempts. */
+const USE_ID_BYTES = 12;
+
+/**
+ * A fresh id for one attempt to use a code, written with the use itself, so
+ * that an attempt whose reply was lost can tell whether its use landed. Not a
+ * secret: it names an attempt and proves nothing.
+ */
+export function generateUseId(): string {
+  return randomBytes(USE_ID_BYTES).toString('base64url');
+}
+
 /** `length` characters drawn uniformly from `alphabet` with the OS CSPRNG (no modulo bias). */
 export function randomString(alphabet: string, length: number): string {
   let output = '';

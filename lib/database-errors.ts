@@ -29,8 +29,27 @@ const OUTAGE_ERROR_NAMES: ReadonlySet<string> = new Set([
   'MongoWaitQueueTimeoutError',
 ]);
 
+/** Errors of a client that was closed or never connected: trying again cannot help. */
+const CLOSED_CLIENT_ERROR_NAMES: ReadonlySet<string> = new Set(['MongoClientClosedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
+
 /** Labels the driver or the server puts on an error that a later retry may not see. */
 const OUTAGE_ERROR_LABELS: readonly string[] = ['RetryableWriteError', 'PoolRequestedRetry', 'SystemOverloadedError'];
+
+/**
+ * Node's codes for a TCP connection that broke or could not be made. The
+ * driver wraps such a socket error in a `MongoNetworkError`, except on one
+ * path: a connection reset or ended by the server while a command is being
+ * written (6.22 and 7.9 alike) rethrows the socket's own error as it is.
+ */
+const NETWORK_SYSTEM_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /**
  * Server error codes of a node that is down, stepping down, shutting down or
@@ -70,19 +89,54 @@ function isOutage(error: Error): boolean {
 }
 
 /**
+ * A socket's error: Node's system error (`write ECONNRESET`), or its own
+ * "This socket has been ended by the other party" (EPIPE, no system call).
+ */
+function isNetworkSystemError(error: Error): boolean {
+  const { code } = error as { code?: unknown };
+  return typeof code === 'string' && NETWORK_SYSTEM_ERROR_CODES.has(code);
+}
+
+/** Where an error came from, as far as telling an outage needs to know. */
+export interface DatabaseErrorOrigin {
+  /**
+   * The error was thrown by a call into the driver itself, with no other code
+   * around it that does network I/O. Then a bare socket error (ECONNRESET,
+   * EPIPE, ...) is the driver's, let through unwrapped, and counts as an
+   * outage. Elsewhere such an error may be any connection's (an HTTP client
+   * that went away, another service), and only counts below an error of the
+   * driver's (a name starting with `Mongo`).
+   */
+  thrownByDriver?: boolean;
+}
+
+/**
  * Whether `error`, or an error in its `cause` chain, means MongoDB could not
  * be reached. Such a request may simply be tried again. Works with errors of
- * the `mongodb` driver 6.x and 7.x, from any copy of it.
+ * the `mongodb` driver 6.x and 7.x, from any copy of it. Pass
+ * `{ thrownByDriver: true }` for an error caught straight from a driver call.
  *
  * @example
  * app.setErrorHandler((error, request, reply) => {
  *   reply.code(isDatabaseUnavailableError(error) ? 503 : 500).send({ error: 'Please try again' });
  * });
  */
-export function isDatabaseUnavailableError(error: unknown): boolean {
+export function isDatabaseUnavailableError(error: unknown, origin: DatabaseErrorOrigin = {}): boolean {
+  let belowDriverError = origin.thrownByDriver === true;
   let current = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
-    if (isOutage(current)) return true;
+    if (isOutage(current) || (belowDriverError && isNetworkSystemError(current))) return true;
+    belowDriverError ||= current.name.startsWith('Mongo');
+    current = current.cause;
+  }
+  return false;
+}
+
+/** Whether `error` or its causes say the app's client is closed: an outage no wait will end. */
+export function isClosedClientError(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
+    if (CLOSED_CLIENT_ERROR_NAMES.has(current.name)) return true;
     current = current.cause;
   }
   return false;
@@ -92,11 +146,16 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
  * Runs `run`, turning an outage into `MfaStoreUnavailableError` (the original
  * as `cause`, `statusCode` 503). Any other error is thrown as it is.
  */
-export async function withDatabase<T>(operation: string, run: () => T | Promise<T>): Promise<T> {
+export async function withDatabase<T>(operation: string, run: () => T | Promise<T>, origin: DatabaseErrorOrigin = {}): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof MfaStoreUnavailableError || !isDatabaseUnavailableError(error)) throw error;
+    if (error instanceof MfaStoreUnavailableError || !isDatabaseUnavailableError(error, origin)) throw error;
     throw new MfaStoreUnavailableError(`MFA store unavailable while trying to ${operation}`, { cause: error });
   }
+}
+
+/** `withDatabase` for a `run` that only calls the driver: a bare socket error from it is an outage too. */
+export function withDriver<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  return withDatabase(operation, run, { thrownByDriver: true });
 }

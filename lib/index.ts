@@ -27,6 +27,7 @@ export {
 } from './rejection-messages.js';
 export type { MfaFailureInfo, MfaFailureReason, MfaFailureMessage, MfaFailureMessages } from './rejection-messages.js';
 export { isDatabaseUnavailableError } from './database-errors.js';
+export type { DatabaseErrorOrigin } from './database-errors.js';
 export {
   TotpOrBackupCodeStrategy,
   TotpOrBackupCodeStrategy as Strategy,

@@ -8,8 +8,9 @@
  * read goes to the primary: see "Durable on a replica set" in docs/security.md.
  */
 import type { Collection, Document, FindOptions, UpdateFilter, WriteConcernSettings } from 'mongodb';
-import { withDatabase } from './database-errors.js';
-import type { EncryptedValue } from './crypto.js';
+import { withDriver } from './database-errors.js';
+import { generateUseId, type EncryptedValue } from './crypto.js';
+import { settleUse } from './lost-reply.js';
 import { DEFAULT_WRITE_CONCERN } from './mfa-store-options.js';
 import type { StoredDevice } from './remembered-devices.js';
 
@@ -72,11 +73,21 @@ interface MfaDocument extends Document {
   blockedUntil?: Date | null;
   /** Read and written by `remembered-devices.ts`; here only forgotten all at once. */
   rememberedDevices?: Array<Pick<StoredDevice, 'id'>>;
+  /** The use ids of the last few codes used (see lost-reply.ts). */
+  recentUseIds?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
 
 const RESET_FAILURES = { failedAttempts: 0, blockedUntil: null } as const;
+
+/** Enough for every use a user can make while one attempt waits for a lost reply. */
+const RECENT_USE_IDS_KEPT = 10;
+
+/** Records `useId` in the update that uses a code, keeping the last few. */
+function recordUse(useId: string): Document {
+  return { recentUseIds: { $each: [useId], $slice: -RECENT_USE_IDS_KEPT } };
+}
 
 /**
  * A TOTP attempt needs no backup-code hash, so it never reads one: the tags count the codes left.
@@ -97,6 +108,9 @@ function deviceIdsOf(document: MfaDocument): string[] {
  * already replaced.
  */
 const PRIMARY_READ: FindOptions = { readPreference: 'primary' };
+
+/** What a use reads back: the tags, to count the backup codes left. */
+const CODES_LEFT = { 'backupCodes.codes.tag': 1 } as const;
 
 function toRecord<BackupCodes extends BackupCodeSetSummary>(document: MfaDocument): MfaRecord<BackupCodes> {
   return {
@@ -123,14 +137,14 @@ export class MfaDocuments {
   }
 
   ensureIndexes(): Promise<void> {
-    return withDatabase('create indexes', async () => {
+    return withDriver('create indexes', async () => {
       await this.collection.createIndex({ userId: 1 }, { unique: true, name: 'userId_unique', ...this.write });
     });
   }
 
   /** The user's document without the backup codes' hashes. */
   find(userId: string): Promise<MfaRecord | null> {
-    return withDatabase('read the MFA document', async () => {
+    return withDriver('read the MFA document', async () => {
       const document = await this.collection.findOne({ userId }, { ...PRIMARY_READ, projection: WITHOUT_BACKUP_CODE_HASHES });
       return document ? toRecord(document) : null;
     });
@@ -138,7 +152,7 @@ export class MfaDocuments {
 
   /** The user's document with the backup codes' hashes, for checking a backup code. */
   findWithBackupCodeHashes(userId: string): Promise<MfaRecord<StoredBackupCodeSet> | null> {
-    return withDatabase('read the MFA document', async () => {
+    return withDriver('read the MFA document', async () => {
       const document = await this.collection.findOne({ userId }, { ...PRIMARY_READ, projection: WITHOUT_REMEMBERED_DEVICES });
       return document ? toRecord<StoredBackupCodeSet>(document) : null;
     });
@@ -146,7 +160,7 @@ export class MfaDocuments {
 
   /** Stores a new pending secret; an active factor stays untouched until the pending one is confirmed. */
   savePendingSecret(userId: string, pendingSecret: EncryptedValue, now: Date): Promise<void> {
-    return withDatabase('store the pending secret', async () => {
+    return withDriver('store the pending secret', async () => {
       await this.collection.updateOne(
         { userId },
         {
@@ -172,7 +186,7 @@ export class MfaDocuments {
     backupCodes: StoredBackupCodeSet,
     now: Date,
   ): Promise<string[] | null> {
-    return withDatabase('activate the factor', async () => {
+    return withDriver('activate the factor', async () => {
       const before = await this.collection.findOneAndUpdate(
         { userId, 'pendingTotpSecret.ciphertext': pendingSecret.ciphertext, 'pendingTotpSecret.iv': pendingSecret.iv },
         {
@@ -199,7 +213,7 @@ export class MfaDocuments {
    * an attacker from testing many codes in parallel while the counter lags.
    */
   chargeAttempt(userId: string, seen: AttemptCounter, next: AttemptCounter, now: Date): Promise<boolean> {
-    return withDatabase('count the attempt', async () => {
+    return withDriver('count the attempt', async () => {
       const result = await this.collection.updateOne(
         { userId, failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil },
         { $set: { failedAttempts: next.failedAttempts, blockedUntil: next.blockedUntil, updatedAt: now } },
@@ -216,7 +230,7 @@ export class MfaDocuments {
    * a later attempt's charge, or a success that reset it, is never undone.
    */
   refundAttempt(userId: string, charged: AttemptCounter, seen: AttemptCounter, now: Date): Promise<boolean> {
-    return withDatabase('undo the charge of the attempt', async () => {
+    return withDriver('undo the charge of the attempt', async () => {
       const result = await this.collection.updateOne(
         { userId, failedAttempts: charged.failedAttempts, blockedUntil: charged.blockedUntil },
         { $set: { failedAttempts: seen.failedAttempts, blockedUntil: seen.blockedUntil, updatedAt: now } },
@@ -228,61 +242,83 @@ export class MfaDocuments {
 
   /**
    * Accepts a right TOTP code: uses up its time step and resets the failure
-   * counter, in one update, instead of charging the attempt first.
+   * counter, in one update, instead of charging the attempt first. After an
+   * outage the update is sent again until its outcome is known (lost-reply.ts).
    */
-  acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date): Promise<boolean> {
-    return withDatabase('record the accepted code', async () => {
-      const { secret, seen, timeStep } = accepted;
-      // One update decides the attempt, so its filter carries every check. The counter exactly as read, as
-      // a charge has it (chargeAttempt): of attempts racing on one reading only one write can land, this
-      // one or a charge, so a right code is never accepted on a counter that has moved, and parallel
-      // guesses cannot outrun the throttle by riding along with a right one. A step later than the last
-      // one used: the code works once, even when it reaches many app instances at the same moment (a
-      // document without a step, or with null, never matches `$lt`). The secret the code was checked
-      // against: a code for a secret that a re-enrolment replaced meanwhile is not accepted.
-      const result = await this.collection.updateOne(
-        {
-          userId,
-          enabled: true,
-          'totpSecret.ciphertext': secret.ciphertext,
-          'totpSecret.iv': secret.iv,
-          failedAttempts: seen.failedAttempts,
-          blockedUntil: seen.blockedUntil,
-          lastTimeStep: { $lt: timeStep },
-        },
-        { $set: { lastTimeStep: timeStep, ...RESET_FAILURES, updatedAt: now } },
-        this.write,
-      );
-      return result.modifiedCount === 1;
+  async acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date): Promise<boolean> {
+    const { secret, seen, timeStep } = accepted;
+    const useId = generateUseId();
+    // One update decides the attempt, so its filter carries every check. The counter exactly as read, as
+    // a charge has it (chargeAttempt): of attempts racing on one reading only one write can land, this
+    // one or a charge, so a right code is never accepted on a counter that has moved, and parallel
+    // guesses cannot outrun the throttle by riding along with a right one. A step later than the last
+    // one used: the code works once, even when it reaches many app instances at the same moment (a
+    // document without a step, or with null, never matches `$lt`). The secret the code was checked
+    // against: a code for a secret that a re-enrolment replaced meanwhile is not accepted. The use id
+    // tells this attempt, if its reply is lost, whether it was the one that landed (lost-reply.ts).
+    const filter: Document = {
+      userId,
+      enabled: true,
+      'totpSecret.ciphertext': secret.ciphertext,
+      'totpSecret.iv': secret.iv,
+      failedAttempts: seen.failedAttempts,
+      blockedUntil: seen.blockedUntil,
+      lastTimeStep: { $lt: timeStep },
+    };
+    const update: Document = { $set: { lastTimeStep: timeStep, ...RESET_FAILURES, updatedAt: now }, $push: recordUse(useId) };
+    const landed = await settleUse({
+      write: () =>
+        withDriver('record the accepted code', async () => {
+          const result = await this.collection.updateOne(filter, update, this.write);
+          return result.modifiedCount === 1 ? true : null;
+        }),
+      landed: async () => ((await this.findUse(userId, useId, { _id: 1 })) ? true : null),
     });
+    return landed === true;
   }
 
   /**
    * Removes one backup code. The hash is in the filter and `$pull` removes it,
    * so exactly one of any number of concurrent uses matches; the others find
-   * the hash gone and get `null`. Returns the number of codes left.
+   * the hash gone and get `null`. Returns the number of codes left. After an
+   * outage the update is sent again until its outcome is known (lost-reply.ts).
    */
   consumeBackupCode(userId: string, hash: string, generatedNotBefore: Date | null, now: Date): Promise<number | null> {
-    return withDatabase('use the backup code', async () => {
-      const filter: Document = { userId, enabled: true, 'backupCodes.codes.hash': hash };
-      if (generatedNotBefore) filter['backupCodes.generatedAt'] = { $gte: generatedNotBefore };
-      // The driver's types cannot express $pull on a nested array path.
-      const pullTheHash: Document = {
-        $pull: { 'backupCodes.codes': { hash } },
-        $set: { ...RESET_FAILURES, updatedAt: now },
-      };
-      const after = await this.collection.findOneAndUpdate(
-        filter,
-        pullTheHash as UpdateFilter<MfaDocument>,
-        { ...this.write, returnDocument: 'after', projection: { 'backupCodes.codes.tag': 1 } },
-      );
-      return after ? (after.backupCodes?.codes.length ?? 0) : null;
+    const useId = generateUseId();
+    const filter: Document = { userId, enabled: true, 'backupCodes.codes.hash': hash };
+    if (generatedNotBefore) filter['backupCodes.generatedAt'] = { $gte: generatedNotBefore };
+    // The driver's types cannot express $pull on a nested array path. The use id, as in acceptTotpCode.
+    const pullTheHash: Document = {
+      $pull: { 'backupCodes.codes': { hash } },
+      $set: { ...RESET_FAILURES, updatedAt: now },
+      $push: recordUse(useId),
+    };
+    const codesLeft = (document: MfaDocument | null) => (document ? (document.backupCodes?.codes.length ?? 0) : null);
+    return settleUse({
+      write: () =>
+        withDriver('use the backup code', async () =>
+          codesLeft(
+            await this.collection.findOneAndUpdate(filter, pullTheHash as UpdateFilter<MfaDocument>, {
+              ...this.write,
+              returnDocument: 'after',
+              projection: CODES_LEFT,
+            }),
+          ),
+        ),
+      landed: async () => codesLeft(await this.findUse(userId, useId, CODES_LEFT)),
     });
+  }
+
+  /** The user's document if the use `useId` landed in it, read with `projection`. */
+  private findUse(userId: string, useId: string, projection: Document): Promise<MfaDocument | null> {
+    return withDriver('check whether the code was used', () =>
+      this.collection.findOne({ userId, recentUseIds: useId }, { ...PRIMARY_READ, projection }),
+    );
   }
 
   /** Replaces the whole set in one update: the old codes stop working at the same instant. */
   replaceBackupCodes(userId: string, backupCodes: StoredBackupCodeSet, now: Date): Promise<boolean> {
-    return withDatabase('replace the backup codes', async () => {
+    return withDriver('replace the backup codes', async () => {
       const result = await this.collection.updateOne(
         { userId, enabled: true },
         { $set: { backupCodes, updatedAt: now } },
@@ -299,7 +335,7 @@ export class MfaDocuments {
    * race on the counter it read, as against any other write.
    */
   clearFailures(userId: string, now: Date): Promise<boolean> {
-    return withDatabase('clear the lock', async () => {
+    return withDriver('clear the lock', async () => {
       const result = await this.collection.updateOne(
         { userId, $or: [{ failedAttempts: { $gt: 0 } }, { blockedUntil: { $ne: null } }] },
         { $set: { ...RESET_FAILURES, updatedAt: now } },
@@ -315,7 +351,7 @@ export class MfaDocuments {
    * otherwise the ids of the browsers forgotten.
    */
   disable(userId: string, now: Date): Promise<string[] | null> {
-    return withDatabase('disable the factor', async () => {
+    return withDriver('disable the factor', async () => {
       const before = await this.collection.findOneAndUpdate(
         { userId, $or: [{ enabled: true }, { pendingTotpSecret: { $exists: true } }] },
         {

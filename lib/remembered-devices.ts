@@ -13,7 +13,7 @@
  * filters once, against the document as found: the same outcome).
  */
 import type { Collection, Document, FindOptions, UpdateFilter, WriteConcernSettings } from 'mongodb';
-import { withDatabase } from './database-errors.js';
+import { withDriver } from './database-errors.js';
 
 /** The most browsers remembered per user; remembering one more drops the oldest. */
 export const MAX_REMEMBERED_DEVICES = 10;
@@ -78,7 +78,7 @@ export class RememberedDevices {
    * off; otherwise the ids the bound dropped.
    */
   add(userId: string, device: StoredDevice, now: Date): Promise<{ droppedDeviceIds: string[] } | null> {
-    return withDatabase('remember the browser', async () => {
+    return withDriver('remember the browser', async () => {
       const before = await this.collection.findOneAndUpdate(
         { userId, enabled: true },
         asUpdate({
@@ -99,7 +99,7 @@ export class RememberedDevices {
    * the hash already replaced. Returns the entry after the use, or `null`.
    */
   rotate(userId: string, deviceId: string, hash: string, nextHash: string, now: Date): Promise<DeviceSummary | null> {
-    return withDatabase('use the remembered browser', async () => {
+    return withDriver('use the remembered browser', async () => {
       const after = await this.collection.findOneAndUpdate(
         { userId, enabled: true, rememberedDevices: { $elemMatch: { id: deviceId, hash, expiresAt: { $gt: now } } } },
         {
@@ -117,7 +117,7 @@ export class RememberedDevices {
 
   /** One entry with its hashes, to tell why a token was refused; `null` when MFA is off or there is no such entry. */
   findOne(userId: string, deviceId: string): Promise<StoredDevice | null> {
-    return withDatabase('read the remembered browser', async () => {
+    return withDriver('read the remembered browser', async () => {
       const document = await this.collection.findOne(
         { userId, enabled: true },
         { ...PRIMARY_READ, projection: { rememberedDevices: { $elemMatch: { id: deviceId } } } },
@@ -132,7 +132,7 @@ export class RememberedDevices {
    * is still the previous one.
    */
   forgetReplayed(userId: string, deviceId: string, previousHash: string, now: Date): Promise<boolean> {
-    return withDatabase('forget the remembered browser', async () => {
+    return withDriver('forget the remembered browser', async () => {
       const result = await this.collection.updateOne(
         { userId, rememberedDevices: { $elemMatch: { id: deviceId, previousHash } } },
         asUpdate({ $pull: { rememberedDevices: { id: deviceId } }, $set: { updatedAt: now } }),
@@ -144,7 +144,7 @@ export class RememberedDevices {
 
   /** The user's devices without their hashes, as stored (expired ones included). */
   list(userId: string): Promise<DeviceSummary[]> {
-    return withDatabase('list the remembered browsers', async () => {
+    return withDriver('list the remembered browsers', async () => {
       const document = await this.collection.findOne({ userId }, { ...PRIMARY_READ, projection: SUMMARY_PROJECTION });
       return document?.rememberedDevices ?? [];
     });
@@ -152,7 +152,7 @@ export class RememberedDevices {
 
   /** Forgets one device; `false` when the user has none by that id. Its token stops working with this update. */
   forget(userId: string, deviceId: string, now: Date): Promise<boolean> {
-    return withDatabase('forget the remembered browser', async () => {
+    return withDriver('forget the remembered browser', async () => {
       const result = await this.collection.updateOne(
         { userId, 'rememberedDevices.id': deviceId },
         asUpdate({ $pull: { rememberedDevices: { id: deviceId } }, $set: { updatedAt: now } }),
@@ -164,7 +164,7 @@ export class RememberedDevices {
 
   /** Forgets every device of the user in one update; returns the ids it removed. */
   forgetAll(userId: string, now: Date): Promise<string[]> {
-    return withDatabase('forget the remembered browsers', async () => {
+    return withDriver('forget the remembered browsers', async () => {
       const before = await this.collection.findOneAndUpdate(
         { userId, rememberedDevices: { $exists: true } },
         { $unset: { rememberedDevices: '' }, $set: { updatedAt: now } },

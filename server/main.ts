@@ -22,10 +22,10 @@ import {
   withdrawEmbeddedUri,
 } from './app/demo-database.js';
 import { ConfigError } from './app/errors.js';
+import { MONGODB_CLIENT_OPTIONS } from './app/mongodb-client-options.js';
+import { restartStuckMonitoring } from './app/stuck-monitor.js';
 import { logDestination } from './app/logger.js';
 
-/** How long a request waits for an unreachable MongoDB before it is answered 503. */
-const SERVER_SELECTION_TIMEOUT_MS = 2_500;
 /** How long shutdown waits for requests in flight before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -41,6 +41,16 @@ function listenProblem(error: unknown, host: string, port: number): ConfigError 
   };
   const problem = problems[String((error as NodeJS.ErrnoException | null)?.code)];
   return problem === undefined ? null : new ConfigError(problem, { cause: error });
+}
+
+/** One log line when the driver's monitoring finds MongoDB gone, and one when it is back. */
+function logReachability(client: MongoClient, app: FastifyInstance): void {
+  client.on('serverDescriptionChanged', ({ address, previousDescription, newDescription }) => {
+    const wasUp = previousDescription.type !== 'Unknown';
+    const isUp = newDescription.type !== 'Unknown';
+    if (wasUp && !isUp) app.log.warn({ address, reason: newDescription.error?.message }, 'MongoDB unreachable');
+    if (!wasUp && isUp) app.log.info({ address, type: newDescription.type }, 'MongoDB reachable');
+  });
 }
 
 /** Strips any password from a connection string before it is printed. */
@@ -82,10 +92,11 @@ async function start(): Promise<void> {
     uri = embedded.uri;
   }
 
-  // A short server selection timeout makes requests fail fast (503) while MongoDB is
-  // down; the driver keeps monitoring and reconnects by itself when it is back.
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS });
+  // Requests fail fast (503) while MongoDB is down; the driver keeps monitoring and
+  // reconnects by itself when it is back (see mongodb-client-options.ts).
+  const client = new MongoClient(uri, MONGODB_CLIENT_OPTIONS);
   let app: FastifyInstance | null = null;
+  let stopWatchingMonitoring = (): void => {};
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
@@ -99,6 +110,7 @@ async function start(): Promise<void> {
     // Order matters: stop taking requests and finish those in flight, then close the
     // database they were using.
     await app?.close();
+    stopWatchingMonitoring();
     await client.close();
     if (embedded) await withdrawEmbeddedUri(dataDir).catch(() => {});
     await embedded?.stop();
@@ -121,6 +133,9 @@ async function start(): Promise<void> {
     const logger = { level: config.logLevel, stream: logDestination(config.logFormat) };
     app = await buildApp({ db: client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME), config, logger });
     app.log.info({ mongodb: describeUri(uri) }, 'using MongoDB');
+    logReachability(client, app);
+    const log = app.log;
+    stopWatchingMonitoring = restartStuckMonitoring(client, () => log.warn('MongoDB monitoring stuck (a driver bug): reconnecting the client'));
     // Ids only (fingerprints, as stored beside each secret): to check that every instance has the same key ring.
     const current = encryptionKeyId(config.mfaEncryptionKey);
     const previous = [...new Set((config.mfaPreviousEncryptionKeys ?? []).map(encryptionKeyId))].filter((id) => id !== current);

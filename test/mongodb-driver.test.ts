@@ -62,3 +62,17 @@ t.test('errors that only look like MongoDB by name are classified by what they s
   t.notOk(isDatabaseUnavailableError(new TypeError('a bug')));
   t.notOk(isDatabaseUnavailableError('MongoNetworkError'), 'a string is not an error');
 });
+
+t.test('a socket error is an outage where it comes from the driver, and a server fault elsewhere', async (t) => {
+  // What a socket that was reset while writing throws, as Node makes it.
+  const socketError = () => Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'write' });
+  t.ok(isDatabaseUnavailableError(socketError(), { thrownByDriver: true }), 'thrown by a driver call itself');
+  const driverError = (cause: Error) => Object.assign(new Error('x', { cause }), { name: 'MongoError' });
+  t.ok(isDatabaseUnavailableError(driverError(socketError())), 'below an error of the driver');
+  t.ok(isDatabaseUnavailableError(new Error('wrapped', { cause: driverError(socketError()) })), 'deeper in the chain');
+  t.notOk(isDatabaseUnavailableError(socketError()), 'a bare socket error of unknown origin may be any connection: not an outage');
+  t.notOk(isDatabaseUnavailableError(new Error('wrapped', { cause: socketError() })), 'nor when an app error wraps it');
+  const endedByServer = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+  t.ok(isDatabaseUnavailableError(endedByServer, { thrownByDriver: true }), "Node's own EPIPE of a socket the server closed");
+  t.notOk(isDatabaseUnavailableError(Object.assign(new Error('x'), { code: 'ENOENT', syscall: 'open' }), { thrownByDriver: true }), 'nor a missing file');
+});

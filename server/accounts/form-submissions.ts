@@ -5,6 +5,7 @@
  * taken and is shown the first one's result instead of doing the work again.
  */
 import type { Collection, Document } from 'mongodb';
+import { driverCall } from '../app/database-outages.js';
 
 interface FormSubmission extends Document {
   _id: string;
@@ -25,7 +26,7 @@ export class FormSubmissions {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.#collection.createIndex({ createdAt: 1 }, { expireAfterSeconds: CLAIM_TTL_SECONDS, name: 'createdAt_ttl' });
+    await driverCall(() => this.#collection.createIndex({ createdAt: 1 }, { expireAfterSeconds: CLAIM_TTL_SECONDS, name: 'createdAt_ttl' }));
   }
 
   /**
@@ -35,7 +36,7 @@ export class FormSubmissions {
    */
   async claim(formId: string, userId: string): Promise<boolean> {
     try {
-      await this.#collection.insertOne({ _id: formId, userId, createdAt: new Date() });
+      await driverCall(() => this.#collection.insertOne({ _id: formId, userId, createdAt: new Date() }));
       return true;
     } catch (error) {
       if ((error as { code?: unknown }).code === 11000) return false;
@@ -45,12 +46,12 @@ export class FormSubmissions {
 
   /** Gives a claim back after the request failed (a wrong code), so the form can be sent again. */
   async release(formId: string, userId: string): Promise<void> {
-    await this.#collection.deleteOne({ _id: formId, userId });
+    await driverCall(() => this.#collection.deleteOne({ _id: formId, userId }));
   }
 
   /** Whether a twin should still wait: the form was claimed by this user a moment ago and not given back. */
   async isPending(formId: string, userId: string): Promise<boolean> {
-    const claim = await this.#collection.findOne({ _id: formId, userId });
+    const claim = await driverCall(() => this.#collection.findOne({ _id: formId, userId }));
     return claim !== null && Date.now() - claim.createdAt.getTime() < TWIN_WAIT_MS;
   }
 }

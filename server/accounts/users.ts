@@ -3,6 +3,7 @@
  * document mapping stays in this file.
  */
 import { MongoServerError, ObjectId, type Collection, type Document } from 'mongodb';
+import { driverCall } from '../app/database-outages.js';
 
 /** A stored user. `id` is the string form of the document's `_id`, also the user id of the MFA store. */
 export interface UserRecord {
@@ -40,7 +41,7 @@ export class Users {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.#collection.createIndex({ usernameKey: 1 }, { unique: true, name: 'usernameKey_unique' });
+    await driverCall(() => this.#collection.createIndex({ usernameKey: 1 }, { unique: true, name: 'usernameKey_unique' }));
   }
 
   /**
@@ -56,7 +57,7 @@ export class Users {
       createdAt: new Date(),
     };
     try {
-      await this.#collection.insertOne(document);
+      await driverCall(() => this.#collection.insertOne(document));
     } catch (error) {
       if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return null;
       throw error;
@@ -65,7 +66,7 @@ export class Users {
   }
 
   async findByUsername(username: string): Promise<UserRecord | null> {
-    const document = await this.#collection.findOne({ usernameKey: usernameKey(username) });
+    const document = await driverCall(() => this.#collection.findOne({ usernameKey: usernameKey(username) }));
     return document ? toRecord(document) : null;
   }
 }

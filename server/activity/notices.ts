@@ -5,6 +5,7 @@
  * (`security_notice_marks`) says up to when they have been told.
  */
 import { MongoServerError, type Collection, type Document } from 'mongodb';
+import { driverCall } from '../app/database-outages.js';
 import type { SecurityEvent } from './security-event.js';
 import { SECURITY_EVENT_RETENTION_MS, type SecurityEvents } from './security-events.js';
 
@@ -36,10 +37,8 @@ export class SecurityNotices {
     if (!newest) return [];
     let before: NoticeMark | null;
     try {
-      before = await this.#marks.findOneAndUpdate(
-        { _id: userId },
-        { $max: { seenUpTo: newest.at } },
-        { upsert: true, returnDocument: 'before' },
+      before = await driverCall(() =>
+        this.#marks.findOneAndUpdate({ _id: userId }, { $max: { seenUpTo: newest.at } }, { upsert: true, returnDocument: 'before' }),
       );
     } catch (error) {
       // Two first marks raced on the unique _id: the other page claimed these notices.

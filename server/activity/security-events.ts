@@ -3,6 +3,7 @@
  * security, kept 90 days. The document mapping stays in this file.
  */
 import type { Collection, Document } from 'mongodb';
+import { driverCall } from '../app/database-outages.js';
 import { isNoticeEvent, type SecurityEvent } from './security-event.js';
 
 /** How long an event is kept, and listed. */
@@ -28,13 +29,13 @@ export class SecurityEvents {
    * ignore TTL indexes, and MongoDB deletes only once a minute.
    */
   async ensureIndexes(): Promise<void> {
-    await this.#collection.createIndex({ userId: 1, at: -1 }, { name: 'userId_at' });
-    await this.#collection.createIndex({ at: 1 }, { expireAfterSeconds: SECURITY_EVENT_RETENTION_MS / 1000, name: 'at_ttl' });
+    await driverCall(() => this.#collection.createIndex({ userId: 1, at: -1 }, { name: 'userId_at' }));
+    await driverCall(() => this.#collection.createIndex({ at: 1 }, { expireAfterSeconds: SECURITY_EVENT_RETENTION_MS / 1000, name: 'at_ttl' }));
   }
 
   async insert(event: SecurityEvent): Promise<void> {
     // A copy: insertOne would add `_id` to the caller's object.
-    await this.#collection.insertOne({ ...event, notice: isNoticeEvent(event) } as SecurityEventDocument);
+    await driverCall(() => this.#collection.insertOne({ ...event, notice: isNoticeEvent(event) } as SecurityEventDocument));
   }
 
   /** The user's latest events, newest first, none older than 90 days. */
@@ -43,7 +44,7 @@ export class SecurityEvents {
       .find({ userId, at: { $gt: new Date(now.getTime() - SECURITY_EVENT_RETENTION_MS) } }, { projection: WITHOUT_STORAGE_FIELDS })
       .sort({ at: -1 })
       .limit(limit);
-    return (await cursor.toArray()) as SecurityEvent[];
+    return (await driverCall(() => cursor.toArray())) as SecurityEvent[];
   }
 
   /** The user's notice events (see `isNoticeEvent`) after `since`, oldest first. */
@@ -52,6 +53,6 @@ export class SecurityEvents {
       .find({ userId, notice: true, at: { $gt: since } }, { projection: WITHOUT_STORAGE_FIELDS })
       .sort({ at: -1 })
       .limit(limit);
-    return ((await cursor.toArray()) as SecurityEvent[]).reverse();
+    return ((await driverCall(() => cursor.toArray())) as SecurityEvent[]).reverse();
   }
 }

@@ -4,7 +4,8 @@
  * carry what the client sent (a JSON parse error would quote the body).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailableError, SecretDecryptionError } from '../../lib/index.js';
+import { SecretDecryptionError } from '../../lib/index.js';
+import { isDatabaseOutage } from './database-outages.js';
 import { RateLimitedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
 import { currentUser, discardSessionChanges, readPendingUserId } from '../login/login-session.js';
@@ -33,7 +34,7 @@ interface ErrorAnswer {
 }
 
 function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
-  if (isDatabaseUnavailableError(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
+  if (isDatabaseOutage(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
   if (error instanceof RateLimitedError) return { status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
   const status = error.statusCode ?? 500;
   if (status < 400 || status >= 500) return { status: 500, message: INTERNAL_ERROR_MESSAGE };

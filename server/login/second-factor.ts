@@ -14,6 +14,7 @@ import {
 } from '../../lib/index.js';
 import type { ActivityLog } from '../activity/activity-log.js';
 import { recordSignIn } from '../activity/sign-in-event.js';
+import { writeThroughOutage } from '../app/database-outages.js';
 import type { LoginForwarding } from './login-forwarding.js';
 import { completeLogin, isSessionUser, readPendingUser, readPendingUserId, type SessionUser } from './login-session.js';
 
@@ -51,7 +52,8 @@ export function createPassport(store: MfaStore): Passport {
  * (a new session id, the pending state dropped, the way to the new session
  * left for a twin of this request, the sign-in recorded in the activity,
  * without waiting for the write) before `respond` shapes the reply. A
- * database fault is thrown to the error handler, which answers 503.
+ * database fault before the code is used is thrown to the error handler,
+ * which answers 503; after it, the login's writes wait out a short outage.
  */
 export function secondFactorStep(
   passport: Passport,
@@ -73,7 +75,13 @@ export function secondFactorStep(
       forwarding.cancel(pendingSessionId);
       throw loginError;
     }
-    await forwarding.leaveForward(request, pendingSessionId);
+    // The code is used up now: this login has happened, and a 503 would cost the user the code for
+    // nothing. So the two writes that make it usable (the new session, then the way to it for a twin
+    // request) go through a short outage instead of failing on it; both are upserts of one document,
+    // safe to send again. Saved here, the session is unchanged when the reply goes out, and
+    // @fastify/session does not write it a second time.
+    await writeThroughOutage(() => request.session.save());
+    await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
     recordSignIn(activity, request, user.id, info as MfaSuccessInfo);
     await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;

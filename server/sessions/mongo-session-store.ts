@@ -5,6 +5,7 @@
 import type { Collection, Document } from 'mongodb';
 import type { Session } from 'fastify';
 import { digestSessionId, generateSessionId } from '../app/crypto.js';
+import { driverCall } from '../app/database-outages.js';
 
 /** Lifetime of a session whose cookie carries no expiry. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -55,7 +56,7 @@ export class MongoSessionStore {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.#collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
+    await driverCall(() => this.#collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }));
   }
 
   get(sessionId: string, callback: GetCallback): void {
@@ -97,18 +98,18 @@ export class MongoSessionStore {
     // Never over a stand-in (see `leaveStandIn`): a late twin of a finished login must not bring
     // the pending session back. The filter then misses, the upsert hits the unique _id, and the
     // stand-in stays.
-    const write = this.#collection
-      .updateOne(
+    const write = driverCall(() =>
+      this.#collection.updateOne(
         { _id: digestSessionId(sessionId), standIn: { $exists: false } },
         { $set: { data: JSON.stringify(session), expiresAt } },
         { upsert: true },
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          if ((error as { code?: unknown }).code !== 11000) throw error;
-        },
-      );
+      ),
+    ).then(
+      () => undefined,
+      (error: unknown) => {
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+      },
+    );
     settle(write, callback);
   }
 
@@ -121,10 +122,12 @@ export class MongoSessionStore {
     this.#replacedByStandIn.delete(sessionId);
     const expiresAt = new Date(Date.now() + ttlMs);
     const data = { cookie: { path: '/', httpOnly: true, sameSite: 'lax', expires: expiresAt.toISOString() }, ...fields };
-    await this.#collection.updateOne(
-      { _id: digestSessionId(sessionId) },
-      { $set: { data: JSON.stringify(data), expiresAt, standIn: true } },
-      { upsert: true },
+    await driverCall(() =>
+      this.#collection.updateOne(
+        { _id: digestSessionId(sessionId) },
+        { $set: { data: JSON.stringify(data), expiresAt, standIn: true } },
+        { upsert: true },
+      ),
     );
   }
 
@@ -139,11 +142,11 @@ export class MongoSessionStore {
       settle(Promise.resolve(), callback);
       return;
     }
-    settle(this.#collection.deleteOne({ _id: digestSessionId(sessionId) }).then(() => undefined), callback);
+    settle(driverCall(() => this.#collection.deleteOne({ _id: digestSessionId(sessionId) })).then(() => undefined), callback);
   }
 
   async #find(sessionId: string): Promise<Session | null> {
-    const document = await this.#collection.findOne({ _id: digestSessionId(sessionId) });
+    const document = await driverCall(() => this.#collection.findOne({ _id: digestSessionId(sessionId) }));
     if (!document) return null;
     if (document.expiresAt.getTime() <= Date.now()) {
       // Best effort: the TTL index would remove it too, and a failure here must not fail the request.

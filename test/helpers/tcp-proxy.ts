@@ -1,0 +1,139 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of the test's MongoDB, for breaking real
+ * driver connections at chosen moments: reset every connection at once (the
+ * driver's next write then meets a dead socket), or let one command reach the
+ * server and reset the connection instead of passing its reply back (the
+ * write happened, the driver never hears of it). New connections go through
+ * as before, as when a database restarts.
+ */
+import net from 'node:net';
+
+interface Pair {
+  client: net.Socket;
+  server: net.Socket;
+}
+
+interface LostReply {
+  /** Bytes that name the command, e.g. `findAndModify` (BSON keeps field names as plain text). */
+  marker: Buffer;
+  /** Reset the connection when the reply comes, or keep it open and say nothing. */
+  reset: boolean;
+  done: () => void;
+}
+
+export class TcpProxy {
+  readonly #server: net.Server;
+  readonly #pairs = new Set<Pair>();
+  #lostReply: LostReply | null = null;
+  /** While set, connections made are accepted and then never answered, as by a host that stopped answering. */
+  #silent = false;
+
+  private constructor(server: net.Server) {
+    this.#server = server;
+  }
+
+  /** Starts a proxy to the MongoDB of `uri` (`mongodb://host:port...`). */
+  static async start(uri: string): Promise<TcpProxy> {
+    const target = new URL(uri);
+    let proxy: TcpProxy | undefined;
+    const server = net.createServer((client) => proxy!.#connect(client, target.hostname, Number(target.port)));
+    proxy = new TcpProxy(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  /** A connection string to the same database through the proxy. */
+  uri(database: string): string {
+    return `mongodb://127.0.0.1:${(this.#server.address() as net.AddressInfo).port}/${database}?directConnection=true`;
+  }
+
+  /** Closes every open connection now, in the order they were made, as a server that shuts down does (a FIN). */
+  endAll(): void {
+    for (const pair of [...this.#pairs]) {
+      this.#pairs.delete(pair);
+      pair.client.end();
+      pair.server.destroy();
+    }
+  }
+
+  /** Resets every open connection now, as a server that died would (a TCP RST, not a polite close). */
+  resetAll(): void {
+    for (const pair of this.#pairs) this.#reset(pair);
+  }
+
+  /**
+   * Until `answer()`, every open connection and every new one goes silent:
+   * bytes are taken and nothing comes back, as from a host that froze or a
+   * network that drops packets. Connections silenced stay silent.
+   */
+  goSilent(): void {
+    this.#silent = true;
+    for (const pair of this.#pairs) pair.server.destroy();
+  }
+
+  /** New connections are forwarded again. */
+  answer(): void {
+    this.#silent = false;
+  }
+
+  /**
+   * The next command whose bytes contain `marker` reaches MongoDB, but its
+   * reply is dropped and that connection reset. Resolves once that happened.
+   */
+  loseReplyTo(marker: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#lostReply = { marker: Buffer.from(marker), reset: true, done: resolve };
+    });
+  }
+
+  /** Like `loseReplyTo`, but the connection stays open: the command waits for a reply that never comes. */
+  holdReplyTo(marker: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#lostReply = { marker: Buffer.from(marker), reset: false, done: resolve };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.resetAll();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #connect(client: net.Socket, host: string, port: number): void {
+    if (this.#silent) {
+      client.on('error', () => {});
+      client.resume();
+      return;
+    }
+    const server = net.connect(port, host);
+    const pair: Pair = { client, server };
+    this.#pairs.add(pair);
+    let replyToLose: LostReply | null = null;
+    client.on('data', (chunk: Buffer) => {
+      if (this.#lostReply && chunk.includes(this.#lostReply.marker)) {
+        replyToLose = this.#lostReply;
+        this.#lostReply = null;
+      }
+      server.write(chunk);
+    });
+    server.on('data', (chunk: Buffer) => {
+      if (!replyToLose) {
+        client.write(chunk);
+        return;
+      }
+      if (replyToLose.reset) this.#reset(pair);
+      replyToLose.done();
+    });
+    const end = () => this.#reset(pair);
+    client.on('error', end);
+    client.on('close', end);
+    server.on('error', end);
+    // A silenced connection keeps its client waiting: nothing comes back, and nothing says it ended.
+    server.on('close', () => (this.#silent ? client.removeAllListeners('data').resume() : end()));
+  }
+
+  #reset(pair: Pair): void {
+    if (!this.#pairs.delete(pair)) return;
+    pair.client.resetAndDestroy();
+    pair.server.destroy();
+  }
+}
