@@ -16,9 +16,12 @@
  *   --backup-logins N    BENCH_BACKUP_LOGINS  requests of the backup-code phases (default 100)
  *   --baseline DIR       BENCH_BASELINE_DIR   another checkout of the demo, measured as "baseline"
  *   --demo DIR           BENCH_DEMO_DIR       the checkout measured as "demo" (default: this one)
+ *   --profile DIR        BENCH_PROFILE        write a V8 CPU profile of every server in every phase to
+ *                                             DIR/<target>-<phase>.cpuprofile (the profiler slows them all)
  *   MONGODB_URI          a MongoDB to use instead of the embedded mongo-java-server
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,6 +45,7 @@ interface Options {
   backupLogins: number;
   demoDir: string;
   baselineDir: string | null;
+  profileDir: string | null;
 }
 
 function readOptions(): Options {
@@ -52,6 +56,7 @@ function readOptions(): Options {
       'backup-logins': { type: 'string' },
       baseline: { type: 'string' },
       demo: { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   const count = (raw: string | undefined, fallback: number, name: string): number => {
@@ -61,12 +66,14 @@ function readOptions(): Options {
     return value;
   };
   const baseline = values.baseline ?? process.env.BENCH_BASELINE_DIR;
+  const profile = values.profile ?? process.env.BENCH_PROFILE;
   return {
     users: count(values.users ?? process.env.BENCH_USERS, 100, 'users'),
     concurrency: count(values.concurrency ?? process.env.BENCH_CONCURRENCY, 20, 'concurrency'),
     backupLogins: count(values['backup-logins'] ?? process.env.BENCH_BACKUP_LOGINS, 100, 'backup-logins'),
     demoDir: path.resolve(values.demo ?? process.env.BENCH_DEMO_DIR ?? REPO_ROOT),
     baselineDir: baseline ? path.resolve(baseline) : null,
+    profileDir: profile ? path.resolve(profile) : null,
   };
 }
 
@@ -137,14 +144,23 @@ async function main(): Promise<number> {
     }
 
     const databaseCpu = embedded ? databaseCpuReader() : null;
+    if (options.profileDir) log(`CPU profiles go to ${options.profileDir}; the profiler slows every server`);
     console.log(`\nnpm run bench:http on ${describeMachine(embedded ? 'embedded mongo-java-server (memory backend)' : 'MONGODB_URI')}`);
     console.log(
       `Concurrency ${options.concurrency}; no request starts on a target after ${PHASE_MAX_MS / 1000} s of a phase. ` +
         'Each server in a process of its own:\nCPU ms/req is that process, DB CPU ms/req the embedded MongoDB. In brackets: x the reference.',
     );
+    if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
     const problems: string[] = [];
     for (const [round, phase] of phases(sizes).entries()) {
+      if (options.profileDir) for (const target of targets) target.profile({ type: 'profile-start' });
       const measurements = await measurePhase(phase, targets, options.concurrency, round, databaseCpu);
+      if (options.profileDir) {
+        for (const target of targets) {
+          const file = path.join(options.profileDir, `${target.name}-${phase.name.replaceAll(' ', '-')}.cpuprofile`);
+          target.profile({ type: 'profile-stop', file });
+        }
+      }
       for (const m of measurements) {
         const problem = unexpectedStatuses(phase, m);
         if (problem) problems.push(problem);

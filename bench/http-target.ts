@@ -12,6 +12,8 @@
  * which is measured, and one at bcrypt cost 4 that the preparation uses to
  * register users and pass password steps quickly.
  */
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -37,7 +39,12 @@ export type TargetReport =
   | { type: 'ready'; origin: string; setupOrigin: string }
   | { type: 'sample'; commands: Record<string, number>; cpuMicros: number };
 
-export type TargetRequest = { type: 'sample' } | { type: 'stop' };
+export type TargetRequest =
+  | { type: 'sample' }
+  | { type: 'stop' }
+  /** BENCH_PROFILE: start the CPU profiler, or stop it and write the profile to `file`. */
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; file: string };
 
 type BuildAppModule = typeof import('../server/app/build-app.js');
 type ConfigModule = typeof import('../server/app/config.js');
@@ -59,6 +66,31 @@ async function buildDemo(spec: TargetSpec, client: MongoClient): Promise<Fastify
   return [measured, setup];
 }
 
+/**
+ * The V8 CPU profiler of this process, through the inspector: a phase's
+ * profile alone, without the preparation that `node --cpu-prof` would include.
+ */
+class Profiler {
+  #session: InspectorSession | null = null;
+
+  start(): void {
+    this.#session = new InspectorSession();
+    this.#session.connect();
+    this.#session.post('Profiler.enable');
+    this.#session.post('Profiler.start');
+  }
+
+  stopInto(file: string): void {
+    const session = this.#session;
+    if (!session) return;
+    this.#session = null;
+    session.post('Profiler.stop', (error, result) => {
+      if (!error) writeFileSync(file, JSON.stringify(result.profile));
+      session.disconnect();
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.BENCH_TARGET ?? '') as TargetSpec;
   const client = new MongoClient(spec.mongodbUri, { monitorCommands: true, serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS });
@@ -75,8 +107,13 @@ async function main(): Promise<void> {
   for (const app of apps) origins.push(await app.listen({ host: '127.0.0.1', port: 0 }));
 
   const send = (report: TargetReport) => process.send!(report);
+  const profiler = new Profiler();
   process.on('message', (request: TargetRequest) => {
-    if (request.type === 'sample') {
+    if (request.type === 'profile-start') {
+      profiler.start();
+    } else if (request.type === 'profile-stop') {
+      profiler.stopInto(request.file);
+    } else if (request.type === 'sample') {
       const cpu = process.cpuUsage();
       send({ type: 'sample', commands: { ...commands }, cpuMicros: cpu.user + cpu.system });
     } else {

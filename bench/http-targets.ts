@@ -33,6 +33,8 @@ export interface Target {
   setupOrigin: string;
   fixture?: Fixture;
   sample(): Promise<TargetSample>;
+  /** Starts the CPU profiler in the server process, or stops it and writes its profile to `file`. */
+  profile(request: { type: 'profile-start' } | { type: 'profile-stop'; file: string }): void;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export function startTarget(name: string, spec: TargetSpec): Promise<Target> {
             waiting.push(answer);
             child.send({ type: 'sample' } satisfies TargetRequest);
           }),
+        profile: (request) => child.send(request satisfies TargetRequest),
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done();

@@ -50,3 +50,31 @@ t.test('a session without a cookie expiry gets the default lifetime', async (t) 
   const stored = await db.collection('sessions').findOne({});
   t.ok(stored!.expiresAt.getTime() >= before + 5_000 && stored!.expiresAt.getTime() <= Date.now() + 5_000);
 });
+
+t.test("a login's new session and the old session's stand-in are written in one command", async (t) => {
+  const { client, db } = await openTestDatabase(t, { monitorCommands: true });
+  const store = new MongoSessionStore(db.collection('sessions'));
+  const expires = new Date(Date.now() + 60_000);
+  const pendingId = store.generateId();
+  await call((done) => store.set(pendingId, session({ pendingUserId: 'u1', pendingSince: 5 }, expires), done));
+
+  const commands: string[] = [];
+  client.on('commandStarted', (event) => commands.push(event.commandName));
+  // As a login does it: the pending session is replaced, and its document becomes the stand-in.
+  store.willLeaveStandIn(pendingId);
+  await call((done) => store.destroy(pendingId, done));
+  const loggedInId = store.generateId();
+  store.leaveStandInOnSave(loggedInId, pendingId, { loginForwardedTo: 'sealed' }, 60_000);
+  await call((done) => store.set(loggedInId, session({ passport: { id: 'u1', username: 'ann' } }, expires), done));
+  t.same(commands, ['update'], 'one round trip for both documents');
+
+  t.match(await call((done) => store.get(loggedInId, done)), { passport: { id: 'u1', username: 'ann' } });
+  const standIn = (await call((done) => store.get(pendingId, done))) as Record<string, unknown> | null;
+  t.equal(standIn?.loginForwardedTo, 'sealed', 'the old id leads to the new session');
+  t.notOk(standIn && 'pendingUserId' in standIn, 'and no longer waits for a second factor');
+
+  // A late save under the old id (a twin that loaded the pending session before) leaves the stand-in as it is.
+  await call((done) => store.set(pendingId, session({ pendingUserId: 'u1', pendingSince: 5 }, expires), done));
+  const after = (await call((done) => store.get(pendingId, done))) as Record<string, unknown> | null;
+  t.notOk(after && 'pendingUserId' in after, 'the pending login does not come back');
+});

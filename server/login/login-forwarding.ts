@@ -49,12 +49,17 @@ export class LoginForwarding {
     this.#store.cancelStandIn(pendingSessionId);
   }
 
-  /** After a login replaced the session `pendingSessionId`: leave the way to the new one. */
+  /**
+   * After a login replaced the session `pendingSessionId`: saves the new
+   * session now, and with it (in the same write) leaves the way to it under
+   * the old id. The save at the end of the request then has nothing left to write.
+   */
   async leaveForward(request: FastifyRequest, pendingSessionId: string): Promise<void> {
     const expires = request.session.cookie.expires;
     const forward: Forward = { cookie: request.session.encryptedSessionId, ...(expires ? { expires: new Date(expires).toISOString() } : {}) };
     const sealed = sealValue(forward, pendingSessionId, PURPOSE);
-    await this.#store.leaveStandIn(pendingSessionId, { loginForwardedTo: sealed }, LOGIN_FORWARD_TTL_MS);
+    this.#store.leaveStandInOnSave(request.session.sessionId, pendingSessionId, { loginForwardedTo: sealed }, LOGIN_FORWARD_TTL_MS);
+    await request.session.save();
   }
 
   /**

@@ -76,11 +76,10 @@ export function secondFactorStep(
       throw loginError;
     }
     // The code is used up now: this login has happened, and a 503 would cost the user the code for
-    // nothing. So the two writes that make it usable (the new session, then the way to it for a twin
-    // request) go through a short outage instead of failing on it; both are upserts of one document,
-    // safe to send again. Saved here, the session is unchanged when the reply goes out, and
-    // @fastify/session does not write it a second time.
-    await writeThroughOutage(() => request.session.save());
+    // nothing. So the write that makes it usable (the new session with, in the same command, the way
+    // to it for a twin request) goes through a short outage instead of failing on it; both are
+    // upserts of one document, safe to send again. Saved here, the session is unchanged when the
+    // reply goes out, and @fastify/session does not write it a second time.
     await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
     recordSignIn(activity, request, user.id, info as MfaSuccessInfo);
     await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });

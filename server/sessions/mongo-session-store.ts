@@ -25,11 +25,39 @@ type Callback = (error?: unknown) => void;
 /** How many ids made here are remembered as never written (an anonymous request makes one too). */
 const FRESH_IDS_REMEMBERED = 10_000;
 
-/** Whether a session holds nothing but its cookie: it reads the same as no session at all. */
+/**
+ * Whether a session holds nothing but its cookie: it reads the same as no
+ * session at all. A field set to `undefined` counts as absent, as in the JSON stored.
+ */
 function isEmptySession(session: Session): boolean {
-  return Object.keys(JSON.parse(JSON.stringify(session)) as object).every((key) => key === 'cookie');
+  return Object.entries(session).every(([key, value]) => key === 'cookie' || value === undefined);
 }
 type GetCallback = (error: unknown, session?: Session | null) => void;
+
+/** What a login leaves under the session id it replaced (see `leaveStandInOnSave`). */
+interface StandIn {
+  replacedSessionId: string;
+  fields: Record<string, unknown>;
+  ttlMs: number;
+}
+
+/** One upsert of a session document, by the digest of its id. */
+interface SessionWrite {
+  filter: { _id: string };
+  update: { $set: Partial<SessionDocument> };
+  upsert: true;
+}
+
+/** The upsert that replaces the document of `sessionId` with a stand-in holding only `fields`, gone after `ttlMs`. */
+function standInWrite(sessionId: string, fields: Record<string, unknown>, ttlMs: number): SessionWrite {
+  const expiresAt = new Date(Date.now() + ttlMs);
+  const data = { cookie: { path: '/', httpOnly: true, sameSite: 'lax', expires: expiresAt.toISOString() }, ...fields };
+  return {
+    filter: { _id: digestSessionId(sessionId) },
+    update: { $set: { data: JSON.stringify(data), expiresAt, standIn: true } },
+    upsert: true,
+  };
+}
 
 /**
  * Implements @fastify/session's `get`/`set`/`destroy`. Expired sessions are
@@ -47,8 +75,10 @@ export class MongoSessionStore {
   readonly #defaultTtlMs: number;
   /** Ids this store made and has not written: no document can exist under them. */
   readonly #freshIds = new Set<string>();
-  /** Ids whose next `destroy` writes nothing, because `leaveStandIn` replaces their document. */
+  /** Ids whose next `destroy` writes nothing, because a stand-in replaces their document. */
   readonly #replacedByStandIn = new Set<string>();
+  /** Stand-ins to write with the first save of the session that replaced them, by that session's id. */
+  readonly #standInsOnSave = new Map<string, StandIn>();
 
   constructor(collection: Collection<Document>, options: { defaultTtlMs?: number } = {}) {
     this.#collection = collection as unknown as Collection<SessionDocument>;
@@ -76,7 +106,7 @@ export class MongoSessionStore {
     return id;
   };
 
-  /** The next `destroy(sessionId)` writes nothing: `leaveStandIn` replaces the document instead, one write not two. */
+  /** The next `destroy(sessionId)` writes nothing: a stand-in replaces the document instead, one write not two. */
   willLeaveStandIn(sessionId: string): void {
     this.#replacedByStandIn.add(sessionId);
   }
@@ -86,31 +116,63 @@ export class MongoSessionStore {
     this.#replacedByStandIn.delete(sessionId);
   }
 
+  /**
+   * The next `set(sessionId)` (the first save of the session a login just
+   * made) also replaces the document of `replacedSessionId` with a stand-in
+   * holding only `fields`: both writes in one command, not two round trips.
+   * `set` runs at once when the session is saved, so nothing waits here for long.
+   */
+  leaveStandInOnSave(sessionId: string, replacedSessionId: string, fields: Record<string, unknown>, ttlMs: number): void {
+    this.#standInsOnSave.set(sessionId, { replacedSessionId, fields, ttlMs });
+  }
+
   set(sessionId: string, session: Session, callback: Callback): void {
     const fresh = this.#freshIds.delete(sessionId);
-    if (fresh && isEmptySession(session)) {
+    const standIn = this.#standInsOnSave.get(sessionId);
+    this.#standInsOnSave.delete(sessionId);
+    if (fresh && !standIn && isEmptySession(session)) {
       this.#freshIds.add(sessionId);
       settle(Promise.resolve(), callback);
       return;
     }
     const expires = session.cookie?.expires;
     const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
-    // Never over a stand-in (see `leaveStandIn`): a late twin of a finished login must not bring
-    // the pending session back. The filter then misses, the upsert hits the unique _id, and the
-    // stand-in stays.
-    const write = driverCall(() =>
-      this.#collection.updateOne(
-        { _id: digestSessionId(sessionId), standIn: { $exists: false } },
-        { $set: { data: JSON.stringify(session), expiresAt } },
-        { upsert: true },
+    const write: SessionWrite = { filter: { _id: digestSessionId(sessionId) }, update: { $set: { data: JSON.stringify(session), expiresAt } }, upsert: true };
+    settle(fresh ? this.#writeFresh(write, standIn) : this.#writeExisting(write, standIn), callback);
+  }
+
+  /**
+   * An id made here and never written has no document, so there is no stand-in to spare: the
+   * filter is the _id alone, which every server answers from its _id index (mongo-java-server
+   * scans the whole collection for a filter with anything more in it).
+   */
+  async #writeFresh(write: SessionWrite, standIn: StandIn | undefined): Promise<void> {
+    if (!standIn) {
+      await driverCall(() => this.#collection.updateOne(write.filter, write.update, { upsert: true }));
+      return;
+    }
+    this.#replacedByStandIn.delete(standIn.replacedSessionId);
+    // Ordered, the new session first: a twin never finds a stand-in pointing at a session not yet
+    // written, and when the new session cannot be written the pending one stays as it was.
+    await driverCall(() =>
+      this.#collection.bulkWrite(
+        [{ updateOne: write }, { updateOne: standInWrite(standIn.replacedSessionId, standIn.fields, standIn.ttlMs) }],
+        { ordered: true },
       ),
-    ).then(
-      () => undefined,
-      (error: unknown) => {
-        if ((error as { code?: unknown }).code !== 11000) throw error;
-      },
     );
-    settle(write, callback);
+  }
+
+  /**
+   * Never over a stand-in (see `leaveStandInOnSave`): a late twin of a finished login must not bring the
+   * pending session back. The filter then misses, the upsert hits the unique _id, and the stand-in stays.
+   */
+  async #writeExisting(write: SessionWrite, standIn: StandIn | undefined): Promise<void> {
+    try {
+      await driverCall(() => this.#collection.updateOne({ ...write.filter, standIn: { $exists: false } }, write.update, { upsert: true }));
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 11000) throw error;
+    }
+    if (standIn) await this.#leaveStandIn(standIn.replacedSessionId, standIn.fields, standIn.ttlMs);
   }
 
   /**
@@ -118,17 +180,10 @@ export class MongoSessionStore {
    * holding only `fields` (for a twin request that still carries the old id).
    * Its cookie data expires with the stand-in.
    */
-  async leaveStandIn(sessionId: string, fields: Record<string, unknown>, ttlMs: number): Promise<void> {
+  async #leaveStandIn(sessionId: string, fields: Record<string, unknown>, ttlMs: number): Promise<void> {
     this.#replacedByStandIn.delete(sessionId);
-    const expiresAt = new Date(Date.now() + ttlMs);
-    const data = { cookie: { path: '/', httpOnly: true, sameSite: 'lax', expires: expiresAt.toISOString() }, ...fields };
-    await driverCall(() =>
-      this.#collection.updateOne(
-        { _id: digestSessionId(sessionId) },
-        { $set: { data: JSON.stringify(data), expiresAt, standIn: true } },
-        { upsert: true },
-      ),
-    );
+    const write = standInWrite(sessionId, fields, ttlMs);
+    await driverCall(() => this.#collection.updateOne(write.filter, write.update, { upsert: true }));
   }
 
   /** One field of what the store holds for `sessionId` now, read afresh (another request may have changed it). */
