@@ -32,8 +32,12 @@ const OUTAGE_ERROR_NAMES: ReadonlySet<string> = new Set([
 /** Errors of a client that was closed or never connected: trying again cannot help. */
 const CLOSED_CLIENT_ERROR_NAMES: ReadonlySet<string> = new Set(['MongoClientClosedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
 
-/** Labels the driver or the server puts on an error that a later retry may not see. */
-const OUTAGE_ERROR_LABELS: readonly string[] = ['RetryableWriteError', 'PoolRequestedRetry', 'SystemOverloadedError'];
+/**
+ * Labels the driver or the server puts on an error that a later retry may not see. `ResetPool` is
+ * the driver's mark of a connection that broke under a command (its pool is cleared): it is all a
+ * `MongoBulkWriteError` keeps of the `ECONNRESET` that ended its write.
+ */
+const OUTAGE_ERROR_LABELS: readonly string[] = ['RetryableWriteError', 'PoolRequestedRetry', 'SystemOverloadedError', 'ResetPool'];
 
 /**
  * Node's codes for a TCP connection that broke or could not be made. The
