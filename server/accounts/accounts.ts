@@ -1,7 +1,7 @@
 /**
  * Registration, the password step and the password change, shared by the
- * JSON API and the HTML pages. Answers are values with the HTTP status they deserve; only a
- * database fault throws.
+ * JSON API and the HTML pages. Answers are values with the HTTP status they
+ * deserve; only a database fault throws.
  */
 import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
 import type { SessionUser } from '../login/login-session.js';
