@@ -1,15 +1,18 @@
 /**
  * "Don't ask again on this browser" in a real browser (Debian's Chromium): tick the box, sign out, sign
- * in with the password alone, then forget the browser from the account page and be asked for a code.
+ * in with the password alone, then forget the browser from the account page and be asked for a code;
+ * remembered again, change the password on the account page and be asked for a code once more.
  */
 import type { Page } from 'playwright-core';
 import t from 'tap';
 import { openBrowser } from './helpers/browser.js';
 import { TEST_PASSWORD, TotpDevice } from './helpers/server.js';
 
-async function signInWithPassword(page: Page, username: string): Promise<void> {
+const NEW_PASSWORD = 'a new and longer passphrase';
+
+async function signInWithPassword(page: Page, username: string, password = TEST_PASSWORD): Promise<void> {
   await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
@@ -18,7 +21,7 @@ async function signOut(page: Page): Promise<void> {
   await page.waitForURL('**/login?notice=signed-out');
 }
 
-t.test('in Chromium: a remembered browser skips the code until it is forgotten from the account page', async (t) => {
+t.test('in Chromium: a remembered browser skips the code until it is forgotten from the account page, or the password changes', async (t) => {
   const { baseUrl, page } = await openBrowser(t);
   const username = 'alice';
   await page.goto(`${baseUrl}/register`);
@@ -66,4 +69,21 @@ t.test('in Chromium: a remembered browser skips the code until it is forgotten f
   await signInWithPassword(page, username);
   await page.waitForURL('**/login/mfa');
   t.ok(await page.getByLabel('Code').isVisible(), 'forgotten: the code is asked again');
+
+  await page.getByLabel('Code').fill(await device.nextCode());
+  await page.getByLabel("Don't ask again on this browser for 30 days").check();
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await page.waitForURL('**/account');
+  await page.getByLabel('Current password').fill(TEST_PASSWORD);
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password', exact: true }).click();
+  await page.waitForURL('**/account?notice=password-changed-browsers-forgotten');
+  t.match(await page.locator('#notice').textContent(), /Your password is changed, and every remembered browser is forgotten/);
+  t.equal(await page.locator('#account-username').textContent(), username, 'still signed in');
+  t.notOk((await page.context().cookies()).some((c) => c.name === 'mfa_device'), 'the device cookie is gone');
+
+  await signOut(page);
+  await signInWithPassword(page, username, NEW_PASSWORD);
+  await page.waitForURL('**/login/mfa');
+  t.ok(await page.getByLabel('Code').isVisible(), 'the new password, and the code is asked again');
 });

@@ -58,7 +58,7 @@ t.test('a lock is told once on the next sign-in after it ended; while it lasts, 
   const [notice, ...more] = notices((await owner.get('/account')).text);
   t.same(more, []);
   t.equal(notice!.type, 'locked');
-  t.match(notice!.text, /Too many wrong codes were entered for your account, .* from 127\.0\.0\.1, curl, so codes were refused for a while\. If you did not enter them, someone may know your password: change it/);
+  t.match(notice!.text, /Too many wrong codes were entered for your account, .* from 127\.0\.0\.1, curl, so codes were refused for a while\. If you did not enter them, someone may know your password: change your password, and/);
   t.same(notices((await owner.get('/account')).text), [], 'once');
 });
 

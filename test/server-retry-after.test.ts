@@ -63,7 +63,7 @@ t.test('a lock reads in words on the code page and on the owner\'s account page,
 
   const account = await owner.get('/account');
   t.match(account.text, /id="mfa-locked">Too many wrong codes were entered for your account, so codes are not accepted for about 15 minutes, until <time datetime="[^"]+" data-local-time>\d\d:\d\d UTC<\/time>/);
-  t.match(account.text, /someone may know your password: change it/);
+  t.match(account.text, /someone may know your password: <a href="\/account#change-password" class="change-password-link">change your password<\/a>/);
   t.notMatch(account.text, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z</, 'no raw ISO timestamp in the text');
 });
 

@@ -1,7 +1,7 @@
 /**
- * Registration and the password step, shared by the JSON API and the HTML
- * pages. Answers are values with the HTTP status they deserve; only a
- * database fault throws.
+ * Registration, the password step and the password change, shared by the
+ * JSON API and the HTML pages. Answers are values with the HTTP status they
+ * deserve; only a database fault throws.
  */
 import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
 import type { SessionUser } from '../login/login-session.js';
@@ -20,6 +20,13 @@ export const LOGIN_USERNAME_MAX_LENGTH = 64;
 /** One message for an unknown user and a wrong password, so it does not tell which usernames exist. */
 export const WRONG_CREDENTIALS_MESSAGE = 'Wrong username or password';
 
+/** A wrong current password at a password change. */
+export const WRONG_CURRENT_PASSWORD_MESSAGE = 'Your current password is not right; your password was not changed';
+
+/** The loser of two changes racing from the same current password. */
+export const PASSWORD_CHANGED_MEANWHILE_MESSAGE =
+  'Your password was changed by another request at the same moment; this one changed nothing. Sign in with the password chosen there';
+
 /** A refusal with the status it maps to. */
 export interface Refusal {
   ok: false;
@@ -28,6 +35,8 @@ export interface Refusal {
 }
 
 export type RegistrationResult = { ok: true; user: SessionUser } | Refusal;
+
+export type PasswordChangeResult = { ok: true } | Refusal;
 
 /** Users with passwords. */
 export class Accounts {
@@ -47,15 +56,8 @@ export class Accounts {
     if (!USERNAME_PATTERN.test(username) || username.length < USERNAME_MIN_LENGTH || username.length > USERNAME_MAX_LENGTH) {
       return refuse(400, `Choose a username of ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens`);
     }
-    // Characters, as JSON Schema's minLength and people count them: `length` counts UTF-16 units,
-    // and would take four emoji for eight characters.
-    if ([...password].length < PASSWORD_MIN_LENGTH) {
-      return refuse(400, `Choose a password of at least ${PASSWORD_MIN_LENGTH} characters`);
-    }
-    // bcrypt ignores what comes after 72 bytes; refusing is honest, truncating would not be.
-    if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_PASSWORD_BYTES) {
-      return refuse(400, `Choose a password of at most ${BCRYPT_MAX_PASSWORD_BYTES} bytes`);
-    }
+    const broken = checkNewPassword(password);
+    if (broken) return broken;
     const created = await this.#users.create(username, await this.#passwords.hash(password));
     if (!created) return refuse(409, 'That username is taken; choose another');
     return { ok: true, user: toSessionUser(created) };
@@ -67,6 +69,53 @@ export class Accounts {
     const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);
     return record && matches ? toSessionUser(record) : null;
   }
+
+  /**
+   * Replaces the password of `userId` when `currentPassword` is right and
+   * `newPassword` keeps the rules of registration. The rules are checked
+   * first: a new password they refuse costs no bcrypt work and says nothing
+   * about the current one. Otherwise two bcrypt operations (the check, the
+   * new hash) and one conditional write (see `Users.replacePasswordHash`).
+   *
+   * `beforeWrite` runs once the current password is found right, before the
+   * write: what the change must undo anyway (remembered browsers) goes first,
+   * so a fault in between leaves the old password with nothing remembered,
+   * never a new password with the old browsers still remembered.
+   */
+  async changePassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+    beforeWrite: () => Promise<void> = async () => {},
+  ): Promise<PasswordChangeResult> {
+    const broken = checkNewPassword(newPassword);
+    if (broken) return broken;
+    const record = await this.#users.findById(userId);
+    if (!record || !(await this.#passwords.verify(currentPassword, record.passwordHash))) {
+      return refuse(401, WRONG_CURRENT_PASSWORD_MESSAGE);
+    }
+    const newHash = await this.#passwords.hash(newPassword);
+    await beforeWrite();
+    const replaced = await this.#users.replacePasswordHash(userId, record.passwordHash, newHash);
+    return replaced ? { ok: true } : refuse(409, PASSWORD_CHANGED_MEANWHILE_MESSAGE);
+  }
+}
+
+/**
+ * The rules of a new password, at registration and at a change; the refusal
+ * of the first one it breaks, or `null`.
+ */
+function checkNewPassword(password: string): Refusal | null {
+  // Characters, as JSON Schema's minLength and people count them: `length` counts UTF-16 units,
+  // and would take four emoji for eight characters.
+  if ([...password].length < PASSWORD_MIN_LENGTH) {
+    return refuse(400, `Choose a password of at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  // bcrypt ignores what comes after 72 bytes; refusing is honest, truncating would not be.
+  if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_PASSWORD_BYTES) {
+    return refuse(400, `Choose a password of at most ${BCRYPT_MAX_PASSWORD_BYTES} bytes`);
+  }
+  return null;
 }
 
 function refuse(status: Refusal['status'], message: string): Refusal {

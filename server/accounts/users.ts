@@ -20,6 +20,8 @@ interface UserDocument extends Document {
   usernameKey: string;
   passwordHash: string;
   createdAt: Date;
+  /** The last password change, if any. */
+  passwordChangedAt?: Date;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -68,5 +70,28 @@ export class Users {
   async findByUsername(username: string): Promise<UserRecord | null> {
     const document = await driverCall(() => this.#collection.findOne({ usernameKey: usernameKey(username) }));
     return document ? toRecord(document) : null;
+  }
+
+  /** The user with this id; `null` for an id that is no user's (or not an id at all). */
+  async findById(userId: string): Promise<UserRecord | null> {
+    if (!ObjectId.isValid(userId)) return null;
+    const document = await this.#collection.findOne({ _id: new ObjectId(userId) });
+    return document ? toRecord(document) : null;
+  }
+
+  /**
+   * Replaces the password hash, only if it is still `oldHash`; returns whether
+   * it did. One conditional update: of two changes that both checked the same
+   * old password, the first to write changes the filter's hash, so the second
+   * matches nothing and loses, instead of quietly writing its password over
+   * the first one's.
+   */
+  async replacePasswordHash(userId: string, oldHash: string, newHash: string): Promise<boolean> {
+    if (!ObjectId.isValid(userId)) return false;
+    const result = await this.#collection.updateOne(
+      { _id: new ObjectId(userId), passwordHash: oldHash },
+      { $set: { passwordHash: newHash, passwordChangedAt: new Date() } },
+    );
+    return result.modifiedCount === 1;
   }
 }

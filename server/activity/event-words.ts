@@ -73,6 +73,8 @@ export function describeSecurityEvent(event: SecurityEvent): string {
       return 'An old sign-in token of a remembered browser was presented again (a copied cookie, or two tabs at once)';
     case 'devices_forgotten':
       return `${plural(event.deviceIds.length, 'remembered browser was', 'remembered browsers were')} forgotten${FORGOTTEN_BECAUSE[event.cause]}`;
+    case 'password_changed':
+      return `Changed your password; ${plural(event.forgottenBrowsers, 'remembered browser', 'remembered browsers')} forgotten`;
     case 'admin_reset':
       return (event.mfaTurnedOff ? 'An operator turned off two-factor sign-in' : 'An operator reset two-factor sign-in') +
         (event.forgottenBrowsers > 0 ? ` and forgot ${plural(event.forgottenBrowsers, 'remembered browser', 'remembered browsers')}` : '') +

@@ -1,6 +1,6 @@
 /**
  * What the account's activity lists: the library's events, and the demo's
- * own (a completed sign-in, an operator's reset). Like the library's, none
+ * own (a completed sign-in, a password change, an operator's reset). Like the library's, none
  * carries a secret, a code, a token or a hash.
  */
 import type { MfaEvent, MfaEventType, MfaRequestContext, VerificationMethod } from '../../lib/index.js';
@@ -18,6 +18,8 @@ interface DemoEventBase {
 export type DemoSecurityEvent = DemoEventBase &
   (
     | { type: 'signed_in'; method: 'password' | VerificationMethod; remainingBackupCodes?: number; lowOnBackupCodes?: boolean }
+    // The password changed by its owner, signed in; every remembered browser forgotten with it.
+    | { type: 'password_changed'; forgottenBrowsers: number }
     // `npm run admin -- reset-mfa`: MFA turned off (if it was on) and remembered browsers forgotten.
     | { type: 'admin_reset'; note: string | null; mfaTurnedOff: boolean; forgottenBrowsers: number }
     // `npm run admin -- unlock`: the lock after wrong codes cleared.

@@ -26,6 +26,7 @@ import { apiActivityRoutes } from '../routes/api-activity-routes.js';
 import { apiAuthRoutes } from '../routes/api-auth-routes.js';
 import { acceptEmptyJsonBodies, requireJsonContentType } from '../routes/api-guards.js';
 import { apiMfaRoutes } from '../routes/api-mfa-routes.js';
+import { apiPasswordRoutes } from '../routes/api-password-routes.js';
 import { healthRoutes } from '../routes/health-routes.js';
 import { htmlAccountPages } from '../routes/html-account-pages.js';
 import { htmlAuthPages } from '../routes/html-auth-pages.js';
@@ -103,6 +104,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     vault: new SessionVault(config.mfaEncryptionKey),
     forms,
     browsers: new RememberedBrowsers(store, { secureCookies: config.production }),
+    sessions: sessionStore,
     forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
     activity,
@@ -133,6 +135,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await api.register(apiAuthRoutes, context);
     await api.register(apiMfaRoutes, context);
     await api.register(apiActivityRoutes, context);
+    await api.register(apiPasswordRoutes, context);
   });
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody);

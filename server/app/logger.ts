@@ -11,7 +11,7 @@ import type { LogFormat } from './config.js';
 
 export const REDACTED = '[redacted]';
 
-const SECRET_FIELDS = ['password', 'token', 'secret', 'backupCodes', 'otpauthUrl', 'qrCodeDataUrl', '_csrf', 'passwordHash', 'sessionSecret', 'mfaEncryptionKey', 'mfaPreviousEncryptionKeys'];
+const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'token', 'secret', 'backupCodes', 'otpauthUrl', 'qrCodeDataUrl', '_csrf', 'passwordHash', 'sessionSecret', 'mfaEncryptionKey', 'mfaPreviousEncryptionKeys'];
 
 /** pino `redact` paths: the secret fields at the top of a log object and one or two levels down. */
 export const REDACT_PATHS = [

@@ -14,6 +14,8 @@ export interface Flash {
   retryAt?: number;
   /** Whether that wait is a lock after too many wrong codes. */
   locked?: boolean;
+  /** The form of the page the error belongs to, when the page has several: it is shown beside that form. */
+  form?: 'change-password';
   /** "Don't ask again on this browser" was ticked: the code page keeps it ticked. */
   rememberBrowser?: boolean;
 }

@@ -4,6 +4,7 @@
  * session id changes at each step up.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
 
 /** A logged-in user as the session and `request.user` hold it. */
 export interface SessionUser {
@@ -68,6 +69,32 @@ export function readPendingUser(request: FastifyRequest, userId: string): Sessio
  */
 export async function completeLogin(request: FastifyRequest, user: SessionUser): Promise<void> {
   await request.logIn(user);
+}
+
+/** What a renewed session keeps: the login (Passport's field) and the sealed values of the vault. */
+const KEPT_ON_RENEWAL = ['passport', 'freshBackupCodes', 'pendingSetup'];
+
+/** How long the old id of a renewed session stays held by an empty stand-in. */
+export const RENEWED_SESSION_STAND_IN_TTL_MS = 60_000;
+
+/**
+ * Gives a logged-in session a new id, keeping the login, after a change that
+ * should lock out whoever copied the old cookie (a password change). The old
+ * id is not just deleted but held for a minute by an empty stand-in, which
+ * the store never writes over: a request still in flight on the old id (the
+ * twin of a double click) that saves its session afterwards would otherwise
+ * bring the old, logged-in session back.
+ */
+export async function renewSession(request: FastifyRequest, store: MongoSessionStore): Promise<void> {
+  const oldSessionId = request.session.sessionId;
+  store.willLeaveStandIn(oldSessionId);
+  try {
+    await request.session.regenerate(KEPT_ON_RENEWAL);
+  } catch (error) {
+    store.cancelStandIn(oldSessionId);
+    throw error;
+  }
+  await store.leaveStandIn(oldSessionId, {}, RENEWED_SESSION_STAND_IN_TTL_MS);
 }
 
 /** Ends the session: the stored session is deleted and the browser told to drop its cookie. */

@@ -1,5 +1,6 @@
 /**
- * HTML pages of a logged-in user: the account overview and the MFA changes.
+ * HTML pages of a logged-in user: the account overview, the MFA changes and
+ * the password change.
  * Every post answers with a redirect and every page is a GET, so Reload and
  * Back never post a form again. Backup codes just made are kept, sealed in
  * the session, and shown by a GET until the person says they saved them; a
@@ -12,6 +13,7 @@ import type { ActionRefusal, ActionResult, MfaActions } from '../accounts/mfa-ac
 import { generateFormId } from '../app/crypto.js';
 import { setFlash, takeFlash } from '../login/flash.js';
 import { currentUser, type SessionUser } from '../login/login-session.js';
+import { runPasswordChange } from '../login/password-change.js';
 import type { FreshBackupCodes } from '../sessions/session-vault.js';
 import {
   renderAccountPage,
@@ -21,9 +23,18 @@ import {
   renderSetupPage,
 } from '../views/account-pages.js';
 import { flashForCodeFailure, renderFlashError, type CodeContext } from '../views/code-failure-words.js';
-import { readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
+import { CHANGE_PASSWORD_URL } from '../views/password-change-form.js';
+import { MALFORMED_PASSWORD_CHANGE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
-import { codeChangeForm, emptyForm, forgetBrowserForm, type CodeChangeBody, type ForgetBrowserBody } from './schemas.js';
+import {
+  codeChangeForm,
+  emptyForm,
+  forgetBrowserForm,
+  passwordChangeForm,
+  type CodeChangeBody,
+  type ForgetBrowserBody,
+  type PasswordChangeBody,
+} from './schemas.js';
 
 const CODES_PAGE = '/mfa/backup-codes/new';
 
@@ -83,6 +94,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     // Notices first: the list then waits for no write, and one claim marks them shown.
     const securityNotices = await activity.takeNotices(user.id);
     const [status, events] = await Promise.all([mfa.status(user.id), activity.latest(user.id)]);
+    const flashError = renderFlashError(flash);
     const page = renderAccountPage({
       user,
       mfa: status,
@@ -91,7 +103,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       browsers: status.enabled ? await browsers.list(request, user.id) : [],
       csrfToken: reply.generateCsrf(),
       notice: readNotice(request),
-      error: renderFlashError(flash),
+      ...(flash?.form === 'change-password' ? { passwordError: flashError } : { error: flashError }),
       unsavedBackupCodes: vault.freshCodes(request, user.id) !== null,
     });
     return sendPage(reply, page);
@@ -166,6 +178,20 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     if (request.validationError) return redirectAfterPost(reply, '/account');
     await browsers.forgetAll(request, reply, userOf(request).id);
     return redirectAfterPost(reply, '/account?notice=browsers-forgotten');
+  });
+
+  // No one-time form id: once a change succeeds the old session id is retired, so a twin (a double
+  // click without the page script) could not be shown the first one's result anyway; the conditional
+  // write keeps it from changing the password twice, and it ends on the sign-in page.
+  app.post<{ Body: PasswordChangeBody }>('/account/password', { ...formPost, schema: { body: passwordChangeForm } }, async (request, reply) => {
+    const refuse = (error: string) => {
+      setFlash(request, { error, form: 'change-password' });
+      return redirectAfterPost(reply, CHANGE_PASSWORD_URL);
+    };
+    if (request.validationError) return refuse(MALFORMED_PASSWORD_CHANGE_MESSAGE);
+    const outcome = await runPasswordChange(request, reply, context, userOf(request), request.body);
+    if (!outcome.ok) return refuse(outcome.message);
+    return redirectAfterPost(reply, `/account?notice=${outcome.forgottenBrowsers > 0 ? 'password-changed-browsers-forgotten' : 'password-changed'}`);
   });
 
   codeChangeRoute('/mfa/confirm', {

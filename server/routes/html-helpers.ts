@@ -38,6 +38,9 @@ const NOTICES = {
   'mfa-off': 'Two-factor sign-in is off. Signing in now needs only your password.',
   'browser-forgotten': 'That browser is forgotten: it will be asked for a code at its next sign-in.',
   'browsers-forgotten': 'Every browser is forgotten: each will be asked for a code at its next sign-in.',
+  'password-changed': 'Your password is changed. Sign in with the new one from now on.',
+  'password-changed-browsers-forgotten':
+    'Your password is changed, and every remembered browser is forgotten: each will be asked for a code at its next sign-in.',
 } as const;
 
 export type NoticeKey = keyof typeof NOTICES;
@@ -49,5 +52,7 @@ export function readNotice(request: FastifyRequest): string | undefined {
 }
 
 export const MALFORMED_CREDENTIALS_MESSAGE = 'Enter your username and password';
+export const MALFORMED_PASSWORD_CHANGE_MESSAGE =
+  `Enter your current password, and a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`;
 export const MALFORMED_REGISTRATION_MESSAGE =
   `Choose a username (${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} characters) and a password (${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters)`;

@@ -7,6 +7,7 @@ import type { FormSubmissions } from '../accounts/form-submissions.js';
 import type { LoginForwarding } from '../login/login-forwarding.js';
 import type { RememberedBrowsers } from '../login/remembered-browsers.js';
 import type { Passport } from '../login/second-factor.js';
+import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
 import type { SessionVault } from '../sessions/session-vault.js';
 
 export interface RouteContext {
@@ -20,6 +21,8 @@ export interface RouteContext {
   forms: FormSubmissions;
   /** Browsers that skip the second factor ("don't ask again on this browser"). */
   browsers: RememberedBrowsers;
+  /** The sessions, for giving one a new id (`renewSession`) after a password change. */
+  sessions: MongoSessionStore;
   /** Where a finished login went, for the twin of its request. */
   forwarding: LoginForwarding;
   /** The rate limit of auth routes, as @fastify/rate-limit's route config. */

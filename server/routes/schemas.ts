@@ -97,6 +97,29 @@ export const documentedRegistrationBody = {
   },
 } as const;
 
+/** A password change: the current password, and the new one. */
+export interface PasswordChangeBody {
+  currentPassword: string;
+  newPassword: string;
+}
+
+/** Fastify checks the bounds; `Accounts.changePassword` the rules of a new password, in words. */
+export const passwordChangeBody = {
+  type: 'object',
+  required: ['currentPassword', 'newPassword'],
+  additionalProperties: false,
+  properties: { currentPassword: password, newPassword: password },
+} as const;
+
+/** The same as `/openapi.json` states it, with the rules of a new password (see `documentedRegistrationBody`). */
+export const documentedPasswordChangeBody = {
+  ...passwordChangeBody,
+  properties: {
+    currentPassword: { ...password, description: 'The password the user signs in with now' },
+    newPassword: documentedRegistrationBody.properties.password,
+  },
+} as const;
+
 export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 /**
@@ -114,6 +137,7 @@ export const registrationForm = { ...registrationBody, properties: { ...registra
 export const tokenForm = { ...tokenBody, properties: { ...tokenBody.properties, _csrf: csrf } } as const;
 export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' } } } as const;
 export const emptyForm = { ...emptyBody, properties: { _csrf: csrf } } as const;
+export const passwordChangeForm = { ...passwordChangeBody, properties: { ...passwordChangeBody.properties, _csrf: csrf } } as const;
 /** 128 random bits, base64url, as `generateFormId` makes them. */
 const formId = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
 /** The forms that forget remembered browsers: one (by its id) or all. */
@@ -264,6 +288,14 @@ export const setupStartResponse = {
 } as const;
 
 export const backupCodesResponse = backupCodes;
+
+export const passwordChangedResponse = {
+  type: 'object',
+  required: ['forgottenBrowsers'],
+  properties: {
+    forgottenBrowsers: { type: 'integer', minimum: 0, description: 'How many remembered browsers were forgotten: each is asked for a code at its next sign-in' },
+  },
+} as const;
 
 export const mfaOffResponse = { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean', const: false } } } as const;
 

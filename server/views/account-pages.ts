@@ -6,6 +6,7 @@ import type { RememberedBrowser } from '../login/remembered-browsers.js';
 import { clockTime, codeField, csrfField, describeWait, formError, formIdField, notice } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
+import { CHANGE_PASSWORD_LINK, renderPasswordChangeForm } from './password-change-form.js';
 import { renderSecurityActivity, renderSecurityNotices } from './security-activity.js';
 
 export interface AccountPage {
@@ -14,6 +15,8 @@ export interface AccountPage {
   csrfToken: string;
   notice?: string;
   error?: string | SafeHtml;
+  /** Why the last password change was refused: shown beside its form. */
+  passwordError?: string | SafeHtml;
   /** Backup codes just made are waiting for the person to say they saved them. */
   unsavedBackupCodes?: boolean;
   /** The latest security events, newest first. */
@@ -57,7 +60,7 @@ ${csrfField(csrfToken)}
 function lockNotice(lockedUntil: Date, now: Date): SafeHtml {
   const wait = describeWait(Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000));
   return html`<p class="warning" role="status" id="mfa-locked">Too many wrong codes were entered for your account, so codes are not accepted for ${wait}, until ${clockTime(lockedUntil)}.
-If you did not enter them, someone may know your password: change it, and make new backup codes if you think they were seen.</p>`;
+If you did not enter them, someone may know your password: ${CHANGE_PASSWORD_LINK}, and make new backup codes if you think they were seen.</p>`;
 }
 
 export function renderAccountPage({
@@ -66,6 +69,7 @@ export function renderAccountPage({
   csrfToken,
   notice: message,
   error,
+  passwordError,
   unsavedBackupCodes,
   activity = [],
   securityNotices = [],
@@ -102,6 +106,7 @@ ${mfa.enabled ? html`<dt>Backup codes left</dt><dd id="backup-codes-remaining">$
 ${mfa.locked && mfa.lockedUntil ? lockNotice(mfa.lockedUntil, now) : null}
 ${actions}
 ${mfa.enabled ? browserList(browsers, csrfToken) : null}
+${renderPasswordChangeForm({ user, csrfToken, mfaEnabled: mfa.enabled, error: passwordError })}
 ${renderSecurityActivity(activity)}
 <form method="post" action="/logout" id="logout-form">
 ${csrfField(csrfToken)}

@@ -7,6 +7,7 @@ import { describeOrigin, describeSecurityEvent, formatEventTime } from '../activ
 import type { SecurityEvent } from '../activity/security-event.js';
 import { dateTime } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
+import { CHANGE_PASSWORD_LINK } from './password-change-form.js';
 
 /** ", 1 Dec 10:02 UTC from 127.0.0.1, Firefox on Linux": when and where from, after the words. */
 function whenAndWhere(event: SecurityEvent): SafeHtml {
@@ -35,20 +36,20 @@ function noticeWords(event: SecurityEvent, mfa: MfaStatus): SafeHtml | null {
       const low = event.lowOnBackupCodes ?? mfa.lowOnBackupCodes;
       return html`A backup code was used to sign in to your account, ${whenAndWhere(event)}.
 ${low ? html`Only ${left} backup ${left === 1 ? 'code is' : 'codes are'} left: ${NEW_CODES_LINK} before you run out.` : `${left} backup codes are left.`}
-If this was not you, someone has your password and one of your backup codes: change your password${low ? '.' : html`, and ${NEW_CODES_LINK} (the old ones stop working).`}`;
+If this was not you, someone has your password and one of your backup codes: ${CHANGE_PASSWORD_LINK}${low ? '.' : html`, and ${NEW_CODES_LINK} (the old ones stop working).`}`;
     }
     case 'locked':
       // While the lock lasts, the page's own lock warning says this already.
       if (mfa.locked) return null;
       return html`Too many wrong codes were entered for your account, ${whenAndWhere(event)}, so codes were refused for a while.
-If you did not enter them, someone may know your password: change it, and ${NEW_CODES_LINK} if you think they were seen.`;
+If you did not enter them, someone may know your password: ${CHANGE_PASSWORD_LINK}, and ${NEW_CODES_LINK} if you think they were seen.`;
     case 'device_remembered':
       return html`A browser was remembered for signing in to your account without a code, ${whenAndWhere(event)} (${event.label}).
-If this was not you, someone has your password and a code: change your password, forget your remembered browsers, and ${NEW_CODES_LINK}.`;
+If this was not you, someone has your password and a code: ${CHANGE_PASSWORD_LINK}, forget your remembered browsers, and ${NEW_CODES_LINK}.`;
     case 'admin_reset':
       return html`An operator reset two-factor sign-in for your account, ${whenAndWhere(event)}${event.note ? `: ${event.note}` : ''}.
 ${mfa.enabled ? '' : 'Signing in needs only your password now: turn two-factor sign-in on again below.'}
-If you did not ask for this, change your password.`;
+If you did not ask for this, ${CHANGE_PASSWORD_LINK}.`;
     default:
       return null;
   }
