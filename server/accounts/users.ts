@@ -88,9 +88,8 @@ export class Users {
    */
   async replacePasswordHash(userId: string, oldHash: string, newHash: string): Promise<boolean> {
     if (!ObjectId.isValid(userId)) return false;
-    const result = await this.#collection.updateOne(
-      { _id: new ObjectId(userId), passwordHash: oldHash },
-      { $set: { passwordHash: newHash, passwordChangedAt: new Date() } },
+    const result = await driverCall(() =>
+      this.#collection.updateOne({ _id: new ObjectId(userId), passwordHash: oldHash }, { $set: { passwordHash: newHash, passwordChangedAt: new Date() } }),
     );
     return result.modifiedCount === 1;
   }

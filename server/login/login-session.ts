@@ -94,7 +94,9 @@ export async function renewSession(request: FastifyRequest, store: MongoSessionS
     store.cancelStandIn(oldSessionId);
     throw error;
   }
-  await store.leaveStandIn(oldSessionId, {}, RENEWED_SESSION_STAND_IN_TTL_MS);
+  // The renewed session and the old id's stand-in go in one write, as at login.
+  store.leaveStandInOnSave(request.session.sessionId, oldSessionId, {}, RENEWED_SESSION_STAND_IN_TTL_MS);
+  await request.session.save();
 }
 
 /** Ends the session: the stored session is deleted and the browser told to drop its cookie. */
