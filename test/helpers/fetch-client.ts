@@ -6,6 +6,19 @@ export interface FetchResponse {
   json: any;
 }
 
+/** Applies a response's `Set-Cookie` headers to `jar`, as a browser does: a cleared or expired cookie is dropped. */
+export function keepSetCookies(jar: Map<string, string>, response: Response): void {
+  for (const cookie of response.headers.getSetCookie()) {
+    const [pair = ''] = cookie.split(';');
+    const separator = pair.indexOf('=');
+    const name = pair.slice(0, separator).trim();
+    const value = pair.slice(separator + 1).trim();
+    const expired = /expires=Thu, 01 Jan 1970/i.test(cookie) || /max-age=0/i.test(cookie);
+    if (expired || value === '') jar.delete(name);
+    else jar.set(name, value);
+  }
+}
+
 export class FetchClient {
   readonly cookies = new Map<string, string>();
 
@@ -23,15 +36,7 @@ export class FetchClient {
     const headers: Record<string, string> = init.method === 'GET' ? {} : { 'content-type': 'application/json' };
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(new URL(path, baseUrl), { ...init, headers, redirect: 'manual' });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const separator = pair.indexOf('=');
-      const name = pair.slice(0, separator).trim();
-      const value = pair.slice(separator + 1).trim();
-      const expired = /expires=Thu, 01 Jan 1970/i.test(cookie) || /max-age=0/i.test(cookie);
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    keepSetCookies(this.cookies, response);
     const text = await response.text();
     let json: unknown;
     try {

@@ -7,6 +7,7 @@
  * browser forgets that instance and sends the request again to another one,
  * as a load balancer would.
  */
+import { keepSetCookies } from './fetch-client.js';
 
 /** Longest any request may take before it counts as a hang. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -163,15 +164,7 @@ export class TrafficBrowser {
   }
 
   #keepCookies(response: Response): void {
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const separator = pair.indexOf('=');
-      const name = pair.slice(0, separator).trim();
-      const value = pair.slice(separator + 1).trim();
-      const expired = /expires=Thu, 01 Jan 1970/i.test(cookie) || /max-age=0/i.test(cookie);
-      if (expired || value === '') this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
-    }
+    keepSetCookies(this.#cookies, response);
   }
 }
 
