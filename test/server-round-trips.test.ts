@@ -39,3 +39,22 @@ t.test('a TOTP login takes 4 round trips, a backup-code login 5, a wrong code 3,
   t.notOk(wrong.some((command) => command.startsWith('update sessions') || command.startsWith('delete sessions')), 'a refusal writes no session');
   t.same(events, [['insert security_events'], ['insert security_events'], ['insert security_events']], 'and each records one event, apart from the answer');
 });
+
+t.test('20 parallel wrong codes record 20 events in fewer inserts: those that arrive while one is written share the next', async (t) => {
+  const { client, db } = await openTestDatabase(t, { monitorCommands: true });
+  const { app } = await startTestApp(t, { db });
+  const users = await Promise.all(Array.from({ length: 20 }, () => createMfaUser(app)));
+  const clients = await Promise.all(users.map((user) => pendingClient(app, user.username)));
+  await app.securityActivity.settled();
+  const before = await db.collection('security_events').countDocuments();
+  let inserts = 0;
+  client.on('commandStarted', (event) => {
+    if (event.commandName === 'insert' && event.command.insert === 'security_events') inserts++;
+  });
+
+  const answers = await Promise.all(clients.map(async (browser, i) => (await browser.post('/api/login/mfa', { token: await users[i]!.device.wrongCode() })).status));
+  await app.securityActivity.settled();
+  t.same([...new Set(answers)], [401], 'every wrong code is refused');
+  t.equal((await db.collection('security_events').countDocuments()) - before, 20, 'every refusal is in the activity');
+  t.ok(inserts < 20, `in ${inserts} inserts`);
+});

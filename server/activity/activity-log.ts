@@ -1,18 +1,23 @@
 /**
  * Writes security events without holding up the request that caused them.
  * The store's `onEvent` hook is synchronous and must never break a login, so
- * each write runs on its own: a failure is logged (the event's type and user,
- * the error's name, nothing more) and forgotten. Writes still in flight are
- * bounded, and a read of the activity waits for this process's own writes
- * first, so a page shows what the request before it did.
+ * the writes run apart from the request: a failure is logged (the event's
+ * type and user, the error's name, nothing more) and forgotten. One insert is
+ * in flight at a time, and the events that arrive meanwhile go together in
+ * the next one: alone, an event is written at once; under load, many logins
+ * share a round trip. Events waiting are bounded, and a read of the activity
+ * waits for this process's own writes first, so a page shows what the
+ * request before it did.
  */
 import type { MfaEvent } from '../../lib/index.js';
 import type { SecurityNotices } from './notices.js';
 import { isRecordedMfaEvent, type SecurityEvent } from './security-event.js';
 import type { SecurityEvents } from './security-events.js';
 
-/** More writes than this in flight (a database that hangs) and new events are dropped, with a warning. */
+/** More events than this waiting to be written (a database that hangs) and new ones are dropped, with a warning. */
 export const MAX_PENDING_WRITES = 1000;
+/** The most events one insert carries. */
+const MAX_EVENTS_PER_INSERT = 200;
 
 /** The part of a pino logger this needs. */
 export interface WarningLogger {
@@ -23,7 +28,11 @@ export class ActivityLog {
   readonly #events: SecurityEvents;
   readonly #notices: SecurityNotices;
   readonly #log: WarningLogger;
-  readonly #pending = new Set<Promise<void>>();
+  /** Events not yet handed to an insert. */
+  readonly #waiting: SecurityEvent[] = [];
+  /** The insert in flight, and those after it, until none is left; `null` when idle. */
+  #writing: Promise<void> | null = null;
+  #inFlight = 0;
 
   constructor(events: SecurityEvents, notices: SecurityNotices, log: WarningLogger) {
     this.#events = events;
@@ -33,16 +42,28 @@ export class ActivityLog {
 
   /** Starts writing `event`; returns at once. */
   record(event: SecurityEvent): void {
-    const about = { securityEvent: event.type, userId: event.userId };
-    if (this.#pending.size >= MAX_PENDING_WRITES) {
-      this.#log.warn(about, 'security event dropped: too many writes in flight');
+    if (this.#waiting.length + this.#inFlight >= MAX_PENDING_WRITES) {
+      this.#log.warn({ securityEvent: event.type, userId: event.userId }, 'security event dropped: too many writes in flight');
       return;
     }
-    const write = this.#events.insert(event).catch((error: unknown) => {
-      this.#log.warn({ ...about, error: error instanceof Error ? error.name : typeof error }, 'security event not recorded');
-    });
-    this.#pending.add(write);
-    void write.finally(() => this.#pending.delete(write));
+    this.#waiting.push(event);
+    this.#writing ??= this.#writeAll();
+  }
+
+  async #writeAll(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0, MAX_EVENTS_PER_INSERT);
+      this.#inFlight = batch.length;
+      try {
+        await this.#events.insertAll(batch);
+      } catch (error) {
+        const failed = failedEvents(batch, error);
+        const name = error instanceof Error ? error.name : typeof error;
+        for (const event of failed) this.#log.warn({ securityEvent: event.type, userId: event.userId, error: name }, 'security event not recorded');
+      }
+      this.#inFlight = 0;
+    }
+    this.#writing = null;
   }
 
   /** The store's `onEvent`: keeps the events the activity lists (see `isRecordedMfaEvent`). */
@@ -50,9 +71,9 @@ export class ActivityLog {
     if (isRecordedMfaEvent(event)) this.record(event);
   };
 
-  /** Resolves once every write started so far has ended, recorded or not. Never rejects. */
+  /** Resolves once every event recorded so far has been written, or its failure logged. Never rejects. */
   async settled(): Promise<void> {
-    await Promise.all([...this.#pending]);
+    await this.#writing;
   }
 
   /** The user's latest events, newest first, after this process's writes in flight. */
@@ -66,4 +87,12 @@ export class ActivityLog {
     await this.settled();
     return this.#notices.take(userId);
   }
+}
+
+/** The events of `batch` an insert that threw did not write: those its write errors name, or all of them. */
+function failedEvents(batch: SecurityEvent[], error: unknown): SecurityEvent[] {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const indexes = Array.isArray(writeErrors) ? writeErrors.map((writeError: { index?: unknown }) => writeError.index) : [];
+  if (indexes.length === 0 || !indexes.every((index) => typeof index === 'number')) return batch;
+  return indexes.map((index) => batch[index as number]!).filter(Boolean);
 }

@@ -34,8 +34,13 @@ export class SecurityEvents {
   }
 
   async insert(event: SecurityEvent): Promise<void> {
-    // A copy: insertOne would add `_id` to the caller's object.
-    await driverCall(() => this.#collection.insertOne({ ...event, notice: isNoticeEvent(event) } as SecurityEventDocument));
+    await driverCall(() => this.#collection.insertOne(toDocument(event)));
+  }
+
+  /** Writes `events` in one insert; unordered, so one that fails does not stop the rest. */
+  async insertAll(events: readonly SecurityEvent[]): Promise<void> {
+    if (events.length === 1) return this.insert(events[0]!);
+    await driverCall(() => this.#collection.insertMany(events.map(toDocument), { ordered: false }));
   }
 
   /** The user's latest events, newest first, none older than 90 days. */
@@ -55,4 +60,9 @@ export class SecurityEvents {
       .limit(limit);
     return ((await driverCall(() => cursor.toArray())) as SecurityEvent[]).reverse();
   }
+}
+
+/** A copy to store: an insert would add `_id` to the caller's object. */
+function toDocument(event: SecurityEvent): SecurityEventDocument {
+  return { ...event, notice: isNoticeEvent(event) } as SecurityEventDocument;
 }
