@@ -75,7 +75,7 @@ export class Users {
   /** The user with this id; `null` for an id that is no user's (or not an id at all). */
   async findById(userId: string): Promise<UserRecord | null> {
     if (!ObjectId.isValid(userId)) return null;
-    const document = await this.#collection.findOne({ _id: new ObjectId(userId) });
+    const document = await driverCall(() => this.#collection.findOne({ _id: new ObjectId(userId) }));
     return document ? toRecord(document) : null;
   }
 
