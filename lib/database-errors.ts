@@ -35,7 +35,8 @@ const CLOSED_CLIENT_ERROR_NAMES: ReadonlySet<string> = new Set(['MongoClientClos
 /**
  * Labels the driver or the server puts on an error that a later retry may not see. `ResetPool` is
  * the driver's mark of a connection that broke under a command (its pool is cleared): it is all a
- * `MongoBulkWriteError` keeps of the `ECONNRESET` that ended its write.
+ * `MongoBulkWriteError` keeps of the `ECONNRESET` that ended its write (when the pool was not
+ * already cleared by another connection's failure; then see `wrappedError`).
  */
 const OUTAGE_ERROR_LABELS: readonly string[] = ['RetryableWriteError', 'PoolRequestedRetry', 'SystemOverloadedError', 'ResetPool'];
 
@@ -131,9 +132,20 @@ export function isDatabaseUnavailableError(error: unknown, origin: DatabaseError
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
     if (isOutage(current) || (belowDriverError && isNetworkSystemError(current))) return true;
     belowDriverError ||= current.name.startsWith('Mongo');
-    current = current.cause;
+    current = wrappedError(current);
   }
   return false;
+}
+
+/**
+ * The error `error` was made from: its `cause`, or else the error a driver error keeps as its
+ * `errorResponse`. A `MongoBulkWriteError` made from a broken connection's `MongoNetworkError`
+ * (6.22 and 7.9 alike) has no cause and no label of its own, only that network error there.
+ */
+function wrappedError(error: Error): unknown {
+  if (error.cause !== undefined) return error.cause;
+  const { errorResponse } = error as { errorResponse?: unknown };
+  return error.name.startsWith('Mongo') && errorResponse instanceof Error ? errorResponse : undefined;
 }
 
 /** Whether `error` or its causes say the app's client is closed: an outage no wait will end. */

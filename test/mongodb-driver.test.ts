@@ -1,5 +1,5 @@
-import { MongoClient as MongoClient7 } from 'mongodb';
-import { MongoClient as MongoClient6 } from 'mongodb6';
+import { MongoBulkWriteError as MongoBulkWriteError7, MongoClient as MongoClient7, MongoNetworkError as MongoNetworkError7 } from 'mongodb';
+import { MongoBulkWriteError as MongoBulkWriteError6, MongoClient as MongoClient6, MongoNetworkError as MongoNetworkError6 } from 'mongodb6';
 import t from 'tap';
 import { isDatabaseUnavailableError, MfaStore, MfaStoreUnavailableError, type MfaStoreOptions } from '../lib/index.js';
 import { openTestDatabase, TEST_MONGODB_DRIVER, TEST_MONGODB_DRIVER_VERSION } from './helpers/database.js';
@@ -7,8 +7,13 @@ import { newEncryptionKeys } from './helpers/mfa-fixture.js';
 
 // The driver is the app's: 6.x or 7.x, and possibly another copy than any the package could import.
 const drivers = [
-  { major: 6, MongoClient: MongoClient6 as unknown as typeof MongoClient7 },
-  { major: 7, MongoClient: MongoClient7 },
+  {
+    major: 6,
+    MongoClient: MongoClient6 as unknown as typeof MongoClient7,
+    MongoBulkWriteError: MongoBulkWriteError6 as unknown as typeof MongoBulkWriteError7,
+    MongoNetworkError: MongoNetworkError6 as unknown as typeof MongoNetworkError7,
+  },
+  { major: 7, MongoClient: MongoClient7, MongoBulkWriteError: MongoBulkWriteError7, MongoNetworkError: MongoNetworkError7 },
 ];
 
 t.test('the suite runs on the driver it was asked for, against a server both majors accept', async (t) => {
@@ -49,6 +54,21 @@ for (const { major, MongoClient } of drivers) {
     const duplicate = await db.collection('c').insertOne({ k: 1 }).then(() => null, (error: unknown) => error);
     t.equal((duplicate as { code?: number }).code, 11000);
     t.notOk(isDatabaseUnavailableError(duplicate), 'a duplicate key is a refused write, not an outage');
+  });
+}
+
+for (const { major, MongoBulkWriteError, MongoNetworkError } of drivers) {
+  t.test(`driver ${major}: a bulk write that a closed connection ended is an outage`, async (t) => {
+    // What bulkWrite throws when its connection closes after another one already cleared the pool:
+    // no ResetPool label, no cause, only the network error kept as the bulk error's errorResponse.
+    const closed = new MongoNetworkError('connection 42 to 127.0.0.1:27017 closed');
+    const bulkError = new MongoBulkWriteError(closed as never, {} as never);
+    t.same(bulkError.errorLabels, [], 'the bulk error carries no label');
+    t.equal(bulkError.cause, undefined, 'nor a cause');
+    t.ok(isDatabaseUnavailableError(bulkError), 'yet it is an outage (503), not a server fault');
+    t.ok(isDatabaseUnavailableError(new Error('wrapped', { cause: bulkError })), 'also wrapped by the app');
+    const refused = new MongoBulkWriteError({ message: 'E11000 duplicate key', code: 11000, writeErrors: [] }, {} as never);
+    t.notOk(isDatabaseUnavailableError(refused), 'a bulk write the server refused is not an outage');
   });
 }
 
