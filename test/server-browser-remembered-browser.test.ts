@@ -1,7 +1,8 @@
 /**
  * "Don't ask again on this browser" in a real browser (Debian's Chromium): tick the box, sign out, sign
  * in with the password alone, then forget the browser from the account page and be asked for a code;
- * remembered again, change the password on the account page and be asked for a code once more.
+ * remembered again, change the password on the account page and be asked for a code once more, while
+ * a second browser signed in as the same person is signed out.
  */
 import type { Page } from 'playwright-core';
 import t from 'tap';
@@ -74,13 +75,26 @@ t.test('in Chromium: a remembered browser skips the code until it is forgotten f
   await page.getByLabel("Don't ask again on this browser for 30 days").check();
   await page.getByRole('button', { name: 'Verify', exact: true }).click();
   await page.waitForURL('**/account');
+  // A second browser (its own cookies), signed in as alice before the change.
+  const other = await (await page.context().browser()!.newContext()).newPage();
+  other.setDefaultTimeout(10_000);
+  await other.goto(`${baseUrl}/login`);
+  await signInWithPassword(other, username);
+  await other.waitForURL('**/login/mfa');
+  await other.getByLabel('Code').fill(await device.nextCode());
+  await other.getByRole('button', { name: 'Verify', exact: true }).click();
+  await other.waitForURL('**/account');
+
   await page.getByLabel('Current password').fill(TEST_PASSWORD);
   await page.getByLabel('New password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Change password', exact: true }).click();
   await page.waitForURL('**/account?notice=password-changed-browsers-forgotten');
-  t.match(await page.locator('#notice').textContent(), /Your password is changed, and every remembered browser is forgotten/);
+  t.match(await page.locator('#notice').textContent(), /Your password is changed, and you are signed out everywhere else\. Every remembered browser is forgotten/);
   t.equal(await page.locator('#account-username').textContent(), username, 'still signed in');
   t.notOk((await page.context().cookies()).some((c) => c.name === 'mfa_device'), 'the device cookie is gone');
+  await other.reload();
+  await other.waitForURL('**/login**');
+  t.ok(await other.getByLabel('Password').isVisible(), 'the other browser is signed out: a reload asks for the password');
 
   await signOut(page);
   await signInWithPassword(page, username, NEW_PASSWORD);

@@ -1,7 +1,7 @@
 // A signed-in person changes their password (POST /api/me/password, the account page's form): the new
-// one signs in and the old one does not, every remembered browser is forgotten, the session keeps its
-// login under a new id, the activity lists the change, and of two changes racing from the same old
-// password exactly one wins.
+// one signs in and the old one does not, every remembered browser is forgotten, every other session is
+// signed out, the session keeps its login under a new id, the activity lists the change, and of two
+// changes racing from the same old password exactly one wins.
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { logDestination } from '../server/app/logger.js';
@@ -48,7 +48,7 @@ t.test('POST /api/me/password: the new password signs in, the old one no longer 
 
   const changed = await changePassword(client, TEST_PASSWORD, NEW_PASSWORD);
   t.equal(changed.status, 200);
-  t.same(changed.json, { forgottenBrowsers: 0 });
+  t.same(changed.json, { forgottenBrowsers: 0, signedOutSessions: 0 });
   t.not(client.sessionCookie, oldSession, 'the session id is new');
   t.equal((await client.get('/api/me')).json.username, username, 'and still signed in');
 
@@ -104,7 +104,7 @@ t.test('every remembered browser stops skipping the code after the change, the o
   const phoneCookie = phone.cookies.get(DEVICE_COOKIE_NAME)!;
 
   const changed = await changePassword(laptop, TEST_PASSWORD, NEW_PASSWORD);
-  t.same(changed.json, { forgottenBrowsers: 2 });
+  t.same(changed.json, { forgottenBrowsers: 2, signedOutSessions: 0 }, 'the phone had signed out');
   t.equal(laptop.cookies.get(DEVICE_COOKIE_NAME), undefined, "this browser's mfa_device cookie is cleared");
   t.same((await laptop.get('/api/mfa/devices')).json, { devices: [] }, 'none is listed');
 
@@ -114,16 +114,39 @@ t.test('every remembered browser stops skipping the code after the change, the o
   t.equal((await phone.post('/api/login/mfa', { token: await alice.device.nextCode() })).status, 200, 'the code signs it in');
 });
 
-t.test('the activity lists the change with the browsers it forgot', async (t) => {
+t.test('every other session of the user is signed out, a login half done included; other users stay signed in', async (t) => {
+  const { app } = await startTestApp(t);
+  const alice = await createMfaUser(app);
+  const laptop = await pendingClient(app, alice.username);
+  t.equal((await laptop.post('/api/login/mfa', { token: await alice.device.nextCode() })).status, 200);
+  const phone = await pendingClient(app, alice.username);
+  t.equal((await phone.post('/api/login/mfa', { token: await alice.device.nextCode() })).status, 200);
+  const tablet = await pendingClient(app, alice.username);
+  const bob = new TestClient(app);
+  await registerAndLogIn(bob);
+
+  const changed = await changePassword(laptop, TEST_PASSWORD, NEW_PASSWORD);
+  t.same(changed.json, { forgottenBrowsers: 0, signedOutSessions: 2 }, 'the phone, and the tablet between its two steps');
+  t.equal((await laptop.get('/api/me')).status, 200, 'the laptop that changed it stays signed in');
+  t.equal((await phone.get('/api/me')).status, 401, 'the phone is signed out');
+  t.equal((await tablet.post('/api/login/mfa', { token: await alice.device.nextCode() })).status, 401, 'the tablet cannot finish its login with a code');
+  t.equal((await bob.get('/api/me')).status, 200, 'another user is not touched');
+  t.same((await logIn(phone, alice.username, NEW_PASSWORD)).json, { authenticated: false, mfaRequired: true }, 'the phone signs in again with the new password');
+});
+
+t.test('the activity lists the change, the sessions it signed out and the browsers it forgot', async (t) => {
   const { app } = await startTestApp(t);
   const alice = await createMfaUser(app);
   const laptop = await rememberedBrowser(app, alice.username, await alice.device.nextCode());
+  await rememberedBrowser(app, alice.username, await alice.device.nextCode());
   t.equal((await changePassword(laptop, TEST_PASSWORD, NEW_PASSWORD)).status, 200);
 
-  const [latest] = (await laptop.get('/api/me/activity')).json.events;
-  t.match(latest, { type: 'password_changed', description: 'Changed your password; 1 remembered browser forgotten', ip: '127.0.0.1' });
+  const events = (await laptop.get('/api/me/activity')).json.events as Array<Record<string, unknown>>;
+  const line = (type: string) => events.find((event) => event.type === type);
+  t.match(line('password_changed'), { description: 'Changed your password; 1 other session was signed out', ip: '127.0.0.1' });
+  t.match(line('devices_forgotten'), { description: '2 remembered browsers were forgotten', ip: '127.0.0.1' }, 'the browsers in a line of their own, once');
   const page = await laptop.get('/account');
-  t.match(page.text, /<li data-event-type="password_changed">Changed your password; 1 remembered browser forgotten, /, 'on the account page too');
+  t.match(page.text, /<li data-event-type="password_changed">Changed your password; 1 other session was signed out, /, 'on the account page too');
 });
 
 t.test('of two changes racing from the same old password, exactly one wins', async (t) => {
@@ -211,7 +234,7 @@ t.test('no password, hash, device token or session id reaches the log of a chang
   const newHash = await storedHash(db, alice.username);
 
   const output = lines.join('');
-  t.match(output, /password changed; remembered browsers forgotten/, 'the change is logged');
+  t.match(output, /password changed; remembered browsers forgotten, other sessions signed out/, 'the change is logged');
   t.match(output, /password change refused/, 'and the refusals');
   for (const [what, secret] of [
     ['the current password', TEST_PASSWORD],

@@ -46,8 +46,9 @@ t.test('every kind of event has its words, with when and where from', async (t) 
     [{ ...base, type: 'device_token_replayed', deviceId: 'd1' }, 'An old sign-in token of a remembered browser was presented again (a copied cookie, or two tabs at once)'],
     [{ ...base, type: 'devices_forgotten', deviceIds: ['d1', 'd2'], cause: 'disabled' }, '2 remembered browsers were forgotten when two-factor sign-in was turned off'],
     [{ ...base, type: 'devices_forgotten', deviceIds: ['d1'], cause: 'app' }, '1 remembered browser was forgotten'],
-    [{ ...base, type: 'password_changed', forgottenBrowsers: 2 }, 'Changed your password; 2 remembered browsers forgotten'],
-    [{ ...base, type: 'password_changed', forgottenBrowsers: 1 }, 'Changed your password; 1 remembered browser forgotten'],
+    [{ ...base, type: 'password_changed', forgottenBrowsers: 2, signedOutSessions: 2 }, 'Changed your password; 2 other sessions were signed out'],
+    [{ ...base, type: 'password_changed', forgottenBrowsers: 1, signedOutSessions: 1 }, 'Changed your password; 1 other session was signed out'],
+    [{ ...base, type: 'password_changed', forgottenBrowsers: 0, signedOutSessions: 0 }, 'Changed your password'],
     [{ userId: 'u1', at, type: 'admin_reset', note: 'lost phone, ticket 42', mfaTurnedOff: true, forgottenBrowsers: 2 }, 'An operator turned off two-factor sign-in and forgot 2 remembered browsers: lost phone, ticket 42'],
     [{ userId: 'u1', at, type: 'admin_unlock', note: null }, 'An operator lifted the lock after wrong codes'],
   ];

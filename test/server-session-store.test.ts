@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { Session } from 'fastify';
 import { digestSessionId } from '../server/app/crypto.js';
+import { sessionOwner } from '../server/login/login-session.js';
 import { MongoSessionStore } from '../server/sessions/mongo-session-store.js';
 import { openTestDatabase } from './helpers/database.js';
 
@@ -77,4 +78,34 @@ t.test("a login's new session and the old session's stand-in are written in one 
   await call((done) => store.set(pendingId, session({ pendingUserId: 'u1', pendingSince: 5 }, expires), done));
   const after = (await call((done) => store.get(pendingId, done))) as Record<string, unknown> | null;
   t.notOk(after && 'pendingUserId' in after, 'the pending login does not come back');
+});
+
+t.test("signing a user out of their other sessions: theirs read as signed out, the kept one and other users' stay, a late save brings none back", async (t) => {
+  const { db } = await openTestDatabase(t);
+  const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
+  await store.ensureIndexes();
+  const expires = new Date(Date.now() + 60_000);
+  const ann = { passport: { id: 'u1', username: 'ann' } };
+  const write = (id: string, fields: Record<string, unknown>) => call((done) => store.set(id, session(fields, expires), done));
+  const read = async (id: string) => (await call<Session | null>((done) => store.get(id, done))) as Record<string, unknown> | null;
+  await write('kept', ann);
+  await write('laptop', ann);
+  await write('phone', { pendingUserId: 'u1', pendingSince: 5 });
+  await write('bob', { passport: { id: 'u2', username: 'bob' } });
+  await write('visitor', { flash: 'hello' });
+  const laptopAsLoaded = await read('laptop');
+
+  t.equal(await store.signOutOtherSessions('u1', 'kept'), 2, 'the signed-in laptop and the phone between its two steps');
+  t.match(await read('kept'), ann, 'the session asking is kept');
+  t.notOk((await read('laptop'))?.passport, 'the laptop is signed out');
+  t.notOk((await read('phone'))?.pendingUserId, 'the phone can no longer finish its login');
+  t.match(await read('bob'), { passport: { id: 'u2' } }, "another user's session is untouched");
+  t.match(await read('visitor'), { flash: 'hello' }, 'as is an anonymous one');
+
+  // A request of the laptop that loaded its session before, and saves it after.
+  await write('laptop', laptopAsLoaded!);
+  t.notOk((await read('laptop'))?.passport, 'a late save does not sign the laptop back in');
+  t.equal(await store.signOutOtherSessions('u1', 'kept'), 0, 'nothing is left to sign out');
+  const stored = await db.collection('sessions').find({ userId: 'u1' }).toArray();
+  t.same(stored.map((document) => document._id), [digestSessionId('kept')], 'only the kept session still names its user');
 });

@@ -74,7 +74,8 @@ export function describeSecurityEvent(event: SecurityEvent): string {
     case 'devices_forgotten':
       return `${plural(event.deviceIds.length, 'remembered browser was', 'remembered browsers were')} forgotten${FORGOTTEN_BECAUSE[event.cause]}`;
     case 'password_changed':
-      return `Changed your password; ${plural(event.forgottenBrowsers, 'remembered browser', 'remembered browsers')} forgotten`;
+      // The browsers it forgot have their own line (devices_forgotten), just below.
+      return `Changed your password${event.signedOutSessions ? `; ${plural(event.signedOutSessions, 'other session was', 'other sessions were')} signed out` : ''}`;
     case 'admin_reset':
       return (event.mfaTurnedOff ? 'An operator turned off two-factor sign-in' : 'An operator reset two-factor sign-in') +
         (event.forgottenBrowsers > 0 ? ` and forgot ${plural(event.forgottenBrowsers, 'remembered browser', 'remembered browsers')}` : '') +

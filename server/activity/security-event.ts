@@ -18,8 +18,9 @@ interface DemoEventBase {
 export type DemoSecurityEvent = DemoEventBase &
   (
     | { type: 'signed_in'; method: 'password' | VerificationMethod; remainingBackupCodes?: number; lowOnBackupCodes?: boolean }
-    // The password changed by its owner, signed in; every remembered browser forgotten with it.
-    | { type: 'password_changed'; forgottenBrowsers: number }
+    // The password changed by its owner, signed in; every remembered browser forgotten with it (the
+    // library's devices_forgotten says so in a line of its own), every other session signed out.
+    | { type: 'password_changed'; forgottenBrowsers: number; signedOutSessions?: number }
     // `npm run admin -- reset-mfa`: MFA turned off (if it was on) and remembered browsers forgotten.
     | { type: 'admin_reset'; note: string | null; mfaTurnedOff: boolean; forgottenBrowsers: number }
     // `npm run admin -- unlock`: the lock after wrong codes cleared.

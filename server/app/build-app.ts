@@ -19,6 +19,7 @@ import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
+import { sessionOwner } from '../login/login-session.js';
 import { RememberedBrowsers } from '../login/remembered-browsers.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
 import { SessionVault } from '../sessions/session-vault.js';
@@ -90,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...options.mfa,
   });
   const users = new Users(db.collection('users'));
-  const sessionStore = new MongoSessionStore(db.collection('sessions'));
+  const sessionStore = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
   const forms = new FormSubmissions(db.collection('form_submissions'));
   await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes(), forms.ensureIndexes(), securityEvents.ensureIndexes()]);
 

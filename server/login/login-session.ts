@@ -25,6 +25,17 @@ export function isSessionUser(value: unknown): value is SessionUser {
   return typeof id === 'string' && typeof username === 'string';
 }
 
+/**
+ * The user a stored session belongs to: the signed-in one (Passport's field),
+ * or the one between the two steps of a login. The session store keeps it
+ * beside the session, so a password change can sign that user out elsewhere.
+ */
+export function sessionOwner(session: object): string | undefined {
+  const { passport, pendingUserId } = session as Record<string, unknown>;
+  if (isSessionUser(passport)) return passport.id;
+  return typeof pendingUserId === 'string' ? pendingUserId : undefined;
+}
+
 /** The fully logged-in user, or `null` (anonymous, or still owing the second factor). */
 export function currentUser(request: FastifyRequest): SessionUser | null {
   return isSessionUser(request.user) ? request.user : null;

@@ -8,16 +8,16 @@ import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
 import { renewSession, type SessionUser } from './login-session.js';
 import type { RememberedBrowsers } from './remembered-browsers.js';
 
-export type PasswordChangeOutcome = { ok: true; forgottenBrowsers: number } | Refusal;
+export type PasswordChangeOutcome = { ok: true; forgottenBrowsers: number; signedOutSessions: number } | Refusal;
 
 /**
  * Changes the password of `user`, signed in with this request. On success
  * every remembered browser is forgotten (a browser remembered by whoever knew
- * the old password must not keep skipping the code), this session gets a new
- * id and keeps its login, and the change is recorded in the activity. Other
- * sessions of the user are kept, as GitHub keeps them: the sessions store
- * their user only inside opaque data, so ending them needs a field of its own
- * (a follow-up). Nothing secret reaches the log.
+ * the old password must not keep skipping the code), every other session of
+ * the user is signed out (whoever signed in with the old password is out, as
+ * Google and OWASP's session guidance have it), this session gets a new id
+ * and keeps its login, and the change is recorded in the activity. Nothing
+ * secret reaches the log.
  */
 export async function runPasswordChange(
   request: FastifyRequest,
@@ -35,9 +35,11 @@ export async function runPasswordChange(
     return result;
   }
   await renewSession(request, services.sessions);
+  // After the renewal, so the session kept is the one under the new id, already written.
+  const signedOutSessions = await services.sessions.signOutOtherSessions(user.id, request.session.sessionId);
   const context = normalizeRequestContext(requestContextOf(request));
-  const event: SecurityEvent = { type: 'password_changed', userId: user.id, at: new Date(), forgottenBrowsers };
+  const event: SecurityEvent = { type: 'password_changed', userId: user.id, at: new Date(), forgottenBrowsers, signedOutSessions };
   services.activity.record(context ? { ...event, context } : event);
-  request.log.info({ userId: user.id, forgottenBrowsers }, 'password changed; remembered browsers forgotten, session renewed');
-  return { ok: true, forgottenBrowsers };
+  request.log.info({ userId: user.id, forgottenBrowsers, signedOutSessions }, 'password changed; remembered browsers forgotten, other sessions signed out, session renewed');
+  return { ok: true, forgottenBrowsers, signedOutSessions };
 }

@@ -22,9 +22,9 @@ export const apiPasswordRoutes: FastifyPluginAsync<RouteContext> = async (app, c
       schema: {
         tags: ['auth'],
         operationId: 'changePassword',
-        summary: 'Changes the password of the signed-in user; every remembered browser is forgotten',
+        summary: 'Changes the password of the signed-in user; every remembered browser is forgotten, every other session signed out',
         description:
-          'The session stays signed in with a new id: read the sid cookie of the answer. Other sessions of the user are kept. ' +
+          'The session stays signed in with a new id: read the sid cookie of the answer. Every other session of the user is signed out. ' +
           'The mfa_device cookie of this browser is cleared, and every remembered browser of the user asks for a code again.',
         security: [{ sid: [] }],
         body: passwordChangeBody,
@@ -46,7 +46,7 @@ export const apiPasswordRoutes: FastifyPluginAsync<RouteContext> = async (app, c
     async (request, reply) => {
       const outcome = await runPasswordChange(request, reply, context, currentUser(request)!, request.body);
       if (!outcome.ok) return sendJsonError(reply, outcome.status, outcome.message);
-      return { forgottenBrowsers: outcome.forgottenBrowsers };
+      return { forgottenBrowsers: outcome.forgottenBrowsers, signedOutSessions: outcome.signedOutSessions };
     },
   );
 };

@@ -291,9 +291,10 @@ export const backupCodesResponse = backupCodes;
 
 export const passwordChangedResponse = {
   type: 'object',
-  required: ['forgottenBrowsers'],
+  required: ['forgottenBrowsers', 'signedOutSessions'],
   properties: {
     forgottenBrowsers: { type: 'integer', minimum: 0, description: 'How many remembered browsers were forgotten: each is asked for a code at its next sign-in' },
+    signedOutSessions: { type: 'integer', minimum: 0, description: 'How many other sessions of the user were signed out: each must sign in again, with the new password' },
   },
 } as const;
 

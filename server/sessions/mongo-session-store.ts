@@ -16,11 +16,16 @@ interface SessionDocument extends Document {
   /** The session as JSON: field names of any shape survive, and `cookie.expires` comes back as @fastify/session expects. */
   data: string;
   expiresAt: Date;
+  /** The user the session belongs to (signed in, or between the two steps of a login): what `signOutOtherSessions` finds. */
+  userId?: string;
   /** Set on what a replaced session leaves behind for a twin request; `set` never writes over it. */
   standIn?: true;
 }
 
 type Callback = (error?: unknown) => void;
+
+/** How long a session signed out by `signOutOtherSessions` stays held by its stand-in: far longer than any request it could still be in. */
+const SIGNED_OUT_STAND_IN_TTL_MS = 60_000;
 
 /** How many ids made here are remembered as never written (an anonymous request makes one too). */
 const FRESH_IDS_REMEMBERED = 10_000;
@@ -44,17 +49,24 @@ interface StandIn {
 /** One upsert of a session document, by the digest of its id. */
 interface SessionWrite {
   filter: { _id: string };
-  update: { $set: Partial<SessionDocument> };
+  update: { $set: Partial<SessionDocument>; $unset?: { userId: '' } };
   upsert: true;
 }
 
-/** The upsert that replaces the document of `sessionId` with a stand-in holding only `fields`, gone after `ttlMs`. */
-function standInWrite(sessionId: string, fields: Record<string, unknown>, ttlMs: number): SessionWrite {
-  const expiresAt = new Date(Date.now() + ttlMs);
+/** Which user a session belongs to, if any: the app knows where its login keeps the user. */
+export type SessionOwner = (session: Session) => string | undefined;
+
+/** A stand-in's fields: what a session replaced by one reads as, an empty cookie and `fields`, gone at `expiresAt`. */
+function standInFields(fields: Record<string, unknown>, expiresAt: Date): Pick<SessionDocument, 'data' | 'expiresAt' | 'standIn'> {
   const data = { cookie: { path: '/', httpOnly: true, sameSite: 'lax', expires: expiresAt.toISOString() }, ...fields };
+  return { data: JSON.stringify(data), expiresAt, standIn: true };
+}
+
+/** The upsert that replaces the document of `sessionId` with a stand-in holding only `fields`, gone after `ttlMs`. It belongs to no one. */
+function standInWrite(sessionId: string, fields: Record<string, unknown>, ttlMs: number): SessionWrite {
   return {
     filter: { _id: digestSessionId(sessionId) },
-    update: { $set: { data: JSON.stringify(data), expiresAt, standIn: true } },
+    update: { $set: standInFields(fields, new Date(Date.now() + ttlMs)), $unset: { userId: '' } },
     upsert: true,
   };
 }
@@ -73,6 +85,7 @@ function standInWrite(sessionId: string, fields: Record<string, unknown>, ttlMs:
 export class MongoSessionStore {
   readonly #collection: Collection<SessionDocument>;
   readonly #defaultTtlMs: number;
+  readonly #ownerOf: SessionOwner;
   /** Ids this store made and has not written: no document can exist under them. */
   readonly #freshIds = new Set<string>();
   /** Ids whose next `destroy` writes nothing, because a stand-in replaces their document. */
@@ -80,13 +93,41 @@ export class MongoSessionStore {
   /** Stand-ins to write with the first save of the session that replaced them, by that session's id. */
   readonly #standInsOnSave = new Map<string, StandIn>();
 
-  constructor(collection: Collection<Document>, options: { defaultTtlMs?: number } = {}) {
+  /**
+   * `ownerOf` names the user a session belongs to, kept beside it so that
+   * `signOutOtherSessions` can find every session of a user; without it no
+   * session has an owner.
+   */
+  constructor(collection: Collection<Document>, options: { defaultTtlMs?: number; ownerOf?: SessionOwner } = {}) {
     this.#collection = collection as unknown as Collection<SessionDocument>;
     this.#defaultTtlMs = options.defaultTtlMs ?? DEFAULT_SESSION_TTL_MS;
+    this.#ownerOf = options.ownerOf ?? (() => undefined);
   }
 
   async ensureIndexes(): Promise<void> {
     await driverCall(() => this.#collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }));
+    await driverCall(() => this.#collection.createIndex({ userId: 1 }, { sparse: true, name: 'userId' }));
+  }
+
+  /**
+   * Signs `userId` out everywhere but in the session `keptSessionId`: after a
+   * password change, whoever signed in with the old password is out. Returns
+   * how many sessions it ended.
+   *
+   * One update turns each such session into an empty stand-in rather than
+   * deleting it: a request of that session still in flight saves its session
+   * when it ends, and an upsert would bring a deleted one back, logged in;
+   * `set` never writes over a stand-in. The stand-ins read as signed out and
+   * go a minute later; the cookie then leads nowhere.
+   */
+  async signOutOtherSessions(userId: string, keptSessionId: string): Promise<number> {
+    const result = await driverCall(() =>
+      this.#collection.updateMany(
+        { userId, _id: { $ne: digestSessionId(keptSessionId) } },
+        { $set: standInFields({}, new Date(Date.now() + SIGNED_OUT_STAND_IN_TTL_MS)), $unset: { userId: '' } },
+      ),
+    );
+    return result.modifiedCount;
   }
 
   get(sessionId: string, callback: GetCallback): void {
@@ -137,7 +178,12 @@ export class MongoSessionStore {
     }
     const expires = session.cookie?.expires;
     const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
-    const write: SessionWrite = { filter: { _id: digestSessionId(sessionId) }, update: { $set: { data: JSON.stringify(session), expiresAt } }, upsert: true };
+    const owner = this.#ownerOf(session);
+    const write: SessionWrite = {
+      filter: { _id: digestSessionId(sessionId) },
+      update: owner === undefined ? { $set: { data: JSON.stringify(session), expiresAt }, $unset: { userId: '' } } : { $set: { data: JSON.stringify(session), expiresAt, userId: owner } },
+      upsert: true,
+    };
     settle(fresh ? this.#writeFresh(write, standIn) : this.#writeExisting(write, standIn), callback);
   }
 
