@@ -1,4 +1,5 @@
-export { MfaStore, MAX_DEVICE_LABEL_LENGTH } from './mfa-store.js';
+export { MfaStore } from './mfa-store.js';
+export { MAX_DEVICE_LABEL_LENGTH } from './device-trust.js';
 export {
   DEFAULT_BCRYPT_COST,
   DEFAULT_LOW_BACKUP_CODE_THRESHOLD,

@@ -1,14 +1,15 @@
 /**
  * The logic of the second factor: enrolment, checking a TOTP or backup code,
  * throttling, and the lifecycle of backup codes. Storage is `MfaDocuments`;
- * using up one code is `code-use.ts`; cryptography is `crypto.ts`.
+ * using up one code is `code-use.ts`; remembered browsers are `device-trust.ts`;
+ * cryptography is `crypto.ts`.
  */
 import { checkClaimedAttempt, claimAttempt } from './attempt-counter.js';
 import { createBackupCodeSet, isBackupCodeSetExpired } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
 import { useBackupCode, useTotpCode, type CodeAttempt } from './code-use.js';
-import { constantTimeEqual, decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
-import { issueDeviceToken, readDeviceToken } from './device-tokens.js';
+import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
+import { DeviceTrust, emitForgotten } from './device-trust.js';
 import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
 import { RememberedDevices } from './remembered-devices.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
@@ -23,7 +24,7 @@ import type {
   RememberedDeviceToken,
   VerificationResult,
 } from './mfa-results.js';
-import { resolveDeviceTtl, resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
+import { resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { normalizeRequestContext } from './request-context.js';
 import { isLockedOut, nextAttemptAllowedAt, secondsUntil } from './throttle.js';
 import { buildOtpauthUrl, checkTotpCode } from './totp.js';
@@ -38,22 +39,6 @@ function assertUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== 'string' || userId === '') throw new TypeError('userId must be a non-empty string');
 }
 
-/** Longest label of a remembered browser, in characters. */
-export const MAX_DEVICE_LABEL_LENGTH = 64;
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-
-/** A label is the app's words for a browser ("Firefox on Linux"), shown in lists: short, printable text. */
-function assertDeviceLabel(label: unknown): asserts label is string {
-  if (typeof label !== 'string' || label.trim() === '' || [...label].length > MAX_DEVICE_LABEL_LENGTH || CONTROL_CHARACTERS.test(label)) {
-    throw new TypeError(`label must be a non-empty string of at most ${MAX_DEVICE_LABEL_LENGTH} printable characters`);
-  }
-}
-
-/** Device ids go into MongoDB filters: a string only (what it looks like is the app's to check, see `isDeviceId`). */
-function assertDeviceId(deviceId: unknown): asserts deviceId is string {
-  if (typeof deviceId !== 'string') throw new TypeError('deviceId must be a string');
-}
-
 /**
  * Keeps each user's second factor in MongoDB and decides every attempt.
  *
@@ -65,7 +50,7 @@ function assertDeviceId(deviceId: unknown): asserts deviceId is string {
  */
 export class MfaStore {
   private readonly documents: MfaDocuments;
-  private readonly devices: RememberedDevices;
+  private readonly devices: DeviceTrust;
   private readonly options: ResolvedMfaStoreOptions;
   /** Copied onto every event this store (or view, see `withContext`) emits. */
   private readonly requestContext: Readonly<MfaRequestContext> | undefined = undefined;
@@ -73,7 +58,7 @@ export class MfaStore {
   constructor(options: MfaStoreOptions) {
     this.options = resolveMfaStoreOptions(options);
     this.documents = new MfaDocuments(this.options.collection, this.options.writeConcern);
-    this.devices = new RememberedDevices(this.options.collection, this.options.writeConcern);
+    this.devices = new DeviceTrust(new RememberedDevices(this.options.collection, this.options.writeConcern), this.options.rememberedDeviceTtlMs);
   }
 
   /**
@@ -147,7 +132,7 @@ export class MfaStore {
       if (!activated) return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
       const { backupCodes, forgottenDeviceIds } = activated;
       this.emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: backupCodes.length });
-      this.emitForgotten(userId, forgottenDeviceIds, 're_enrolled', now);
+      emitForgotten(this.emitter(), userId, forgottenDeviceIds, 're_enrolled', now);
       return { ok: true, backupCodes };
     });
   }
@@ -219,7 +204,7 @@ export class MfaStore {
     const forgottenDeviceIds = await this.documents.disable(userId, now);
     if (!forgottenDeviceIds) return false;
     this.emit({ type: 'disabled', userId, at: now });
-    this.emitForgotten(userId, forgottenDeviceIds, 'disabled', now);
+    emitForgotten(this.emitter(), userId, forgottenDeviceIds, 'disabled', now);
     return true;
   }
 
@@ -237,16 +222,7 @@ export class MfaStore {
    */
   async rememberDevice(userId: string, options: { label: string; ttlMs?: number }): Promise<RememberedDeviceToken | null> {
     assertUserId(userId);
-    assertDeviceLabel(options?.label);
-    const ttlMs = options.ttlMs === undefined ? this.options.rememberedDeviceTtlMs : resolveDeviceTtl(options.ttlMs, 'ttlMs');
-    const now = new Date();
-    const expiresAt = new Date(now.getTime() + ttlMs);
-    const { deviceId, token, hash } = issueDeviceToken();
-    const device = { id: deviceId, hash, previousHash: null, label: options.label, createdAt: now, lastUsedAt: null, expiresAt };
-    const added = await this.devices.add(userId, device, now);
-    if (!added) return null;
-    this.emit({ type: 'device_remembered', userId, at: now, deviceId, label: options.label, expiresAt, droppedDeviceIds: added.droppedDeviceIds });
-    return { token, deviceId, expiresAt };
+    return this.devices.remember(userId, options, this.emitter());
   }
 
   /**
@@ -259,46 +235,19 @@ export class MfaStore {
    */
   async useDevice(userId: string, token: unknown): Promise<DeviceUse> {
     assertUserId(userId);
-    const presented = readDeviceToken(token);
-    if (!presented) return { ok: false, reason: 'unknown' };
-    const now = new Date();
-    const next = issueDeviceToken(presented.deviceId);
-    const used = await this.devices.rotate(userId, presented.deviceId, presented.hash, next.hash, now);
-    if (used) {
-      this.emit({ type: 'device_used', userId, at: now, deviceId: used.id });
-      return { ok: true, token: next.token, deviceId: used.id, expiresAt: used.expiresAt };
-    }
-    // Refused: one more read tells the person's own expired browser from a copied cookie.
-    const stored = await this.devices.findOne(userId, presented.deviceId);
-    if (stored?.previousHash && constantTimeEqual(stored.previousHash, presented.hash)) {
-      if (await this.devices.forgetReplayed(userId, presented.deviceId, presented.hash, now)) {
-        this.emit({ type: 'device_token_replayed', userId, at: now, deviceId: presented.deviceId });
-      }
-      return { ok: false, reason: 'replayed' };
-    }
-    if (stored && constantTimeEqual(stored.hash, presented.hash) && stored.expiresAt <= now) return { ok: false, reason: 'expired' };
-    return { ok: false, reason: 'unknown' };
+    return this.devices.use(userId, token, this.emitter());
   }
 
   /** The user's remembered browsers that have not expired, newest first; never a token or a hash. */
   async listDevices(userId: string): Promise<RememberedDevice[]> {
     assertUserId(userId);
-    const now = new Date();
-    const stored = await this.devices.list(userId);
-    return stored
-      .filter((device) => device.expiresAt > now)
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-      .map(({ id, label, createdAt, lastUsedAt, expiresAt }) => ({ deviceId: id, label, createdAt, lastUsedAt: lastUsedAt ?? null, expiresAt }));
+    return this.devices.list(userId);
   }
 
   /** Forgets one remembered browser; its token stops working at once. `false` when the user has none by that id. */
   async forgetDevice(userId: string, deviceId: string): Promise<boolean> {
     assertUserId(userId);
-    assertDeviceId(deviceId);
-    const now = new Date();
-    const forgotten = await this.devices.forget(userId, deviceId, now);
-    if (forgotten) this.emitForgotten(userId, [deviceId], 'app', now);
-    return forgotten;
+    return this.devices.forget(userId, deviceId, this.emitter());
   }
 
   /**
@@ -307,10 +256,7 @@ export class MfaStore {
    */
   async forgetDevices(userId: string): Promise<number> {
     assertUserId(userId);
-    const now = new Date();
-    const forgottenDeviceIds = await this.devices.forgetAll(userId, now);
-    this.emitForgotten(userId, forgottenDeviceIds, 'app', now);
-    return forgottenDeviceIds.length;
+    return this.devices.forgetAll(userId, this.emitter());
   }
 
   /**
@@ -392,9 +338,9 @@ export class MfaStore {
     }
   }
 
-  /** One event for the browsers a change forgot; none when there were none. */
-  private emitForgotten(userId: string, deviceIds: string[], cause: 'app' | 'disabled' | 're_enrolled', now: Date): void {
-    if (deviceIds.length > 0) this.emit({ type: 'devices_forgotten', userId, at: now, deviceIds, cause });
+  /** `emit` bound to this view, for the helpers that emit on its behalf. */
+  private emitter(): (event: MfaEvent) => void {
+    return (event) => this.emit(event);
   }
 
   private emit(event: MfaEvent): void {
