@@ -14,7 +14,7 @@ import { SecurityEvents } from '../activity/security-events.js';
 import { FormSubmissions } from '../accounts/form-submissions.js';
 import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
-import { registerErrorHandling } from './error-handler.js';
+import { answerAddressError, registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
@@ -71,6 +71,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // No coercion: `{"token": 123456}` is a 400, not quietly the string "123456".
     // No removal: an unexpected field is refused, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // A path parameter too long for the router (over 100 characters) is a 400 in words, not Fastify's 414.
+    frameworkErrors: answerAddressError,
   });
 
   const securityEvents = new SecurityEvents(db.collection('security_events'));

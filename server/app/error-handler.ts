@@ -79,6 +79,28 @@ function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer)
   return sendPage(reply, page, answer.status, answer.retryAfterSeconds);
 }
 
+/** Fixed words for the router's refusals of an address, which Fastify would answer quoting the path (a 414 for a long part). */
+const ADDRESS_ERROR_MESSAGES: Readonly<Record<string, string>> = {
+  FST_ERR_MAX_PARAM_LENGTH: 'A part of the address is too long to be an id this service made',
+  FST_ERR_BAD_URL: 'A part of the address is not valid percent-encoding',
+};
+
+/**
+ * Fastify's `frameworkErrors`: an address the router refuses before any
+ * route runs (a path parameter over its length, or one that does not
+ * decode) is a 400 in words, `{ error }` on the API as everywhere else there,
+ * plain text elsewhere (no hook has run, so no page with its headers).
+ */
+export function answerAddressError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message = (error.code && ADDRESS_ERROR_MESSAGES[error.code]) ?? 'This address could not be read';
+  request.log.info({ statusCode: 400, code: error.code }, 'request refused');
+  if (wantsJson(request.url)) {
+    sendJsonError(reply, 400, message);
+    return;
+  }
+  reply.code(400).type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(`${message}.\n`);
+}
+
 /** Installs the error and not-found handlers on `app` (and so on every route it holds). */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
