@@ -153,7 +153,7 @@ export function isClosedClientError(error: unknown): boolean {
   let current = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
     if (CLOSED_CLIENT_ERROR_NAMES.has(current.name)) return true;
-    current = current.cause;
+    current = wrappedError(current);
   }
   return false;
 }

@@ -1,6 +1,17 @@
-import { MongoBulkWriteError as MongoBulkWriteError7, MongoClient as MongoClient7, MongoNetworkError as MongoNetworkError7 } from 'mongodb';
-import { MongoBulkWriteError as MongoBulkWriteError6, MongoClient as MongoClient6, MongoNetworkError as MongoNetworkError6 } from 'mongodb6';
+import {
+  MongoBulkWriteError as MongoBulkWriteError7,
+  MongoClient as MongoClient7,
+  MongoNetworkError as MongoNetworkError7,
+  MongoTopologyClosedError as MongoTopologyClosedError7,
+} from 'mongodb';
+import {
+  MongoBulkWriteError as MongoBulkWriteError6,
+  MongoClient as MongoClient6,
+  MongoNetworkError as MongoNetworkError6,
+  MongoTopologyClosedError as MongoTopologyClosedError6,
+} from 'mongodb6';
 import t from 'tap';
+import { isClosedClientError } from '../lib/database-errors.js';
 import { isDatabaseUnavailableError, MfaStore, MfaStoreUnavailableError, type MfaStoreOptions } from '../lib/index.js';
 import { openTestDatabase, TEST_MONGODB_DRIVER, TEST_MONGODB_DRIVER_VERSION } from './helpers/database.js';
 import { newEncryptionKeys } from './helpers/mfa-fixture.js';
@@ -12,8 +23,15 @@ const drivers = [
     MongoClient: MongoClient6 as unknown as typeof MongoClient7,
     MongoBulkWriteError: MongoBulkWriteError6 as unknown as typeof MongoBulkWriteError7,
     MongoNetworkError: MongoNetworkError6 as unknown as typeof MongoNetworkError7,
+    MongoTopologyClosedError: MongoTopologyClosedError6 as unknown as typeof MongoTopologyClosedError7,
   },
-  { major: 7, MongoClient: MongoClient7, MongoBulkWriteError: MongoBulkWriteError7, MongoNetworkError: MongoNetworkError7 },
+  {
+    major: 7,
+    MongoClient: MongoClient7,
+    MongoBulkWriteError: MongoBulkWriteError7,
+    MongoNetworkError: MongoNetworkError7,
+    MongoTopologyClosedError: MongoTopologyClosedError7,
+  },
 ];
 
 t.test('the suite runs on the driver it was asked for, against a server both majors accept', async (t) => {
@@ -57,7 +75,7 @@ for (const { major, MongoClient } of drivers) {
   });
 }
 
-for (const { major, MongoBulkWriteError, MongoNetworkError } of drivers) {
+for (const { major, MongoBulkWriteError, MongoNetworkError, MongoTopologyClosedError } of drivers) {
   t.test(`driver ${major}: a bulk write that a closed connection ended is an outage`, async (t) => {
     // What bulkWrite throws when its connection closes after another one already cleared the pool:
     // no ResetPool label, no cause, only the network error kept as the bulk error's errorResponse.
@@ -69,6 +87,9 @@ for (const { major, MongoBulkWriteError, MongoNetworkError } of drivers) {
     t.ok(isDatabaseUnavailableError(new Error('wrapped', { cause: bulkError })), 'also wrapped by the app');
     const refused = new MongoBulkWriteError({ message: 'E11000 duplicate key', code: 11000, writeErrors: [] }, {} as never);
     t.notOk(isDatabaseUnavailableError(refused), 'a bulk write the server refused is not an outage');
+    const closedClient = new MongoBulkWriteError(new MongoTopologyClosedError() as never, {} as never);
+    t.ok(isClosedClientError(closedClient), 'one made from a closed client says so: no wait will end that outage');
+    t.notOk(isClosedClientError(bulkError), 'one made from a broken connection does not');
   });
 }
 

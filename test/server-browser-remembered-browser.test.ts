@@ -95,6 +95,9 @@ t.test('in Chromium: a remembered browser skips the code until it is forgotten f
   await other.reload();
   await other.waitForURL('**/login**');
   t.ok(await other.getByLabel('Password').isVisible(), 'the other browser is signed out: a reload asks for the password');
+  await signInWithPassword(other, username, NEW_PASSWORD);
+  await other.waitForURL('**/login/mfa');
+  t.ok(await other.getByLabel('Code').isVisible(), 'and its sign-in form works at once, with the new password');
 
   await signOut(page);
   await signInWithPassword(page, username, NEW_PASSWORD);

@@ -88,17 +88,20 @@ const ADDRESS_ERROR_MESSAGES: Readonly<Record<string, string>> = {
 /**
  * Fastify's `frameworkErrors`: an address the router refuses before any
  * route runs (a path parameter over its length, or one that does not
- * decode) is a 400 in words, `{ error }` on the API as everywhere else there,
+ * decode) is a 400 in words (any other router error a 500), `{ error }` on the API as everywhere else there,
  * plain text elsewhere (no hook has run, so no page with its headers).
  */
 export function answerAddressError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const message = (error.code && ADDRESS_ERROR_MESSAGES[error.code]) ?? 'This address could not be read';
-  request.log.info({ statusCode: 400, code: error.code }, 'request refused');
+  const known = error.code ? ADDRESS_ERROR_MESSAGES[error.code] : undefined;
+  // Anything else the router reports (an async constraint that failed) is a fault of ours, not the address's.
+  const answer = known ? { status: 400, message: known } : { status: 500, message: INTERNAL_ERROR_MESSAGE };
+  if (known) request.log.info({ statusCode: 400, code: error.code }, 'request refused');
+  else request.log.error({ err: error }, 'request failed');
   if (wantsJson(request.url)) {
-    sendJsonError(reply, 400, message);
+    sendJsonError(reply, answer.status, answer.message);
     return;
   }
-  reply.code(400).type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(`${message}.\n`);
+  reply.code(answer.status).type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(`${answer.message}\n`);
 }
 
 /** Installs the error and not-found handlers on `app` (and so on every route it holds). */

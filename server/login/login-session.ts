@@ -4,7 +4,7 @@
  * session id changes at each step up.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
+import { DEFAULT_SESSION_TTL_MS, type MongoSessionStore } from '../sessions/mongo-session-store.js';
 
 /** A logged-in user as the session and `request.user` hold it. */
 export interface SessionUser {
@@ -85,19 +85,18 @@ export async function completeLogin(request: FastifyRequest, user: SessionUser):
 /** What a renewed session keeps: the login (Passport's field) and the sealed values of the vault. */
 const KEPT_ON_RENEWAL = ['passport', 'freshBackupCodes', 'pendingSetup'];
 
-/** How long the old id of a renewed session stays held by an empty stand-in. */
-export const RENEWED_SESSION_STAND_IN_TTL_MS = 60_000;
-
 /**
  * Gives a logged-in session a new id, keeping the login, after a change that
  * should lock out whoever copied the old cookie (a password change). The old
- * id is not just deleted but held for a minute by an empty stand-in, which
- * the store never writes over: a request still in flight on the old id (the
- * twin of a double click) that saves its session afterwards would otherwise
- * bring the old, logged-in session back.
+ * id is not just deleted but held, as long as the old session would have
+ * lasted, by an empty stand-in, which the store never writes over and reads
+ * as no session: a request still in flight on the old id (the twin of a
+ * double click, or a copied cookie's slow request) that saves its session
+ * afterwards would otherwise bring the old, logged-in session back.
  */
 export async function renewSession(request: FastifyRequest, store: MongoSessionStore): Promise<void> {
   const oldSessionId = request.session.sessionId;
+  const oldExpires = request.session.cookie.expires;
   store.willLeaveStandIn(oldSessionId);
   try {
     await request.session.regenerate(KEPT_ON_RENEWAL);
@@ -105,8 +104,9 @@ export async function renewSession(request: FastifyRequest, store: MongoSessionS
     store.cancelStandIn(oldSessionId);
     throw error;
   }
+  const standInTtlMs = oldExpires ? Math.max(new Date(oldExpires).getTime() - Date.now(), 0) : DEFAULT_SESSION_TTL_MS;
   // The renewed session and the old id's stand-in go in one write, as at login.
-  store.leaveStandInOnSave(request.session.sessionId, oldSessionId, {}, RENEWED_SESSION_STAND_IN_TTL_MS);
+  store.leaveStandInOnSave(request.session.sessionId, oldSessionId, {}, standInTtlMs);
   await request.session.save();
 }
 

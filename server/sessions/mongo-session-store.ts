@@ -18,14 +18,15 @@ interface SessionDocument extends Document {
   expiresAt: Date;
   /** The user the session belongs to (signed in, or between the two steps of a login): what `signOutOtherSessions` finds. */
   userId?: string;
-  /** Set on what a replaced session leaves behind for a twin request; `set` never writes over it. */
+  /**
+   * Set on what a replaced or signed-out session leaves behind; `set` never writes over it. One
+   * holding nothing reads as no session at all (the browser gets a new id); one holding fields (where
+   * a login went, for its twin) reads as those fields.
+   */
   standIn?: true;
 }
 
 type Callback = (error?: unknown) => void;
-
-/** How long a session signed out by `signOutOtherSessions` stays held by its stand-in: far longer than any request it could still be in. */
-const SIGNED_OUT_STAND_IN_TTL_MS = 60_000;
 
 /** How many ids made here are remembered as never written (an anonymous request makes one too). */
 const FRESH_IDS_REMEMBERED = 10_000;
@@ -117,14 +118,16 @@ export class MongoSessionStore {
    * One update turns each such session into an empty stand-in rather than
    * deleting it: a request of that session still in flight saves its session
    * when it ends, and an upsert would bring a deleted one back, logged in;
-   * `set` never writes over a stand-in. The stand-ins read as signed out and
-   * go a minute later; the cookie then leads nowhere.
+   * `set` never writes over a stand-in. The stand-ins read as no session (the
+   * browser gets a new id) and stay as long as the sessions would have, so no
+   * request, however slow, outlives them.
    */
   async signOutOtherSessions(userId: string, keptSessionId: string): Promise<number> {
     const result = await driverCall(() =>
       this.#collection.updateMany(
         { userId, _id: { $ne: digestSessionId(keptSessionId) } },
-        { $set: standInFields({}, new Date(Date.now() + SIGNED_OUT_STAND_IN_TTL_MS)), $unset: { userId: '' } },
+        // `expiresAt` stays: the stand-in lasts as long as the session would have.
+        { $set: { data: JSON.stringify({ cookie: { path: '/', httpOnly: true, sameSite: 'lax' } }), standIn: true }, $unset: { userId: '' } },
       ),
     );
     return result.modifiedCount;
@@ -254,7 +257,10 @@ export class MongoSessionStore {
       this.#collection.deleteOne({ _id: document._id }).catch(() => {});
       return null;
     }
-    return JSON.parse(document.data) as Session;
+    const session = JSON.parse(document.data) as Session;
+    // An empty stand-in is a session that ended: none, so that the browser starts a new one (whose
+    // saves land, where saves into the stand-in would be refused, a form's CSRF secret with them).
+    return document.standIn && isEmptySession(session) ? null : session;
   }
 }
 
