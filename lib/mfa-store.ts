@@ -13,6 +13,7 @@ import { DeviceTrust, emitForgotten } from './device-trust.js';
 import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
 import { RememberedDevices } from './remembered-devices.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
+import { describeMfaStatus } from './mfa-status.js';
 import { renderQrCode } from './qr-code.js';
 import type {
   DeviceUse,
@@ -275,26 +276,7 @@ export class MfaStore {
   /** The user's MFA state; a user who never enrolled is simply not enabled. */
   async getStatus(userId: string): Promise<MfaStatus> {
     assertUserId(userId);
-    const now = new Date();
-    const record = await this.documents.find(userId);
-    const enabled = record?.enabled === true;
-    const codes = enabled ? record?.backupCodes ?? null : null;
-    const expired = record !== null && enabled && this.backupCodesExpired(record, now);
-    const remaining = codes && !expired ? codes.codes.length : 0;
-    const lockedUntil = record && isLockedOut(record.failedAttempts, this.options.throttle) && record.blockedUntil && record.blockedUntil > now
-      ? record.blockedUntil
-      : null;
-    return {
-      enabled,
-      pendingEnrollment: Boolean(record?.pendingSecret),
-      remainingBackupCodes: remaining,
-      lowOnBackupCodes: enabled && remaining <= this.options.lowBackupCodeThreshold,
-      backupCodesGeneratedAt: codes?.generatedAt ?? null,
-      backupCodesExpireAt: codes && this.options.backupCodeMaxAgeMs !== null ? new Date(codes.generatedAt.getTime() + this.options.backupCodeMaxAgeMs) : null,
-      backupCodesExpired: expired,
-      locked: lockedUntil !== null,
-      lockedUntil,
-    };
+    return describeMfaStatus(await this.documents.find(userId), this.options, new Date());
   }
 
   private throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
