@@ -200,15 +200,19 @@ t.test('a password step older than five minutes no longer leads to a login', asy
   t.equal((await fresh.post('/api/login/mfa', { token: backupCodes[0] })).status, 200, 'the code was not used up');
 });
 
-t.test('logout: 204 whether or not anyone was logged in, and the stored session is gone', async (t) => {
+t.test('logout: 204 whether or not anyone was logged in, and the stored session is ended', async (t) => {
   const { app, db } = await startTestApp(t);
   const client = new TestClient(app);
   await registerAndLogIn(client);
-  t.equal(await db.collection('sessions').countDocuments(), 1);
+  const oldCookie = client.sessionCookie!;
+  t.equal(await db.collection('sessions').countDocuments({ userId: { $exists: true } }), 1);
   const response = await client.post('/api/logout');
   t.equal(response.status, 204);
   t.equal(response.text, '');
-  t.equal(await db.collection('sessions').countDocuments(), 0);
+  t.equal(await db.collection('sessions').countDocuments({ userId: { $exists: true } }), 0, 'no stored session names the user');
+  const withOldCookie = new TestClient(app);
+  withOldCookie.cookies.set('sid', oldCookie);
+  t.equal((await withOldCookie.get('/api/me')).status, 401, 'the old cookie signs no one in');
   t.equal((await new TestClient(app).post('/api/logout')).status, 204);
 });
 

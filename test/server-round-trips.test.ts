@@ -4,7 +4,7 @@
 // for it): it is counted apart, after the writes in flight have settled.
 import t from 'tap';
 import { openTestDatabase } from './helpers/database.js';
-import { createMfaUser, pendingClient, startTestApp } from './helpers/server.js';
+import { createMfaUser, pendingClient, registerAndLogIn, startTestApp, TEST_PASSWORD, TestClient } from './helpers/server.js';
 
 t.test('a TOTP login takes 4 round trips, a backup-code login 5, a wrong code 3, each plus one event insert', async (t) => {
   const { client, db } = await openTestDatabase(t, { monitorCommands: true });
@@ -57,4 +57,19 @@ t.test('20 parallel wrong codes record 20 events in fewer inserts: those that ar
   t.same([...new Set(answers)], [401], 'every wrong code is refused');
   t.equal((await db.collection('security_events').countDocuments()) - before, 20, 'every refusal is in the activity');
   t.ok(inserts < 20, `in ${inserts} inserts`);
+});
+
+t.test('a password change writes its sessions in 2 round trips: the other sessions ended, then the renewed one with its stand-in', async (t) => {
+  const { client, db } = await openTestDatabase(t, { monitorCommands: true });
+  const { app } = await startTestApp(t, { db });
+  const owner = new TestClient(app);
+  const username = await registerAndLogIn(owner);
+  await new TestClient(app).post('/api/login', { username, password: TEST_PASSWORD });
+  const commands: string[] = [];
+  client.on('commandStarted', (event) => commands.push(`${event.commandName} ${String(event.command[event.commandName])}`));
+  const changed = await owner.post('/api/me/password', { currentPassword: TEST_PASSWORD, newPassword: 'a new and longer passphrase' });
+  t.same(changed.json, { forgottenBrowsers: 0, signedOutSessions: 1 });
+  const sessionWrites = commands.filter((command) => command === 'update sessions' || command === 'delete sessions');
+  t.same(sessionWrites, ['update sessions', 'update sessions'], `session writes: ${sessionWrites.join(', ')}`);
+  t.equal((await owner.get('/api/me')).json.username, username, 'and the renewed session is signed in');
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Session } from 'fastify';
 import { digestSessionId } from '../server/app/crypto.js';
 import { sessionOwner } from '../server/login/login-session.js';
-import { MongoSessionStore } from '../server/sessions/mongo-session-store.js';
+import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../server/sessions/mongo-session-store.js';
 import { openTestDatabase } from './helpers/database.js';
 
 function call<T>(run: (callback: (error: unknown, value?: T) => void) => void): Promise<T | undefined> {
@@ -29,7 +29,7 @@ t.test('set, get and destroy a session; the stored key is a digest of the id', a
   t.same(stored?.expiresAt, expires);
 
   await call((done) => store.destroy('session-id-1', done));
-  t.equal(await call((done) => store.get('session-id-1', done)), null);
+  t.same(Object.keys((await call<Session | null>((done) => store.get('session-id-1', done))) ?? {}), ['cookie'], 'ended: it holds nothing');
   t.equal(await call((done) => store.get('never-existed', done)), null);
 });
 
@@ -97,17 +97,36 @@ t.test("signing a user out of their other sessions: theirs read as signed out, t
 
   t.equal(await store.signOutOtherSessions('u1', 'kept'), 2, 'the signed-in laptop and the phone between its two steps');
   t.match(await read('kept'), ann, 'the session asking is kept');
-  t.equal(await read('laptop'), null, 'the laptop is signed out: no session, so its browser starts a new one');
-  t.equal(await read('phone'), null, 'the phone can no longer finish its login');
+  t.same(Object.keys((await read('laptop')) ?? {}), ['cookie'], 'the laptop is signed out: its session holds nothing');
+  t.same(Object.keys((await read('phone')) ?? {}), ['cookie'], 'the phone can no longer finish its login');
   const laptopDocument = await db.collection('sessions').findOne({ _id: digestSessionId('laptop') as never });
-  t.same(laptopDocument?.expiresAt, expires, 'its stand-in lasts as long as the session would have: no slow request outlives it');
+  t.ok(laptopDocument!.expiresAt.getTime() >= Date.now() + DEFAULT_SESSION_TTL_MS - 60_000, 'its stand-in lasts a whole session lifetime: every session loaded before expires first');
   t.match(await read('bob'), { passport: { id: 'u2' } }, "another user's session is untouched");
   t.match(await read('visitor'), { flash: 'hello' }, 'as is an anonymous one');
 
   // A request of the laptop that loaded its session before, and saves it after.
   await write('laptop', laptopAsLoaded!);
-  t.equal(await read('laptop'), null, 'a late save does not sign the laptop back in');
+  t.notOk((await read('laptop'))?.passport, 'a late save does not sign the laptop back in');
+  await write('laptop', { _csrf: 'secret of the sign-in form' });
+  t.match(await read('laptop'), { _csrf: 'secret of the sign-in form' }, 'an anonymous save lands: the signed-out browser can use the sign-in form at once');
+  await write('laptop', laptopAsLoaded!);
+  t.notOk((await read('laptop'))?.passport, 'and a late save still cannot sign it back in');
   t.equal(await store.signOutOtherSessions('u1', 'kept'), 0, 'nothing is left to sign out');
   const stored = await db.collection('sessions').find({ userId: 'u1' }).toArray();
   t.same(stored.map((document) => document._id), [digestSessionId('kept')], 'only the kept session still names its user');
+});
+
+t.test('a sign-out holds against a request still in flight: the ended session is a stand-in a late save cannot sign back in', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
+  const expires = new Date(Date.now() + 60_000);
+  const signedIn = session({ passport: { id: 'u1', username: 'ann' } }, expires);
+  await call((done) => store.set('tab', signedIn, done));
+  const loadedByTheOtherTab = await call<Session | null>((done) => store.get('tab', done));
+
+  await call((done) => store.destroy('tab', done));
+  t.notOk(((await call<Session | null>((done) => store.get('tab', done))) as Record<string, unknown> | null)?.passport, 'signed out');
+  await call((done) => store.set('tab', loadedByTheOtherTab!, done));
+  t.notOk(((await call<Session | null>((done) => store.get('tab', done))) as Record<string, unknown> | null)?.passport, 'the other tab saving afterwards does not sign it back in');
+  t.equal(await db.collection('sessions').countDocuments({ userId: 'u1' }), 0, 'and it names no user');
 });

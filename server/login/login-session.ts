@@ -4,7 +4,7 @@
  * session id changes at each step up.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_SESSION_TTL_MS, type MongoSessionStore } from '../sessions/mongo-session-store.js';
+import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
 
 /** A logged-in user as the session and `request.user` hold it. */
 export interface SessionUser {
@@ -88,29 +88,30 @@ const KEPT_ON_RENEWAL = ['passport', 'freshBackupCodes', 'pendingSetup'];
 /**
  * Gives a logged-in session a new id, keeping the login, after a change that
  * should lock out whoever copied the old cookie (a password change). The old
- * id is not just deleted but held, as long as the old session would have
- * lasted, by an empty stand-in, which the store never writes over and reads
- * as no session: a request still in flight on the old id (the twin of a
- * double click, or a copied cookie's slow request) that saves its session
- * afterwards would otherwise bring the old, logged-in session back.
+ * id is not just deleted but held by an empty stand-in for a whole session
+ * lifetime, which the store never writes a signed-in session over: a request
+ * still in flight on the old id (the twin of a double click, or a copied
+ * cookie's slow request) that saves its session afterwards would otherwise
+ * bring the old, logged-in session back.
  */
 export async function renewSession(request: FastifyRequest, store: MongoSessionStore): Promise<void> {
   const oldSessionId = request.session.sessionId;
-  const oldExpires = request.session.cookie.expires;
+  const kept = KEPT_ON_RENEWAL.map((key) => [key, request.session.get(key)] as const);
   store.willLeaveStandIn(oldSessionId);
   try {
-    await request.session.regenerate(KEPT_ON_RENEWAL);
+    // Without keys the new session is empty, and the store skips writing it: it is written once, below.
+    await request.session.regenerate();
   } catch (error) {
     store.cancelStandIn(oldSessionId);
     throw error;
   }
-  const standInTtlMs = oldExpires ? Math.max(new Date(oldExpires).getTime() - Date.now(), 0) : DEFAULT_SESSION_TTL_MS;
+  for (const [key, value] of kept) if (value !== undefined) request.session.set(key, value);
   // The renewed session and the old id's stand-in go in one write, as at login.
-  store.leaveStandInOnSave(request.session.sessionId, oldSessionId, {}, standInTtlMs);
+  store.leaveStandInOnSave(request.session.sessionId, oldSessionId, {}, store.sessionLifetimeMs);
   await request.session.save();
 }
 
-/** Ends the session: the stored session is deleted and the browser told to drop its cookie. */
+/** Ends the session: the stored session is ended (an empty stand-in, see the store) and the browser told to drop its cookie. */
 export async function endSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.session?.sessionId) await request.session.destroy();
   reply.clearCookie(SESSION_COOKIE_NAME, { path: '/' });

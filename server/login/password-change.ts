@@ -34,9 +34,11 @@ export async function runPasswordChange(
     request.log.info({ userId: user.id, status: result.status }, 'password change refused');
     return result;
   }
-  await renewSession(request, services.sessions);
-  // After the renewal, so the session kept is the one under the new id, already written.
+  // Before the renewal, so that a fault there still leaves whoever used the old password signed out;
+  // after the new hash, so that of two racing changes only the winner signs anyone out. The session
+  // kept is this one, which the renewal then replaces by a stand-in.
   const signedOutSessions = await services.sessions.signOutOtherSessions(user.id, request.session.sessionId);
+  await renewSession(request, services.sessions);
   const context = normalizeRequestContext(requestContextOf(request));
   const event: SecurityEvent = { type: 'password_changed', userId: user.id, at: new Date(), forgottenBrowsers, signedOutSessions };
   services.activity.record(context ? { ...event, context } : event);

@@ -2,7 +2,7 @@
  * A @fastify/session store in MongoDB, so any number of server processes
  * share the same sessions.
  */
-import type { Collection, Document } from 'mongodb';
+import type { Collection, Document, UpdateFilter } from 'mongodb';
 import type { Session } from 'fastify';
 import { digestSessionId, generateSessionId } from '../app/crypto.js';
 import { driverCall } from '../app/database-outages.js';
@@ -19,9 +19,10 @@ interface SessionDocument extends Document {
   /** The user the session belongs to (signed in, or between the two steps of a login): what `signOutOtherSessions` finds. */
   userId?: string;
   /**
-   * Set on what a replaced or signed-out session leaves behind; `set` never writes over it. One
-   * holding nothing reads as no session at all (the browser gets a new id); one holding fields (where
-   * a login went, for its twin) reads as those fields.
+   * Set on what a replaced, signed-out or ended session leaves behind. It reads as a session holding
+   * only its fields (none, or where a login went, for its twin). A save of a session that belongs to
+   * someone never writes over it, so no request still in flight brings the old session back; an
+   * anonymous save may (a CSRF secret, a flash message), and the mark stays.
    */
   standIn?: true;
 }
@@ -86,7 +87,7 @@ function standInWrite(sessionId: string, fields: Record<string, unknown>, ttlMs:
 export class MongoSessionStore {
   readonly #collection: Collection<SessionDocument>;
   readonly #defaultTtlMs: number;
-  readonly #ownerOf: SessionOwner;
+  readonly #ownerOf: SessionOwner | undefined;
   /** Ids this store made and has not written: no document can exist under them. */
   readonly #freshIds = new Set<string>();
   /** Ids whose next `destroy` writes nothing, because a stand-in replaces their document. */
@@ -96,13 +97,14 @@ export class MongoSessionStore {
 
   /**
    * `ownerOf` names the user a session belongs to, kept beside it so that
-   * `signOutOtherSessions` can find every session of a user; without it no
-   * session has an owner.
+   * `signOutOtherSessions` can find every session of a user. Without it no
+   * session names a user, and none is taken for anonymous: no save writes
+   * over a stand-in.
    */
   constructor(collection: Collection<Document>, options: { defaultTtlMs?: number; ownerOf?: SessionOwner } = {}) {
     this.#collection = collection as unknown as Collection<SessionDocument>;
     this.#defaultTtlMs = options.defaultTtlMs ?? DEFAULT_SESSION_TTL_MS;
-    this.#ownerOf = options.ownerOf ?? (() => undefined);
+    this.#ownerOf = options.ownerOf;
   }
 
   async ensureIndexes(): Promise<void> {
@@ -115,22 +117,30 @@ export class MongoSessionStore {
    * password change, whoever signed in with the old password is out. Returns
    * how many sessions it ended.
    *
-   * One update turns each such session into an empty stand-in rather than
-   * deleting it: a request of that session still in flight saves its session
-   * when it ends, and an upsert would bring a deleted one back, logged in;
-   * `set` never writes over a stand-in. The stand-ins read as no session (the
-   * browser gets a new id) and stay as long as the sessions would have, so no
-   * request, however slow, outlives them.
+   * One update turns each such session into an empty stand-in (see
+   * `#endedSession`) rather than deleting it. Returns how many it ended.
    */
   async signOutOtherSessions(userId: string, keptSessionId: string): Promise<number> {
     const result = await driverCall(() =>
-      this.#collection.updateMany(
-        { userId, _id: { $ne: digestSessionId(keptSessionId) } },
-        // `expiresAt` stays: the stand-in lasts as long as the session would have.
-        { $set: { data: JSON.stringify({ cookie: { path: '/', httpOnly: true, sameSite: 'lax' } }), standIn: true }, $unset: { userId: '' } },
-      ),
+      this.#collection.updateMany({ userId, _id: { $ne: digestSessionId(keptSessionId) } }, this.#endedSession()),
     );
     return result.modifiedCount;
+  }
+
+  /**
+   * The update that ends a session: an empty stand-in in its place, owned by no one. A request of
+   * that session still in flight saves its session when it ends; were the document deleted, that
+   * upsert would bring it back, signed in. A stand-in refuses it, and lasts a whole session
+   * lifetime: any session loaded before now expires before it does, so a save later still writes a
+   * session that is already over.
+   */
+  #endedSession(): UpdateFilter<SessionDocument> {
+    return { $set: standInFields({}, new Date(Date.now() + this.#defaultTtlMs)), $unset: { userId: '' } };
+  }
+
+  /** How long a stand-in left by a session's renewal must last: a whole session lifetime, as `#endedSession` says. */
+  get sessionLifetimeMs(): number {
+    return this.#defaultTtlMs;
   }
 
   get(sessionId: string, callback: GetCallback): void {
@@ -181,13 +191,13 @@ export class MongoSessionStore {
     }
     const expires = session.cookie?.expires;
     const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
-    const owner = this.#ownerOf(session);
+    const owner = this.#ownerOf?.(session);
     const write: SessionWrite = {
       filter: { _id: digestSessionId(sessionId) },
       update: owner === undefined ? { $set: { data: JSON.stringify(session), expiresAt }, $unset: { userId: '' } } : { $set: { data: JSON.stringify(session), expiresAt, userId: owner } },
       upsert: true,
     };
-    settle(fresh ? this.#writeFresh(write, standIn) : this.#writeExisting(write, standIn), callback);
+    settle(fresh ? this.#writeFresh(write, standIn) : this.#writeExisting(write, standIn, !this.#ownerOf || owner !== undefined), callback);
   }
 
   /**
@@ -212,12 +222,15 @@ export class MongoSessionStore {
   }
 
   /**
-   * Never over a stand-in (see `leaveStandInOnSave`): a late twin of a finished login must not bring the
-   * pending session back. The filter then misses, the upsert hits the unique _id, and the stand-in stays.
+   * A session that belongs to someone never over a stand-in: a late twin of a finished login must not
+   * bring the pending session back, nor a slow request a signed-out one. The filter then misses, the
+   * upsert hits the unique _id, and the stand-in stays. An anonymous session may be written into a
+   * stand-in (a signed-out browser's sign-in form keeps its CSRF secret there); it leaves the mark.
    */
-  async #writeExisting(write: SessionWrite, standIn: StandIn | undefined): Promise<void> {
+  async #writeExisting(write: SessionWrite, standIn: StandIn | undefined, owned: boolean): Promise<void> {
+    const filter = owned ? { ...write.filter, standIn: { $exists: false } } : write.filter;
     try {
-      await driverCall(() => this.#collection.updateOne({ ...write.filter, standIn: { $exists: false } }, write.update, { upsert: true }));
+      await driverCall(() => this.#collection.updateOne(filter, write.update, { upsert: true }));
     } catch (error) {
       if ((error as { code?: unknown }).code !== 11000) throw error;
     }
@@ -246,7 +259,8 @@ export class MongoSessionStore {
       settle(Promise.resolve(), callback);
       return;
     }
-    settle(driverCall(() => this.#collection.deleteOne({ _id: digestSessionId(sessionId) })).then(() => undefined), callback);
+    // Ended, not deleted (see `#endedSession`): a sign-out must hold against a request still in flight.
+    settle(driverCall(() => this.#collection.updateOne({ _id: digestSessionId(sessionId) }, this.#endedSession())).then(() => undefined), callback);
   }
 
   async #find(sessionId: string): Promise<Session | null> {
@@ -257,10 +271,7 @@ export class MongoSessionStore {
       this.#collection.deleteOne({ _id: document._id }).catch(() => {});
       return null;
     }
-    const session = JSON.parse(document.data) as Session;
-    // An empty stand-in is a session that ended: none, so that the browser starts a new one (whose
-    // saves land, where saves into the stand-in would be refused, a form's CSRF secret with them).
-    return document.standIn && isEmptySession(session) ? null : session;
+    return JSON.parse(document.data) as Session;
   }
 }
 
