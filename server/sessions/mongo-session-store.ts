@@ -64,13 +64,14 @@ function standInFields(fields: Record<string, unknown>, expiresAt: Date): Pick<S
   return { data: JSON.stringify(data), expiresAt, standIn: true };
 }
 
-/** The upsert that replaces the document of `sessionId` with a stand-in holding only `fields`, gone after `ttlMs`. It belongs to no one. */
+/** The update that makes a document a stand-in holding only `fields`, gone after `ttlMs`. It belongs to no one. */
+function standInUpdate(fields: Record<string, unknown>, ttlMs: number): SessionWrite['update'] {
+  return { $set: standInFields(fields, new Date(Date.now() + ttlMs)), $unset: { userId: '' } };
+}
+
+/** The upsert that replaces the document of `sessionId` with a stand-in holding only `fields`, gone after `ttlMs`. */
 function standInWrite(sessionId: string, fields: Record<string, unknown>, ttlMs: number): SessionWrite {
-  return {
-    filter: { _id: digestSessionId(sessionId) },
-    update: { $set: standInFields(fields, new Date(Date.now() + ttlMs)), $unset: { userId: '' } },
-    upsert: true,
-  };
+  return { filter: { _id: digestSessionId(sessionId) }, update: standInUpdate(fields, ttlMs), upsert: true };
 }
 
 /**
@@ -114,10 +115,8 @@ export class MongoSessionStore {
 
   /**
    * Signs `userId` out everywhere but in the session `keptSessionId`: after a
-   * password change, whoever signed in with the old password is out. Returns
-   * how many sessions it ended.
-   *
-   * One update turns each such session into an empty stand-in (see
+   * password change, whoever signed in with the old password is out. One
+   * update turns each such session into an empty stand-in (see
    * `#endedSession`) rather than deleting it. Returns how many it ended.
    */
   async signOutOtherSessions(userId: string, keptSessionId: string): Promise<number> {
@@ -135,7 +134,7 @@ export class MongoSessionStore {
    * session that is already over.
    */
   #endedSession(): UpdateFilter<SessionDocument> {
-    return { $set: standInFields({}, new Date(Date.now() + this.#defaultTtlMs)), $unset: { userId: '' } };
+    return standInUpdate({}, this.#defaultTtlMs);
   }
 
   /** How long a stand-in left by a session's renewal must last: a whole session lifetime, as `#endedSession` says. */
@@ -192,11 +191,9 @@ export class MongoSessionStore {
     const expires = session.cookie?.expires;
     const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
     const owner = this.#ownerOf?.(session);
-    const write: SessionWrite = {
-      filter: { _id: digestSessionId(sessionId) },
-      update: owner === undefined ? { $set: { data: JSON.stringify(session), expiresAt }, $unset: { userId: '' } } : { $set: { data: JSON.stringify(session), expiresAt, userId: owner } },
-      upsert: true,
-    };
+    const data = JSON.stringify(session);
+    const update: SessionWrite['update'] = owner === undefined ? { $set: { data, expiresAt }, $unset: { userId: '' } } : { $set: { data, expiresAt, userId: owner } };
+    const write: SessionWrite = { filter: { _id: digestSessionId(sessionId) }, update, upsert: true };
     settle(fresh ? this.#writeFresh(write, standIn) : this.#writeExisting(write, standIn, !this.#ownerOf || owner !== undefined), callback);
   }
 
@@ -238,9 +235,9 @@ export class MongoSessionStore {
   }
 
   /**
-   * Leaves, under a session id that was just replaced, a short-lived stand-in
-   * holding only `fields` (for a twin request that still carries the old id).
-   * Its cookie data expires with the stand-in.
+   * Leaves, under a session id that was just replaced, a stand-in holding
+   * only `fields` (for a twin request that still carries the old id). Its
+   * cookie data expires with the stand-in.
    */
   async #leaveStandIn(sessionId: string, fields: Record<string, unknown>, ttlMs: number): Promise<void> {
     this.#replacedByStandIn.delete(sessionId);
