@@ -88,8 +88,9 @@ const ADDRESS_ERROR_MESSAGES: Readonly<Record<string, string>> = {
 /**
  * Fastify's `frameworkErrors`: an address the router refuses before any
  * route runs (a path parameter over its length, or one that does not
- * decode) is a 400 in words (any other router error a 500), `{ error }` on the API as everywhere else there,
- * plain text elsewhere (no hook has run, so no page with its headers).
+ * decode) is a 400 in words, and any other router error a 500: `{ error }`
+ * on the API as everywhere else there, plain text elsewhere (no hook has
+ * run, so no page with its headers).
  */
 export function answerAddressError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const known = error.code ? ADDRESS_ERROR_MESSAGES[error.code] : undefined;
