@@ -1,19 +1,7 @@
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { logDestination, REDACTED } from '../server/app/logger.js';
+import { logCollector } from './helpers/log-collector.js';
 import { TEST_PASSWORD, TestClient, enableMfa, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
-
-/** Collects every log line the app writes. */
-function logCollector(): { stream: Writable; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { stream, lines };
-}
 
 /**
  * The two ways `npm start` writes logs, each with how to read back the fields

@@ -2,10 +2,10 @@
 // one signs in and the old one does not, every remembered browser is forgotten, every other session is
 // signed out, the session keeps its login under a new id, the activity lists the change, and of two
 // changes racing from the same old password exactly one wins.
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { logDestination } from '../server/app/logger.js';
 import { DEVICE_COOKIE_NAME } from '../server/login/remembered-browsers.js';
+import { logCollector } from './helpers/log-collector.js';
 import {
   TEST_PASSWORD,
   TestClient,
@@ -215,13 +215,7 @@ t.test('the notices that say "change your password" lead to the form', async (t)
 });
 
 t.test('no password, hash, device token or session id reaches the log of a change', async (t) => {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
+  const { stream, lines } = logCollector();
   const { app, db } = await startTestApp(t, { logger: { level: 'trace', stream: logDestination('json', stream) } });
   const alice = await createMfaUser(app);
   const laptop = await rememberedBrowser(app, alice.username, await alice.device.nextCode());

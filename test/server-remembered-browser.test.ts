@@ -1,9 +1,9 @@
 // "Don't ask again on this browser for 30 days" in the demo: the mfa_device cookie, the password step
 // that skips the second factor only for that cookie's own user, and forgetting browsers.
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { DEVICE_COOKIE_NAME } from '../server/login/remembered-browsers.js';
+import { logCollector } from './helpers/log-collector.js';
 import {
   TEST_PASSWORD,
   TestClient,
@@ -208,13 +208,7 @@ t.test('the HTML pages: tick the box, then forget one browser or all from the ac
 });
 
 t.test('no device token, nor its hash, reaches the logs', async (t) => {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  });
+  const { stream, lines } = logCollector();
   const { app } = await startTestApp(t, { logger: { level: 'trace', stream } });
   const alice = await createMfaUser(app);
   const { client } = await signInRemembering(app, alice.username, await alice.device.nextCode());

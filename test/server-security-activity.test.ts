@@ -1,10 +1,10 @@
 // The account's security activity: every event kind in words, with when and where from, on the account
 // page and in GET /api/me/activity; kept 90 days; never a secret; and never in the way of a login.
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { describeSecurityEvent, describeSecurityEventLine } from '../server/activity/event-words.js';
 import type { SecurityEvent } from '../server/activity/security-event.js';
 import { logDestination } from '../server/app/logger.js';
+import { logCollector } from './helpers/log-collector.js';
 import { TestClient, createMfaUser, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
@@ -158,13 +158,7 @@ t.test('no stored event holds a code, a secret, a token or a hash', async (t) =>
 });
 
 t.test('a failing event write is logged without secrets and never fails the login', async (t) => {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { stream, lines } = logCollector();
   const { app, db } = await startTestApp(t, { logger: { level: 'info', stream: logDestination('json', stream) } });
   const { username, backupCodes } = await createMfaUser(app);
   // A real fault from the server: a unique index that every further event of this user breaks.
