@@ -16,8 +16,8 @@ import type { RememberedDevices } from './remembered-devices.js';
 export const MAX_DEVICE_LABEL_LENGTH = 64;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** Why browsers were forgotten: the app asked, MFA was turned off, or it was set up again. */
-export type ForgetCause = 'app' | 'disabled' | 're_enrolled';
+/** Why browsers were forgotten (the app asked, MFA was turned off, or it was set up again), as the event says it. */
+type ForgetCause = Extract<MfaEvent, { type: 'devices_forgotten' }>['cause'];
 
 type Emit = (event: MfaEvent) => void;
 
