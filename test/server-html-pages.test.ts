@@ -107,9 +107,25 @@ t.test('a form post without a valid CSRF token is refused with a 403 page', asyn
   const forged = await client.postForm('/register', { _csrf: 'forged-token', username: uniqueUsername(), password: TEST_PASSWORD });
   t.equal(forged.status, 403);
 
-  const otherBrowser = new TestClient(app);
-  const page = await otherBrowser.get('/register');
-  const stolen = await client.postForm('/register', { _csrf: readCsrfToken(page.text), username: uniqueUsername(), password: TEST_PASSWORD });
+  // An anonymous form's token is bound to no session (showing the form stores none), so what keeps
+  // another site from posting it is the origin the browser reports.
+  const page = await client.get('/register');
+  const fields = { _csrf: readCsrfToken(page.text), username: uniqueUsername(), password: TEST_PASSWORD };
+  const crossSite = await client.request({ method: 'POST', url: '/register', headers: { 'sec-fetch-site': 'cross-site' }, form: fields });
+  t.equal(crossSite.status, 403, 'a post from another site is refused');
+  const sibling = await client.request({ method: 'POST', url: '/register', headers: { 'sec-fetch-site': 'same-site' }, form: fields });
+  t.equal(sibling.status, 403, 'and one from a sibling subdomain');
+  const otherOrigin = await client.request({ method: 'POST', url: '/register', headers: { origin: 'https://evil.example' }, form: fields });
+  t.equal(otherOrigin.status, 403, 'and one whose Origin is another site');
+  const ownSite = await client.request({ method: 'POST', url: '/register', headers: { 'sec-fetch-site': 'same-origin' }, form: fields });
+  t.equal(ownSite.status, 303, 'the same form from this site goes through');
+
+  // A signed-in session's forms need that session's own token.
+  await registerAndLogIn(client);
+  const stranger = new TestClient(app);
+  await registerAndLogIn(stranger);
+  const strangersPage = await stranger.get('/account');
+  const stolen = await client.postForm('/mfa/setup', { _csrf: readCsrfToken(strangersPage.text) });
   t.equal(stolen.status, 403, "another session's token does not fit");
 });
 

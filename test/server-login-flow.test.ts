@@ -158,10 +158,12 @@ t.test('the session id changes after the password step and again after the secon
   const { username, device } = await createMfaUser(app);
   const client = new TestClient(app);
 
-  // A session the "attacker" planted before the login.
+  // A session the "attacker" planted before the login: an anonymous one, as a failed sign-in leaves.
   await client.get('/login');
+  t.notOk(client.sessionCookie, 'an anonymous page stores no session');
+  await client.postForm('/login', { username, password: 'not the password' }, await client.get('/login'));
   const planted = client.sessionCookie;
-  t.ok(planted, 'an anonymous page with a form starts a session');
+  t.ok(planted, 'a failed sign-in keeps its message in a session');
 
   await client.post('/api/login', { username, password: TEST_PASSWORD });
   const pending = client.sessionCookie;

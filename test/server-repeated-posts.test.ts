@@ -8,6 +8,7 @@ import {
   TotpDevice,
   createMfaUser,
   readCsrfToken,
+  readTwinKey,
   readFormId,
   registerAndLogIn,
   startTestApp,
@@ -36,7 +37,7 @@ async function atTheCodePage(t: Test) {
   const client = new TestClient(testApp.app);
   await client.postForm('/login', { username, password: TEST_PASSWORD }, await client.get('/login'));
   const codePage = await client.get('/login/mfa');
-  const fields = { token: await device.nextCode(), _csrf: readCsrfToken(codePage.text) };
+  const fields = { token: await device.nextCode(), _csrf: readCsrfToken(codePage.text), twin: readTwinKey(codePage.text) };
   return { ...testApp, username, device, client, pendingCookie: client.sessionCookie!, fields };
 }
 

@@ -33,6 +33,7 @@ import { htmlAccountPages } from '../routes/html-account-pages.js';
 import { htmlAuthPages } from '../routes/html-auth-pages.js';
 import type { RouteContext } from '../routes/route-context.js';
 import { staticRoutes } from '../routes/static-routes.js';
+import { createFormProtection } from '../routes/form-protection.js';
 import { registerSecurity } from './security.js';
 import { createPassport } from '../login/second-factor.js';
 import { registerSessions } from '../sessions/sessions.js';
@@ -99,7 +100,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost));
   const passport = createPassport(store);
-  const context: RouteContext = {
+  const context: Omit<RouteContext, 'formProtection'> = {
     db,
     accounts,
     mfa: new MfaActions(store),
@@ -122,10 +123,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     passport,
     secureCookies: config.production,
     maxAgeMs: DEFAULT_SESSION_TTL_MS,
+    ownerOf: sessionOwner,
   });
   // At the root rather than around the pages alone: error pages, the 404 included,
   // need a token for the "Cancel sign-in" form of a login that waits for its second factor.
   await app.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' });
+  const routeContext: RouteContext = { ...context, formProtection: createFormProtection(app, config.sessionSecret) };
   registerErrorHandling(app);
   // Before the routes: @fastify/swagger documents the routes registered after it.
   await registerOpenApi(app);
@@ -135,15 +138,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(async (api) => {
     api.addHook('onRequest', requireJsonContentType);
     acceptEmptyJsonBodies(api);
-    await api.register(apiAuthRoutes, context);
-    await api.register(apiMfaRoutes, context);
-    await api.register(apiActivityRoutes, context);
-    await api.register(apiPasswordRoutes, context);
+    await api.register(apiAuthRoutes, routeContext);
+    await api.register(apiMfaRoutes, routeContext);
+    await api.register(apiActivityRoutes, routeContext);
+    await api.register(apiPasswordRoutes, routeContext);
   });
   await app.register(async (pages) => {
     await pages.register(fastifyFormbody);
-    await pages.register(htmlAuthPages, context);
-    await pages.register(htmlAccountPages, context);
+    await pages.register(htmlAuthPages, routeContext);
+    await pages.register(htmlAccountPages, routeContext);
   });
   return app;
 }

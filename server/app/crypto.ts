@@ -4,7 +4,7 @@
  * carries, and random secrets for a development run. The second factor's
  * cryptography is in lib/crypto.ts.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
 
 /** bcrypt cost of password hashes unless configured otherwise. */
@@ -105,4 +105,48 @@ export function unsealValue(sealed: unknown, secret: Uint8Array | string, purpos
 /** A one-time form id: 128 random bits, so a twin of a submitted form can be told from a new one. */
 export function generateFormId(): string {
   return randomBytes(16).toString('base64url');
+}
+
+/** The shape of a twin key (`generateTwinKey`). */
+export const TWIN_KEY_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * A second-factor form's twin key: 128 random bits, rendered into that one
+ * form and stored nowhere, so only a post of that form can follow the login
+ * it finished (see server/login/login-forwarding.ts).
+ */
+export function generateTwinKey(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** How long a form shown to a visitor without a session can be posted. */
+export const ANONYMOUS_FORM_TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
+
+function anonymousFormMac(secret: string, issuedAt: string): Buffer {
+  const key = hkdfSync('sha256', secret, Buffer.alloc(0), 'totp-demo anonymous form token', 32);
+  return createHmac('sha256', Buffer.from(key)).update(issuedAt).digest().subarray(0, 16);
+}
+
+/**
+ * A form token for a visitor with no session (the sign-in and register
+ * pages): when it was made, and a MAC of that under `secret`. It needs no
+ * stored state, so showing a form writes nothing; it only says this server
+ * made the form recently. That a browser posts it from this site is checked
+ * apart, from the Origin and Sec-Fetch-Site headers browsers send.
+ */
+export function createAnonymousFormToken(secret: string, now = Date.now()): string {
+  const issuedAt = now.toString(36);
+  return `${issuedAt}.${anonymousFormMac(secret, issuedAt).toString('base64url')}`;
+}
+
+/** Whether `token` is one `createAnonymousFormToken` made under `secret` in the last two hours. */
+export function verifyAnonymousFormToken(secret: string, token: unknown, now = Date.now()): boolean {
+  if (typeof token !== 'string' || token.length > 64) return false;
+  const [issuedAt, mac, ...rest] = token.split('.');
+  if (!issuedAt || !mac || rest.length > 0 || !/^[0-9a-z]{1,11}$/.test(issuedAt)) return false;
+  const age = now - parseInt(issuedAt, 36);
+  if (!(age >= -60_000 && age <= ANONYMOUS_FORM_TOKEN_TTL_MS)) return false;
+  const given = Buffer.from(mac, 'base64url');
+  const expected = anonymousFormMac(secret, issuedAt);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

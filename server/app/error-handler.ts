@@ -6,15 +6,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretDecryptionError } from '../../lib/index.js';
 import { isDatabaseOutage } from './database-outages.js';
-import { RateLimitedError } from './errors.js';
+import { RateLimitedError, SessionEndedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
-import { currentUser, discardSessionChanges, readPendingUserId } from '../login/login-session.js';
+import { currentUser, discardSessionChanges, readPendingUserId, SESSION_COOKIE_NAME } from '../login/login-session.js';
 import { JSON_REQUIRED_MESSAGE } from '../routes/api-guards.js';
 import { sendPage } from '../routes/html-helpers.js';
 import { renderErrorPage } from '../views/error-page.js';
 
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';
 const INTERNAL_ERROR_MESSAGE = 'Something went wrong on our side. Please try again.';
+export const SIGNED_OUT_MESSAGE = 'You were signed out (from this or another browser) while this request was on its way. Sign in again.';
 
 /** Fixed messages by Fastify error code, for errors whose own message may quote the request. */
 const MESSAGES_BY_CODE: Readonly<Record<string, string>> = {
@@ -105,9 +106,19 @@ export function answerAddressError(error: FastifyError, request: FastifyRequest,
   reply.code(answer.status).type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(`${answer.message}\n`);
 }
 
+/** The session was ended while this request was in flight: it acts as signed out, and its browser is told so. */
+function answerSignedOut(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  request.log.info({ statusCode: 401 }, 'session ended while the request was in flight');
+  discardSessionChanges(request);
+  reply.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
+  if (wantsJson(request.url)) return sendJsonError(reply, 401, SIGNED_OUT_MESSAGE);
+  return reply.redirect('/login?notice=signed-out', 303);
+}
+
 /** Installs the error and not-found handlers on `app` (and so on every route it holds). */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof SessionEndedError) return answerSignedOut(request, reply);
     const answer = answerFor(error, request);
     logError(request, error, answer);
     return send(request, reply, answer);

@@ -23,3 +23,17 @@ export class RateLimitedError extends DemoServerError {
     super(`Too many requests; try again in ${retryAfterSeconds} s`);
   }
 }
+
+/**
+ * A session was replaced (a login completed, a session renewed) after it had
+ * been ended: by a sign-out, or by a password change or an operator's reset
+ * elsewhere. The replacement did not happen; the request is signed out.
+ */
+export class SessionEndedError extends DemoServerError {
+  override name = 'SessionEndedError';
+  readonly statusCode = 401;
+
+  constructor() {
+    super('This session was signed out while the request was in flight');
+  }
+}

@@ -68,19 +68,17 @@ export function secondFactorStep(
       return;
     }
     const pendingSessionId = request.session.sessionId;
-    forwarding.prepare(pendingSessionId);
-    try {
+    await forwarding.replacing(pendingSessionId, async () => {
       await completeLogin(request, user);
-    } catch (loginError) {
-      forwarding.cancel(pendingSessionId);
-      throw loginError;
-    }
-    // The code is used up now: this login has happened, and a 503 would cost the user the code for
-    // nothing. So the write that makes it usable (the new session with, in the same command, the way
-    // to it for a twin request) goes through a short outage instead of failing on it; both are
-    // upserts of one document, safe to send again. Saved here, the session is unchanged when the
-    // reply goes out, and @fastify/session does not write it a second time.
-    await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
+      // The code is used up now: this login has happened, and a 503 would cost the user the code for
+      // nothing. So the write that makes it usable (the new session with, in the same command, the
+      // pending one's stand-in and the way to it for a twin request) goes through a short outage
+      // instead of failing on it; both are upserts of one document, safe to send again. It fails
+      // only if the pending session was signed out meanwhile (SessionEndedError): then nobody is
+      // signed in. Saved here, the session is unchanged when the reply goes out, and
+      // @fastify/session does not write it a second time.
+      await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
+    });
     recordSignIn(activity, request, user.id, info as MfaSuccessInfo);
     await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;

@@ -3,10 +3,11 @@
  * step, logout. Every post answers with a redirect (errors travel as a
  * one-time flash), so Reload and Back never post a form again.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify';
 import { WRONG_CREDENTIALS_MESSAGE } from '../accounts/accounts.js';
 import { setFlash, takeFlash } from '../login/flash.js';
-import { currentUser, endSession, readPendingUserId } from '../login/login-session.js';
+import { generateTwinKey } from '../app/crypto.js';
+import { currentUser, endSession, readPendingUserId, sessionOwner } from '../login/login-session.js';
 import { runPasswordStep } from '../login/password-step.js';
 import { secondFactorStep } from '../login/second-factor.js';
 import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactorPage } from '../views/auth-pages.js';
@@ -17,7 +18,8 @@ import { credentialsForm, registrationForm, secondFactorForm, type CredentialsBo
 
 export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { accounts, mfa, passport, forwarding, browsers } = context;
-  const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
+  const { formProtection } = context;
+  const formPost = { preValidation: formProtection.check, attachValidation: true, config: { rateLimit: context.authRateLimit } };
 
   /** What the person typed as a username, to fill it back in (never the password). */
   const typedUsername = (request: FastifyRequest) => {
@@ -30,7 +32,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
   };
   const formPage = (request: FastifyRequest, reply: FastifyReply) => {
     const flash = takeFlash(request);
-    return { csrfToken: reply.generateCsrf(), error: flash?.error, username: flash?.username, notice: readNotice(request) };
+    return { csrfToken: formProtection.token(request, reply), error: flash?.error, username: flash?.username, notice: readNotice(request) };
   };
 
   app.get('/', async (request, reply) => {
@@ -61,7 +63,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
   });
 
   app.get('/login/mfa', async (request, reply) => {
-    if (currentUser(request) || (await forwarding.follow(request, reply))) return reply.redirect('/account', 303);
+    if (currentUser(request)) return reply.redirect('/account', 303);
     if (!readPendingUserId(request)) return reply.redirect('/login?notice=login-expired', 303);
     const flash = takeFlash(request);
     const page = renderSecondFactorPage({
@@ -69,6 +71,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
       error: renderFlashError(flash),
       notice: readNotice(request),
       rememberBrowser: flash?.rememberBrowser === true,
+      twinKey: generateTwinKey(),
     });
     return sendPage(reply, page);
   });
@@ -86,7 +89,8 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
   });
 
   // The twin of a Verify that already signed the person in (a double tap) follows it before anything
-  // else: its session is what the login left behind, with no CSRF secret and no pending login.
+  // else: its session is what the login left behind, with no CSRF secret and no pending login. It
+  // needs the body (the form's twin key), so it runs once the body is read, before the CSRF check.
   const followFinishedLogin = async (request: FastifyRequest, reply: FastifyReply) => {
     if (await forwarding.follow(request, reply)) return redirectAfterPost(reply, '/account');
     return undefined;
@@ -94,7 +98,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: SecondFactorFormBody }>(
     '/login/mfa',
-    { ...formPost, onRequest: followFinishedLogin, schema: { body: secondFactorForm } },
+    { ...formPost, preValidation: [followFinishedLogin, app.csrfProtection], schema: { body: secondFactorForm } },
     async function (request, reply) {
       if (currentUser(request)) return redirectAfterPost(reply, '/account');
       if (!readPendingUserId(request)) return redirectAfterPost(reply, '/login?notice=login-expired');
@@ -106,7 +110,13 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     },
   );
 
-  app.post('/logout', { preValidation: app.csrfProtection }, async (request, reply) => {
+  // A session that belongs to no one has nothing to end: its Sign out (a page from before a sign-out
+  // elsewhere, a double click) needs no token, and just says so.
+  const logoutCheck: preValidationHookHandler = (request, reply, done) => {
+    if (request.session && sessionOwner(request.session) !== undefined) app.csrfProtection(request, reply, done);
+    else done();
+  };
+  app.post('/logout', { preValidation: logoutCheck }, async (request, reply) => {
     await endSession(request, reply);
     return redirectAfterPost(reply, '/login?notice=signed-out');
   });

@@ -9,6 +9,7 @@ import type { RememberedBrowsers } from '../login/remembered-browsers.js';
 import type { Passport } from '../login/second-factor.js';
 import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
 import type { SessionVault } from '../sessions/session-vault.js';
+import type { FormProtection } from './form-protection.js';
 
 export interface RouteContext {
   db: Db;
@@ -27,6 +28,8 @@ export interface RouteContext {
   forwarding: LoginForwarding;
   /** The rate limit of auth routes, as @fastify/rate-limit's route config. */
   authRateLimit: { max: number; timeWindow: number };
+  /** The proof a posted form needs: a session's CSRF token, or an anonymous form's token and origin. */
+  formProtection: FormProtection;
   /** The account's security events: written without waiting, listed on the account page and by the API. */
   activity: ActivityLog;
 }

@@ -40,6 +40,7 @@ export interface SecondFactorBody extends TokenBody {
 /** The same, as the HTML form posts it: a ticked checkbox sends `rememberBrowser=yes`, an unticked one nothing. */
 export interface SecondFactorFormBody extends TokenBody {
   rememberBrowser?: 'yes';
+  twin?: string;
 }
 
 /** A form that changes the second factor: a code and the form's one-time id. */
@@ -135,7 +136,9 @@ export const anyJsonBody = {
 export const credentialsForm = { ...credentialsBody, properties: { ...credentialsBody.properties, _csrf: csrf } } as const;
 export const registrationForm = { ...registrationBody, properties: { ...registrationBody.properties, _csrf: csrf } } as const;
 export const tokenForm = { ...tokenBody, properties: { ...tokenBody.properties, _csrf: csrf } } as const;
-export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' } } } as const;
+/** A second-factor form's twin key (see server/login/login-forwarding.ts): 128 random bits, base64url. */
+const twin = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
+export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' }, twin } } as const;
 export const emptyForm = { ...emptyBody, properties: { _csrf: csrf } } as const;
 export const passwordChangeForm = { ...passwordChangeBody, properties: { ...passwordChangeBody.properties, _csrf: csrf } } as const;
 /** 128 random bits, base64url, as `generateFormId` makes them. */

@@ -6,6 +6,7 @@ import type { Collection, Document, UpdateFilter } from 'mongodb';
 import type { Session } from 'fastify';
 import { digestSessionId, generateSessionId } from '../app/crypto.js';
 import { driverCall } from '../app/database-outages.js';
+import { SessionEndedError } from '../app/errors.js';
 
 /** Lifetime of a session whose cookie carries no expiry. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -22,9 +23,11 @@ interface SessionDocument extends Document {
    * Set on what a replaced, signed-out or ended session leaves behind. It reads as a session holding
    * only its fields (none, or where a login went, for its twin). A save of a session that belongs to
    * someone never writes over it, so no request still in flight brings the old session back; an
-   * anonymous save may (a CSRF secret, a flash message), and the mark stays.
+   * anonymous save may (a flash message), and the mark stays, with its expiry.
    */
   standIn?: true;
+  /** On a stand-in left by a replacement: the `_id` of the session that replaced it, so that write can be sent again. */
+  replacedBy?: string;
 }
 
 type Callback = (error?: unknown) => void;
@@ -50,10 +53,12 @@ interface StandIn {
 
 /** One upsert of a session document, by the digest of its id. */
 interface SessionWrite {
-  filter: { _id: string };
-  update: { $set: Partial<SessionDocument>; $unset?: { userId: '' } };
+  filter: Document & { _id: string };
+  update: { $set: Partial<SessionDocument>; $min?: { expiresAt: Date }; $unset?: { userId: '' } };
   upsert: true;
 }
+
+const DUPLICATE_KEY = 11000;
 
 /** Which user a session belongs to, if any: the app knows where its login keeps the user. */
 export type SessionOwner = (session: Session) => string | undefined;
@@ -69,9 +74,21 @@ function standInUpdate(fields: Record<string, unknown>, ttlMs: number): SessionW
   return { $set: standInFields(fields, new Date(Date.now() + ttlMs)), $unset: { userId: '' } };
 }
 
-/** The upsert that replaces the document of `sessionId` with a stand-in holding only `fields`, gone after `ttlMs`. */
-function standInWrite(sessionId: string, fields: Record<string, unknown>, ttlMs: number): SessionWrite {
-  return { filter: { _id: digestSessionId(sessionId) }, update: standInUpdate(fields, ttlMs), upsert: true };
+/**
+ * The upsert that turns the live session `replaced` into a stand-in holding only `fields`, because
+ * the session with `_id` `replacedById` takes its place. Only a live session is replaced (or one
+ * this very replacement already turned, when its write is sent again after an outage): a stand-in
+ * misses the filter, the upsert then hits the unique _id, and the ordered command stops before the
+ * new session is written. That is the check, at the moment it counts, that nobody signed this
+ * session out meanwhile (a logout, a password change elsewhere).
+ */
+function replacementWrite(replaced: StandIn, replacedById: string): SessionWrite {
+  const update = standInUpdate(replaced.fields, replaced.ttlMs);
+  return {
+    filter: { _id: digestSessionId(replaced.replacedSessionId), $or: [{ standIn: { $exists: false } }, { replacedBy: replacedById }] },
+    update: { ...update, $set: { ...update.$set, replacedBy: replacedById } },
+    upsert: true,
+  };
 }
 
 /**
@@ -120,9 +137,16 @@ export class MongoSessionStore {
    * `#endedSession`) rather than deleting it. Returns how many it ended.
    */
   async signOutOtherSessions(userId: string, keptSessionId: string): Promise<number> {
-    const result = await driverCall(() =>
-      this.#collection.updateMany({ userId, _id: { $ne: digestSessionId(keptSessionId) } }, this.#endedSession()),
-    );
+    return this.#endSessionsOf({ userId, _id: { $ne: digestSessionId(keptSessionId) } });
+  }
+
+  /** Signs `userId` out of every session (an operator's reset): as `signOutOtherSessions`, keeping none. */
+  async signOutEverywhere(userId: string): Promise<number> {
+    return this.#endSessionsOf({ userId });
+  }
+
+  async #endSessionsOf(filter: Document): Promise<number> {
+    const result = await driverCall(() => this.#collection.updateMany(filter, this.#endedSession()));
     return result.modifiedCount;
   }
 
@@ -192,9 +216,13 @@ export class MongoSessionStore {
     const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
     const owner = this.#ownerOf?.(session);
     const data = JSON.stringify(session);
-    const update: SessionWrite['update'] = owner === undefined ? { $set: { data, expiresAt }, $unset: { userId: '' } } : { $set: { data, expiresAt, userId: owner } };
+    // `$min`: a save never moves a session's end. A session lasts its lifetime from when it was made
+    // (a sign-in makes a new one), however often it is used; a stand-in's end is not raised either.
+    const update: SessionWrite['update'] =
+      owner === undefined ? { $set: { data }, $min: { expiresAt }, $unset: { userId: '' } } : { $set: { data, userId: owner }, $min: { expiresAt } };
     const write: SessionWrite = { filter: { _id: digestSessionId(sessionId) }, update, upsert: true };
-    settle(fresh ? this.#writeFresh(write, standIn) : this.#writeExisting(write, standIn, !this.#ownerOf || owner !== undefined), callback);
+    if (standIn) settle(this.#replace(write, standIn), callback);
+    else settle(fresh ? this.#writeFresh(write) : this.#writeExisting(write, !this.#ownerOf || owner !== undefined), callback);
   }
 
   /**
@@ -202,47 +230,46 @@ export class MongoSessionStore {
    * filter is the _id alone, which every server answers from its _id index (mongo-java-server
    * scans the whole collection for a filter with anything more in it).
    */
-  async #writeFresh(write: SessionWrite, standIn: StandIn | undefined): Promise<void> {
-    if (!standIn) {
-      await driverCall(() => this.#collection.updateOne(write.filter, write.update, { upsert: true }));
-      return;
-    }
-    this.#replacedByStandIn.delete(standIn.replacedSessionId);
-    // Ordered, the new session first: a twin never finds a stand-in pointing at a session not yet
-    // written, and when the new session cannot be written the pending one stays as it was.
-    await driverCall(() =>
-      this.#collection.bulkWrite(
-        [{ updateOne: write }, { updateOne: standInWrite(standIn.replacedSessionId, standIn.fields, standIn.ttlMs) }],
-        { ordered: true },
-      ),
-    );
+  async #writeFresh(write: SessionWrite): Promise<void> {
+    await driverCall(() => this.#collection.updateOne(write.filter, write.update, { upsert: true }));
   }
 
   /**
    * A session that belongs to someone never over a stand-in: a late twin of a finished login must not
    * bring the pending session back, nor a slow request a signed-out one. The filter then misses, the
    * upsert hits the unique _id, and the stand-in stays. An anonymous session may be written into a
-   * stand-in (a signed-out browser's sign-in form keeps its CSRF secret there); it leaves the mark.
+   * stand-in (a signed-out browser's failed sign-in keeps its message there); it leaves the mark.
    */
-  async #writeExisting(write: SessionWrite, standIn: StandIn | undefined, owned: boolean): Promise<void> {
+  async #writeExisting(write: SessionWrite, owned: boolean): Promise<void> {
     const filter = owned ? { ...write.filter, standIn: { $exists: false } } : write.filter;
     try {
       await driverCall(() => this.#collection.updateOne(filter, write.update, { upsert: true }));
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 11000) throw error;
+      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
     }
-    if (standIn) await this.#leaveStandIn(standIn.replacedSessionId, standIn.fields, standIn.ttlMs);
   }
 
   /**
-   * Leaves, under a session id that was just replaced, a stand-in holding
-   * only `fields` (for a twin request that still carries the old id). Its
-   * cookie data expires with the stand-in.
+   * The session that replaces another (a completed login, a renewal) and the stand-in it leaves, in
+   * one ordered command, the stand-in first: when the replaced session was ended meanwhile, the
+   * command stops there (see `replacementWrite`) and the new session is never written. Both are
+   * upserts of one document each, safe to send again.
+   *
+   * @throws SessionEndedError when the replaced session had been ended.
    */
-  async #leaveStandIn(sessionId: string, fields: Record<string, unknown>, ttlMs: number): Promise<void> {
-    this.#replacedByStandIn.delete(sessionId);
-    const write = standInWrite(sessionId, fields, ttlMs);
-    await driverCall(() => this.#collection.updateOne(write.filter, write.update, { upsert: true }));
+  async #replace(write: SessionWrite, standIn: StandIn): Promise<void> {
+    this.#replacedByStandIn.delete(standIn.replacedSessionId);
+    try {
+      // The new session's id is new: nothing but this command ever wrote under it, so its filter is the _id alone.
+      await driverCall(() =>
+        this.#collection.bulkWrite([{ updateOne: replacementWrite(standIn, write.filter._id) }, { updateOne: write }], { ordered: true }),
+      );
+    } catch (error) {
+      const failed = (error as { writeErrors?: Array<{ index?: number; code?: number }> | { index?: number; code?: number } }).writeErrors;
+      const first = Array.isArray(failed) ? failed[0] : failed;
+      if (first?.code === DUPLICATE_KEY && first.index === 0) throw new SessionEndedError();
+      throw error;
+    }
   }
 
   /** One field of what the store holds for `sessionId` now, read afresh (another request may have changed it). */

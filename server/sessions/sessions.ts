@@ -4,10 +4,11 @@
  */
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, Session } from 'fastify';
 import { SESSION_COOKIE_NAME } from '../login/login-session.js';
 import type { MongoSessionStore } from './mongo-session-store.js';
 import type { Passport } from '../login/second-factor.js';
+import { reloadSessionsBeforeActing } from './session-liveness.js';
 
 export interface SessionOptions {
   secret: string;
@@ -16,6 +17,8 @@ export interface SessionOptions {
   /** `secure` cookies: sent over https only. */
   secureCookies: boolean;
   maxAgeMs: number;
+  /** The user a session belongs to, if any: such a session is read again before a request changes anything. */
+  ownerOf: (session: Session) => string | undefined;
 }
 
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
@@ -37,6 +40,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
     saveUninitialized: false,
     rolling: false,
   });
+  reloadSessionsBeforeActing(app, options.ownerOf);
   await app.register(options.passport.initialize());
   await app.register(options.passport.secureSession());
 }

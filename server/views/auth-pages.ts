@@ -21,6 +21,8 @@ export interface FormPage {
 export interface SecondFactorPage extends FormPage {
   /** The person ticked "Don't ask again" on the attempt that failed: keep it ticked. */
   rememberBrowser?: boolean;
+  /** This form's twin key: only a post of this form follows the login it finishes (a double tap). */
+  twinKey: string;
 }
 
 export function renderHomePage(): string {
@@ -74,6 +76,7 @@ export function renderSecondFactorPage(page: SecondFactorPage): string {
 <p>Your password was right. To finish signing in, enter a code from your authenticator app, or a backup code if you do not have your phone.</p>
 <form method="post" action="/login/mfa" id="mfa-form">
 ${csrfField(page.csrfToken)}
+<input type="hidden" name="twin" value="${page.twinKey}">
 ${codeField({ allowBackupCode: true, error: page.error })}
 <p class="check"><input type="checkbox" id="remember-browser" name="rememberBrowser" value="yes"${page.rememberBrowser ? html` checked` : html``}>
 <label for="remember-browser">Don't ask again on this browser for 30 days</label></p>

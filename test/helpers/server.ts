@@ -112,7 +112,8 @@ export class TestClient {
   postForm(url: string, fields: Record<string, string>, page?: TestResponse): Promise<TestResponse> {
     const csrf = page ? readCsrfToken(page.text) : undefined;
     const formId = page && /name="formId"/.test(page.text) ? readFormId(page.text) : undefined;
-    return this.request({ method: 'POST', url, form: { ...(csrf ? { _csrf: csrf } : {}), ...(formId ? { formId } : {}), ...fields } });
+    const twin = page && /name="twin"/.test(page.text) ? readTwinKey(page.text) : undefined;
+    return this.request({ method: 'POST', url, form: { ...(csrf ? { _csrf: csrf } : {}), ...(formId ? { formId } : {}), ...(twin ? { twin } : {}), ...fields } });
   }
 
   /**
@@ -138,6 +139,13 @@ export class TestClient {
 export function readFormId(page: string): string {
   const match = /name="formId" value="([^"]+)"/.exec(page);
   if (!match) throw new Error('no form id on the page');
+  return match[1]!;
+}
+
+/** The twin key of the code page's form (what lets a double tap on Verify follow its twin). */
+export function readTwinKey(page: string): string {
+  const match = /name="twin" value="([^"]+)"/.exec(page);
+  if (!match) throw new Error('no twin key on the page');
   return match[1]!;
 }
 
