@@ -55,7 +55,8 @@ t.test('a connection reset under the session store and /healthz is a 503, and th
 
 for (const [write, marker] of [
   ['the new session', 'passport'],
-  ['the way to it for a twin request', 'loginForwardedTo'],
+  // Sent again, the replacement must still find the pending session: as the stand-in this very login made of it.
+  ['the stand-in the pending session becomes', 'replacedBy'],
 ] as const) {
   t.test(`a backup code login whose write of ${write} lost its reply: logged in, the code used once`, async (t) => {
     const { proxy, app } = await appBehindProxy(t);

@@ -130,3 +130,54 @@ t.test('a sign-out holds against a request still in flight: the ended session is
   t.notOk(((await call<Session | null>((done) => store.get('tab', done))) as Record<string, unknown> | null)?.passport, 'the other tab saving afterwards does not sign it back in');
   t.equal(await db.collection('sessions').countDocuments({ userId: 'u1' }), 0, 'and it names no user');
 });
+
+t.test('a replacement of a session that was ended meanwhile fails, and writes no new session', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
+  const expires = new Date(Date.now() + 60_000);
+  const pendingId = store.generateId();
+  await call((done) => store.set(pendingId, session({ pendingUserId: 'u1', pendingSince: 5 }, expires), done));
+  // A password change elsewhere signs u1 out while this login checks its code.
+  t.equal(await store.signOutEverywhere('u1'), 1);
+
+  const newId = store.generateId();
+  store.willLeaveStandIn(pendingId);
+  store.leaveStandInOnSave(newId, pendingId, {}, store.sessionLifetimeMs);
+  const error = await call((done) => store.set(newId, session({ passport: { id: 'u1', username: 'one' } }, expires), done)).catch((e: unknown) => e);
+  t.match(error, { name: 'SessionEndedError', statusCode: 401 }, 'the replacement is refused');
+  t.equal(await call((done) => store.get(newId, done)), null, 'the new session was never written');
+  t.equal(await db.collection('sessions').countDocuments({ userId: 'u1' }), 0, 'nothing of u1 is signed in');
+});
+
+t.test('a replacement sent again after a lost reply succeeds: the stand-in knows which session replaced it', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
+  const expires = new Date(Date.now() + 60_000);
+  const pendingId = store.generateId();
+  await call((done) => store.set(pendingId, session({ pendingUserId: 'u1', pendingSince: 5 }, expires), done));
+  const newId = store.generateId();
+  const signedIn = session({ passport: { id: 'u1', username: 'one' } }, expires);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    store.leaveStandInOnSave(newId, pendingId, {}, store.sessionLifetimeMs);
+    await call((done) => store.set(newId, signedIn, done));
+  }
+  t.match(await call((done) => store.get(newId, done)), { passport: { id: 'u1' } }, 'signed in once, whatever the retries');
+});
+
+t.test('a save never moves the end of a session or of a stand-in', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
+  const firstEnd = new Date(Date.now() + 60_000);
+  await call((done) => store.set('s1', session({ passport: { id: 'u1', username: 'one' } }, firstEnd), done));
+  // @fastify/session restores a cookie with its max age, so every later save carries a later expiry.
+  await call((done) => store.set('s1', session({ passport: { id: 'u1', username: 'one' }, flash: { error: 'x' } }, new Date(Date.now() + 8 * 3600_000)), done));
+  t.same((await db.collection('sessions').findOne({ _id: digestSessionId('s1') as never }))?.expiresAt, firstEnd, 'a signed-in session ends when it would have');
+
+  await call((done) => store.destroy('s1', done));
+  const standInEnd = (await db.collection('sessions').findOne({ _id: digestSessionId('s1') as never }))!.expiresAt as Date;
+  // An anonymous save into the stand-in (a failed sign-in's message) keeps its end.
+  await call((done) => store.set('s1', session({ flash: { error: 'Wrong username or password' } }, new Date(Date.now() + 9 * 3600_000)), done));
+  const after = (await db.collection('sessions').findOne({ _id: digestSessionId('s1') as never }))!;
+  t.same(after.expiresAt, standInEnd, "the stand-in's end is not raised");
+  t.equal(after.standIn, true, 'and it stays a stand-in');
+});

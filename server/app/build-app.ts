@@ -52,6 +52,8 @@ export interface BuildAppOptions {
   logger?: Record<string, unknown> | boolean;
   /** bcrypt cost of passwords and backup codes. Tests lower it; the defaults are 12 and 10. */
   bcryptCost?: number;
+  /** How long the twin of a Verify post may follow its finished login. Tests shorten it; the default is a minute. */
+  loginForwardTtlMs?: number;
   /** Overrides of the MFA store's policy (throttling, number of backup codes, ...). */
   mfa?: Pick<MfaStoreOptions, 'throttle' | 'backupCodeCount' | 'lowBackupCodeThreshold' | 'backupCodeMaxAgeMs' | 'rememberedDeviceTtlMs'>;
 }
@@ -109,7 +111,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     forms,
     browsers: new RememberedBrowsers(store, { secureCookies: config.production }),
     sessions: sessionStore,
-    forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production }),
+    forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production, ...(options.loginForwardTtlMs ? { ttlMs: options.loginForwardTtlMs } : {}) }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
     activity,
   };

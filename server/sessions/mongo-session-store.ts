@@ -78,9 +78,8 @@ function standInUpdate(fields: Record<string, unknown>, ttlMs: number): SessionW
  * The upsert that turns the live session `replaced` into a stand-in holding only `fields`, because
  * the session with `_id` `replacedById` takes its place. Only a live session is replaced (or one
  * this very replacement already turned, when its write is sent again after an outage): a stand-in
- * misses the filter, the upsert then hits the unique _id, and the ordered command stops before the
- * new session is written. That is the check, at the moment it counts, that nobody signed this
- * session out meanwhile (a logout, a password change elsewhere).
+ * misses the filter, and the upsert then hits the unique _id. That is the check, at the moment it
+ * counts, that nobody signed this session out meanwhile (a logout, a password change elsewhere).
  */
 function replacementWrite(replaced: StandIn, replacedById: string): SessionWrite {
   const update = standInUpdate(replaced.fields, replaced.ttlMs);
@@ -251,9 +250,10 @@ export class MongoSessionStore {
 
   /**
    * The session that replaces another (a completed login, a renewal) and the stand-in it leaves, in
-   * one ordered command, the stand-in first: when the replaced session was ended meanwhile, the
-   * command stops there (see `replacementWrite`) and the new session is never written. Both are
-   * upserts of one document each, safe to send again.
+   * one ordered command, the new session first: a twin never finds a stand-in pointing at a session
+   * not yet written. When the replaced session was ended meanwhile, the stand-in's write fails (see
+   * `replacementWrite`), and the new session, whose cookie nobody has been given yet, is removed
+   * again. Both are upserts of one document each, safe to send again.
    *
    * @throws SessionEndedError when the replaced session had been ended.
    */
@@ -262,13 +262,14 @@ export class MongoSessionStore {
     try {
       // The new session's id is new: nothing but this command ever wrote under it, so its filter is the _id alone.
       await driverCall(() =>
-        this.#collection.bulkWrite([{ updateOne: replacementWrite(standIn, write.filter._id) }, { updateOne: write }], { ordered: true }),
+        this.#collection.bulkWrite([{ updateOne: write }, { updateOne: replacementWrite(standIn, write.filter._id) }], { ordered: true }),
       );
     } catch (error) {
       const failed = (error as { writeErrors?: Array<{ index?: number; code?: number }> | { index?: number; code?: number } }).writeErrors;
       const first = Array.isArray(failed) ? failed[0] : failed;
-      if (first?.code === DUPLICATE_KEY && first.index === 0) throw new SessionEndedError();
-      throw error;
+      if (first?.code !== DUPLICATE_KEY || first.index !== 1) throw error;
+      await driverCall(() => this.#collection.deleteOne({ _id: write.filter._id }));
+      throw new SessionEndedError();
     }
   }
 
