@@ -2,7 +2,7 @@
 // database by MONGODB_URI, and the embedded server's data folder, while a demo runs and after it stopped.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -49,17 +49,28 @@ t.test('reset-mfa and unlock on the database MONGODB_URI names; an unknown user 
   const alice = await createMfaUser(app);
   const bob = await createMfaUser(app);
 
-  const reset = await runAdmin(['reset-mfa', alice.username, '--note', 'lost phone, ticket 42'], env);
+  // Someone with alice's password and one of her backup codes is signed in when she asks for the reset.
+  const intruder = await pendingClient(app, alice.username);
+  t.equal((await intruder.post('/api/login/mfa', { token: alice.backupCodes[0] })).status, 200);
+
+  const reset = await runAdmin(['reset-mfa', alice.username, '--note', 'lost phone, ticket 42', '--operator', 'dana'], env);
   t.equal(reset.code, 0, reset.stderr);
-  t.equal(reset.stdout, `reset-mfa ${alice.username}: MFA turned off, note recorded\n`, 'one line of what it did');
+  t.equal(reset.stdout, `reset-mfa ${alice.username}: MFA turned off, 1 session signed out, note recorded\n`, 'one line of what it did');
+  t.equal((await intruder.get('/api/me')).status, 401, 'the intruder is signed out');
+  t.match(await db.collection('security_events').findOne({ type: 'admin_reset' }), { operator: 'dana', signedOutSessions: 1 }, 'the event names the operator');
   const client = new TestClient(app);
   const login = await client.post('/api/login', { username: alice.username, password: TEST_PASSWORD });
   t.same(login.json, { authenticated: true, mfaRequired: false }, 'alice signs in with her password alone');
   const [notice] = [...(await client.get('/account')).text.matchAll(/data-notice-type="admin_reset">([\s\S]*?)<\/p>/g)].map((m) => m[1]!);
   t.match(notice, /An operator reset two-factor sign-in for your account, .*: lost phone, ticket 42\./, 'and is told once');
-  t.match((await client.get('/api/me/activity')).json.events, [{ type: 'signed_in' }, { type: 'admin_reset', description: 'An operator turned off two-factor sign-in: lost phone, ticket 42' }]);
+  t.match((await client.get('/api/me/activity')).json.events, [
+    { type: 'signed_in' },
+    { type: 'admin_reset', description: 'An operator turned off two-factor sign-in; 1 session was signed out: lost phone, ticket 42' },
+  ]);
   const again = await runAdmin(['reset-mfa', alice.username], env);
-  t.equal(again.stdout, `reset-mfa ${alice.username}: MFA was already off, nothing changed\n`);
+  t.equal(again.stdout, `reset-mfa ${alice.username}: MFA was already off, 1 session signed out, no note\n`, 'a reset always signs out');
+  const nothing = await runAdmin(['reset-mfa', alice.username], env);
+  t.equal(nothing.stdout, `reset-mfa ${alice.username}: MFA was already off, nothing changed\n`);
 
   // Bob locks himself out.
   const bobClient = await pendingClient(app, bob.username);
@@ -69,6 +80,7 @@ t.test('reset-mfa and unlock on the database MONGODB_URI names; an unknown user 
   const unlock = await runAdmin(['unlock', bob.username], env);
   t.equal(unlock.code, 0, unlock.stderr);
   t.equal(unlock.stdout, `unlock ${bob.username}: lock cleared, no note\n`);
+  t.match(await db.collection('security_events').findOne({ type: 'admin_unlock' }), { operator: userInfo().username }, 'by default the operator is the OS user');
   t.equal((await bobClient.post('/api/login/mfa', { token: await bob.device.nextCode() })).status, 200, 'a right code works at once');
   t.equal((await runAdmin(['unlock', bob.username], env)).stdout, `unlock ${bob.username}: not locked, nothing changed\n`);
 
@@ -117,8 +129,8 @@ t.test("on the embedded server's data folder: through a running demo, and on the
 
   const reset = await runAdmin(['reset-mfa', username, '--note', 'asked by phone'], env);
   t.equal(reset.code, 0, reset.stderr);
-  t.equal(reset.stdout, `reset-mfa ${username}: MFA turned off, note recorded\n`, 'done through the running demo');
-  t.same((await browser.get(demo.url, '/api/me')).json.mfa.enabled, false, 'the demo sees it at once');
+  t.equal(reset.stdout, `reset-mfa ${username}: MFA turned off, 1 session signed out, note recorded\n`, 'done through the running demo');
+  t.equal((await browser.get(demo.url, '/api/me')).status, 401, 'the demo sees it at once: the session is over');
 
   t.equal(await demo.stop(), 0);
   stopped = true;

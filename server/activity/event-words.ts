@@ -79,6 +79,7 @@ export function describeSecurityEvent(event: SecurityEvent): string {
     case 'admin_reset':
       return (event.mfaTurnedOff ? 'An operator turned off two-factor sign-in' : 'An operator reset two-factor sign-in') +
         (event.forgottenBrowsers > 0 ? ` and forgot ${plural(event.forgottenBrowsers, 'remembered browser', 'remembered browsers')}` : '') +
+        (event.signedOutSessions ? `; ${plural(event.signedOutSessions, 'session was', 'sessions were')} signed out` : '') +
         (event.note ? `: ${event.note}` : '');
     case 'admin_unlock':
       return `An operator lifted the lock after wrong codes${event.note ? `: ${event.note}` : ''}`;

@@ -21,10 +21,11 @@ export type DemoSecurityEvent = DemoEventBase &
     // The password changed by its owner, signed in; every remembered browser forgotten with it (the
     // library's devices_forgotten says so in a line of its own), every other session signed out.
     | { type: 'password_changed'; forgottenBrowsers: number; signedOutSessions?: number }
-    // `npm run admin -- reset-mfa`: MFA turned off (if it was on) and remembered browsers forgotten.
-    | { type: 'admin_reset'; note: string | null; mfaTurnedOff: boolean; forgottenBrowsers: number }
+    // `npm run admin -- reset-mfa`: MFA turned off (if it was on), remembered browsers forgotten, every
+    // session signed out. `operator` names who ran it (absent in events of an earlier version).
+    | { type: 'admin_reset'; note: string | null; operator?: string; mfaTurnedOff: boolean; forgottenBrowsers: number; signedOutSessions?: number }
     // `npm run admin -- unlock`: the lock after wrong codes cleared.
-    | { type: 'admin_unlock'; note: string | null }
+    | { type: 'admin_unlock'; note: string | null; operator?: string }
   );
 
 export type SecurityEvent = MfaEvent | DemoSecurityEvent;

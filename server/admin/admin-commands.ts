@@ -1,13 +1,15 @@
 /**
  * What an operator can do for a user who cannot sign in: turn MFA off (and
- * forget their remembered browsers), or lift the lock after wrong codes.
- * Each answers one line of what it did; an unknown user changes nothing.
+ * forget their remembered browsers, and sign them out everywhere), or lift
+ * the lock after wrong codes. Each answers one line of what it did, and its
+ * event names the operator; an unknown user changes nothing.
  */
 import type { Db } from 'mongodb';
 import type { MfaEvent, MfaStore } from '../../lib/index.js';
 import { cleanNote, type DemoSecurityEvent } from '../activity/security-event.js';
 import { SecurityEvents } from '../activity/security-events.js';
 import { Users } from '../accounts/users.js';
+import { MongoSessionStore } from '../sessions/mongo-session-store.js';
 
 export type AdminCommand = 'reset-mfa' | 'unlock';
 export const ADMIN_COMMANDS: readonly AdminCommand[] = ['reset-mfa', 'unlock'];
@@ -19,6 +21,11 @@ export class UnknownUserError extends Error {
   constructor(readonly username: string) {
     super(`no user named "${username}"; nothing changed`);
   }
+}
+
+/** The operator's name as recorded: one line, trimmed, capped; "operator" when empty. */
+function cleanOperator(name: string): string {
+  return cleanNote(name)?.slice(0, 64) ?? 'operator';
 }
 
 function plural(count: number, one: string, many: string): string {
@@ -34,9 +41,10 @@ function plural(count: number, one: string, many: string): string {
  */
 export async function runAdminCommand(
   command: AdminCommand,
-  options: { db: Db; store: MfaStore; events: MfaEvent[]; username: string; note?: string },
+  options: { db: Db; store: MfaStore; events: MfaEvent[]; username: string; operator: string; note?: string },
 ): Promise<string> {
   const { db, store, events, username } = options;
+  const operator = cleanOperator(options.operator);
   const user = await new Users(db.collection('users')).findByUsername(username);
   if (!user) throw new UnknownUserError(username);
   const note = cleanNote(options.note);
@@ -46,7 +54,7 @@ export async function runAdminCommand(
 
   if (command === 'unlock') {
     if (!(await store.unlock(user.id))) return `unlock ${user.username}: not locked, nothing changed`;
-    const event: DemoSecurityEvent = { type: 'admin_unlock', userId: user.id, at, note };
+    const event: DemoSecurityEvent = { type: 'admin_unlock', userId: user.id, at, note, operator };
     await security.insert(event);
     return `unlock ${user.username}: lock cleared, ${noted}`;
   }
@@ -56,12 +64,15 @@ export async function runAdminCommand(
   const forgottenBrowsers = events
     .filter((event) => event.userId === user.id && event.type === 'devices_forgotten')
     .reduce((count, event) => count + (event.type === 'devices_forgotten' ? event.deviceIds.length : 0), 0);
-  if (!mfaTurnedOff && forgottenBrowsers === 0) return `reset-mfa ${user.username}: MFA was already off, nothing changed`;
-  const event: DemoSecurityEvent = { type: 'admin_reset', userId: user.id, at, note, mfaTurnedOff, forgottenBrowsers };
+  // Whoever asked for the reset may not be the one signed in: every session ends, as after a password change.
+  const signedOutSessions = await new MongoSessionStore(db.collection('sessions')).signOutEverywhere(user.id);
+  if (!mfaTurnedOff && forgottenBrowsers === 0 && signedOutSessions === 0) return `reset-mfa ${user.username}: MFA was already off, nothing changed`;
+  const event: DemoSecurityEvent = { type: 'admin_reset', userId: user.id, at, note, operator, mfaTurnedOff, forgottenBrowsers, signedOutSessions };
   await security.insert(event);
   const done = [
     mfaTurnedOff ? 'MFA turned off' : 'MFA was already off',
     ...(forgottenBrowsers > 0 ? [`${plural(forgottenBrowsers, 'remembered browser', 'remembered browsers')} forgotten`] : []),
+    ...(signedOutSessions > 0 ? [`${plural(signedOutSessions, 'session', 'sessions')} signed out`] : []),
     noted,
   ];
   return `reset-mfa ${user.username}: ${done.join(', ')}`;

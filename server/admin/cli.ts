@@ -6,6 +6,7 @@
  * did; an unknown user is an error, exit code 1, with nothing changed.
  */
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
@@ -24,7 +25,11 @@ import {
 import { ConfigError } from '../app/errors.js';
 import { ADMIN_COMMANDS, runAdminCommand, UnknownUserError, type AdminCommand } from './admin-commands.js';
 
-const USAGE = 'usage: npm run admin -- reset-mfa USERNAME [--note "why"]\n       npm run admin -- unlock USERNAME [--note "why"]\n';
+const USAGE =
+  'usage: npm run admin -- reset-mfa USERNAME [--note "why"] [--operator NAME]\n' +
+  '       npm run admin -- unlock USERNAME [--note "why"] [--operator NAME]\n' +
+  '  reset-mfa turns two-factor sign-in off, forgets remembered browsers and signs the user out everywhere.\n' +
+  '  --note is shown to the user in their account activity; --operator is recorded with the event (default: your OS user name).\n';
 const SERVER_SELECTION_TIMEOUT_MS = 5_000;
 
 /** A mistake in how the command was called: exit code 2, with the usage. */
@@ -32,10 +37,14 @@ class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function readArguments(argv: string[]): { command: AdminCommand; username: string; note?: string } {
+function readArguments(argv: string[]): { command: AdminCommand; username: string; operator: string; note?: string } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { note: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { note: { type: 'string' }, operator: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -43,7 +52,8 @@ function readArguments(argv: string[]): { command: AdminCommand; username: strin
   if (parsed.values.help) throw new UsageError('');
   if (!ADMIN_COMMANDS.includes(command as AdminCommand)) throw new UsageError(command ? `unknown command "${command}"` : 'no command');
   if (!username || extra.length > 0) throw new UsageError(username ? `one username only, got ${parsed.positionals.length - 1}` : 'no username');
-  return { command: command as AdminCommand, username, ...(parsed.values.note === undefined ? {} : { note: parsed.values.note }) };
+  const operator = parsed.values.operator ?? userInfo().username;
+  return { command: command as AdminCommand, username, operator, ...(parsed.values.note === undefined ? {} : { note: parsed.values.note }) };
 }
 
 /**
@@ -69,7 +79,7 @@ async function openDatabase(uri: string | null, dataDir: string): Promise<{ uri:
 }
 
 async function main(argv: string[]): Promise<string> {
-  const { command, username, note } = readArguments(argv);
+  const { command, username, operator, note } = readArguments(argv);
   const dataDir = readDataDir(process.env);
   const config = readConfig((await localEnvironment(dataDir)).env);
   const { uri, embedded } = await openDatabase(config.mongodbUri, dataDir);
@@ -85,7 +95,7 @@ async function main(argv: string[]): Promise<string> {
       issuer: config.mfaIssuer,
       onEvent: (event) => events.push(event),
     });
-    return await runAdminCommand(command, { db, store, events, username, ...(note === undefined ? {} : { note }) });
+    return await runAdminCommand(command, { db, store, events, username, operator, ...(note === undefined ? {} : { note }) });
   } finally {
     await client.close();
     await embedded?.stop();
