@@ -5,7 +5,7 @@ import { readConfig } from '../server/app/config.js';
 import { encryptionKeyId } from '../server/app/crypto.js';
 import { ConfigError } from '../server/app/errors.js';
 import { openTestDatabase } from './helpers/database.js';
-import { createMfaUser, pendingClient, startTestApp } from './helpers/server.js';
+import { createMfaUser, pendingClient, registerAndLogIn, startTestApp, TestClient, TotpDevice } from './helpers/server.js';
 
 const KEY_A = randomBytes(32);
 const KEY_B = randomBytes(32);
@@ -94,4 +94,31 @@ t.test('previous keys: either format, spaces and a trailing comma allowed, none 
   const config = readConfig({ MFA_PREVIOUS_ENCRYPTION_KEYS: ` ${KEY_A.toString('hex')} ,${KEY_B.toString('base64')},` });
   t.same(config.mfaPreviousEncryptionKeys, [KEY_A, KEY_B]);
   t.same(readConfig({}).mfaPreviousEncryptionKeys, []);
+});
+
+t.test('mid-rotation, pages sealed by an instance with the other current key still open: the setup key and fresh codes are shown', async (t) => {
+  const { db } = await openTestDatabase(t);
+  // The rolling step: one instance already seals with B (A kept), the other still with A (B added).
+  // The two instances share the session secret, as a fleet must.
+  const shared = { sessionSecret: randomBytes(32).toString('base64') };
+  const onB = await startTestApp(t, { db, config: { ...shared, mfaEncryptionKey: KEY_B, mfaPreviousEncryptionKeys: [KEY_A] } });
+  const onA = await startTestApp(t, { db, config: { ...shared, mfaEncryptionKey: KEY_A, mfaPreviousEncryptionKeys: [KEY_B] } });
+  const browser = new TestClient(onB.app);
+  await registerAndLogIn(browser);
+  const started = await browser.postForm('/mfa/setup', {}, await browser.get('/account'));
+  t.equal(started.headers.location, '/mfa/setup');
+  const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec((await browser.get('/mfa/setup')).text)?.[1];
+  t.ok(secret, 'the setup page on the instance that sealed it shows the key');
+
+  const elsewhere = new TestClient(onA.app);
+  for (const [name, value] of browser.cookies) elsewhere.cookies.set(name, value);
+  const setupPage = await elsewhere.get('/mfa/setup');
+  t.equal(/id="totp-secret">([A-Z2-7 ]+)</.exec(setupPage.text)?.[1], secret, 'the other instance shows the same key');
+
+  const device = new TotpDevice(secret!.replace(/ /g, ''));
+  const confirmed = await elsewhere.postForm('/mfa/confirm', { token: await device.nextCode() }, setupPage);
+  t.equal(confirmed.status, 303);
+  for (const [name, value] of elsewhere.cookies) browser.cookies.set(name, value);
+  const codes = await browser.get('/mfa/backup-codes/new');
+  t.equal([...codes.text.matchAll(/<li><code>([^<]+)<\/code><\/li>/g)].length, 10, 'and the codes sealed there are shown here');
 });

@@ -107,7 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     accounts,
     mfa: new MfaActions(store),
     passport,
-    vault: new SessionVault(config.mfaEncryptionKey),
+    vault: new SessionVault(config.mfaEncryptionKey, config.mfaPreviousEncryptionKeys),
     forms,
     browsers: new RememberedBrowsers(store, { secureCookies: config.production }),
     sessions: sessionStore,
