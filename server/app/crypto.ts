@@ -106,3 +106,12 @@ export function unsealValue(sealed: unknown, secret: Uint8Array | string, purpos
 export function generateFormId(): string {
   return randomBytes(16).toString('base64url');
 }
+
+/**
+ * A login id: 128 random bits, base64url, given to every full sign-in so the
+ * security events it causes can be told from those of other sessions. It is
+ * public (stored beside events, in the session); it authorises nothing.
+ */
+export function generateLoginId(): string {
+  return randomBytes(16).toString('base64url');
+}
