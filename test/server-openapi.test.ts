@@ -93,6 +93,7 @@ t.test('the document states the rules every client meets: JSON bodies, the sid c
       'get /api/me/activity',
       'get /api/mfa/devices',
       'post /api/login/mfa',
+      'post /api/me/notices/acknowledge',
       'post /api/me/password',
       'post /api/mfa/backup-codes',
       'post /api/mfa/confirm',

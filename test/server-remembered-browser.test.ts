@@ -86,11 +86,14 @@ t.test('the activity lists remembering the browser, then each sign-in on it once
   t.same(again.json, { authenticated: true, mfaRequired: false });
   await app.securityActivity.settled();
 
-  const events: Array<{ type: string; ip?: string; browser?: string; description: string }> = (await client.get('/api/me/activity')).json.events;
+  const listed: Array<{ type: string; ip?: string; browser?: string; description: string; pinned: boolean }> = (await client.get('/api/me/activity')).json.events;
+  // Remembering a browser is a notice: pinned first until acknowledged. The rest in order.
+  t.same(listed.filter((event) => event.pinned).map((event) => event.type), ['device_remembered']);
+  const events = [...listed.filter((event) => !event.pinned), ...listed.filter((event) => event.pinned)];
   t.equal(events[0]?.type, 'device_used', 'newest first: the password-only sign-in on the remembered browser');
   t.match(events[0], { ip: '127.0.0.1', browser: 'Firefox on Linux', description: 'Signed in on a remembered browser, without a code' }, 'says where it came from');
   // The code's sign-in and remembering the browser happened in one request: either order.
-  t.same(events.slice(1, 3).map((event) => event.type).sort(), ['device_remembered', 'signed_in'], 'before it, the sign-in with a code that remembered the browser');
+  t.same([events[1]?.type, events.at(-1)?.type], ['signed_in', 'device_remembered'], 'before it, the sign-in with a code that remembered the browser');
   t.match(events.find((event) => event.type === 'device_remembered'), { ip: '127.0.0.1', browser: 'Firefox on Linux' }, 'remembering the browser says where too');
   t.equal(
     events.filter((event) => event.description.startsWith('Signed in with your password')).length,

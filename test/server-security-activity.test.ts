@@ -5,7 +5,7 @@ import { describeSecurityEvent, describeSecurityEventLine } from '../server/acti
 import type { SecurityEvent } from '../server/activity/security-event.js';
 import { logDestination } from '../server/app/logger.js';
 import { logCollector } from './helpers/log-collector.js';
-import { TestClient, createMfaUser, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
+import { TEST_PASSWORD, TestClient, createMfaUser, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 const SAFARI_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
@@ -14,7 +14,7 @@ const CHROME_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/53
 /** The account page's activity list, as lines of text. */
 function activityLines(page: string): string[] {
   const list = /<ol class="activity" id="security-activity"[^>]*>([\s\S]*?)<\/ol>/.exec(page)?.[1] ?? '';
-  return [...list.matchAll(/<li data-event-type="[^"]+">([\s\S]*?)<\/li>/g)].map((match) => match[1]!.replace(/<[^>]+>/g, ''));
+  return [...list.matchAll(/<li data-event-type="[^"]+"[^>]*>([\s\S]*?)<\/li>/g)].map((match) => match[1]!.replace(/<[^>]+>/g, ''));
 }
 
 t.test('every kind of event has its words, with when and where from', async (t) => {
@@ -77,23 +77,23 @@ t.test('the account page and GET /api/me/activity list what happened, newest fir
   t.same(
     api.json.events.map((event: { description: string }) => event.description),
     [
+      'Signed in with a backup code, 9 left',
       'Made 10 new backup codes; the old ones stopped working',
       'Signed in with a code from your authenticator app',
-      'Signed in with a backup code, 9 left',
       'A wrong authenticator code was entered (1 wrong code in a row)',
       'Turned on two-factor sign-in, with 10 backup codes',
       'Signed in with your password (two-factor sign-in was off)',
     ],
   );
-  t.match(api.json.events[2], { type: 'signed_in', ip: '127.0.0.1', userAgent: FIREFOX_LINUX, browser: 'Firefox on Linux' });
-  t.match(api.json.events[0], { type: 'backup_codes_regenerated', ip: '127.0.0.1', browser: 'Safari on iOS' });
+  t.match(api.json.events[0], { type: 'signed_in', ip: '127.0.0.1', userAgent: FIREFOX_LINUX, browser: 'Firefox on Linux', pinned: true }, 'a notice not yet acknowledged comes first');
+  t.match(api.json.events[1], { type: 'backup_codes_regenerated', ip: '127.0.0.1', browser: 'Safari on iOS', pinned: false, count: 1 });
   t.ok(api.json.events.every((event: { at: string }) => !Number.isNaN(Date.parse(event.at))), 'each has its time');
 
   const page = await phone.get('/account');
   const lines = activityLines(page.text);
   t.equal(lines.length, 6);
-  t.match(lines[2], /^Signed in with a backup code, 9 left, \d+ \w{3} \d\d:\d\d UTC from 127\.0\.0\.1, Firefox on Linux$/);
-  t.match(lines[0], /from 127\.0\.0\.1, Safari on iOS$/);
+  t.match(lines[0], /^Signed in with a backup code, 9 left, \d+ \w{3} \d\d:\d\d UTC from 127\.0\.0\.1, Firefox on Linux \(not yet acknowledged\)$/);
+  t.match(lines[1], /from 127\.0\.0\.1, Safari on iOS$/);
 
   // Remembered browsers arrive from another part of the app: their events are listed like any other.
   const now = Date.now();
@@ -109,7 +109,7 @@ t.test('the account page and GET /api/me/activity list what happened, newest fir
     droppedDeviceIds: [],
   });
   const withDevice = activityLines((await phone.get('/account')).text);
-  t.match(withDevice[0], /^A browser was remembered, so it signs in without a code until .*: Chrome on Windows, .* from 198\.51\.100\.4, Chrome on Windows$/);
+  t.match(withDevice[0], /^A browser was remembered, so it signs in without a code until .*: Chrome on Windows, .* from 198\.51\.100\.4, Chrome on Windows \(not yet acknowledged\)$/);
 });
 
 t.test('the list keeps the latest 20 and nothing older than 90 days, even where the TTL index has not run', async (t) => {
@@ -132,6 +132,52 @@ t.test('the list keeps the latest 20 and nothing older than 90 days, even where 
   const indexes = await db.collection('security_events').indexes();
   t.match(indexes, [{ name: '_id_' }, { key: { userId: 1, at: -1 } }, { key: { at: 1 }, expireAfterSeconds: 90 * 86_400 }]);
   t.equal((await new TestClient(app).get('/api/me/activity')).status, 401, 'only for the signed-in user');
+});
+
+t.test('twenty sign-ins on a remembered browser are one line, and leave the backup-code sign-in listed until acknowledged', async (t) => {
+  const { app, db } = await startTestApp(t);
+  const { username, backupCodes, device } = await createMfaUser(app);
+  const attacker = await pendingClient(app, username, { 'user-agent': FIREFOX_LINUX });
+  t.equal((await attacker.post('/api/login/mfa', { token: backupCodes[0], rememberBrowser: true })).status, 200);
+  const SIGN_INS = 25;
+  for (let signIn = 0; signIn < SIGN_INS; signIn++) {
+    await attacker.post('/api/logout');
+    t.equal((await attacker.post('/api/login', { username, password: TEST_PASSWORD })).json.authenticated, true);
+  }
+
+  const owner = await pendingClient(app, username);
+  t.equal((await owner.post('/api/login/mfa', { token: await device.nextCode() })).status, 200);
+  const { events } = (await owner.get('/api/me/activity')).json;
+  t.same(
+    events.slice(0, 4).map((event: { description: string; pinned: boolean; count: number }) => [event.description, event.pinned, event.count]),
+    [
+      [events[0].description, true, 1],
+      ['Signed in with a backup code, 9 left', true, 1],
+      ['Signed in with a code from your authenticator app', false, 1],
+      [`Signed in on a remembered browser, without a code (${SIGN_INS} times)`, false, SIGN_INS],
+    ],
+    'the notices first, then the sign-ins on the remembered browser in one line',
+  );
+  t.match(events[0], { type: 'device_remembered', pinned: true });
+  t.ok(Date.parse(events[3].firstAt) < Date.parse(events[3].at), 'the line spans its first and last sign-in');
+  const lines = activityLines((await owner.get('/account')).text);
+  t.match(lines[3], new RegExp(`^Signed in on a remembered browser, without a code \\(${SIGN_INS} times\\), between \\d+ \\w{3} \\d\\d:\\d\\d UTC and \\d+ \\w{3} \\d\\d:\\d\\d UTC from 127\\.0\\.0\\.1, Firefox on Linux$`));
+
+  // A hundred lines of other activity later, the unacknowledged notices are still listed, first.
+  await app.securityActivity.settled();
+  const { userId } = (await db.collection('security_events').findOne({ type: 'device_remembered' }))!;
+  await db.collection('security_events').insertMany(
+    // Dated just before now, so the acknowledgment below is the newest line whatever the machine's speed.
+    Array.from({ length: 100 }, (_, index) => ({ type: 'unlocked', userId, at: new Date(Date.now() - 100 + index), notice: false })),
+  );
+  const pushed = (await owner.get('/api/me/activity')).json.events;
+  t.same(pushed.filter((event: { pinned: boolean }) => event.pinned).map((event: { type: string }) => event.type), ['device_remembered', 'signed_in']);
+  t.equal(pushed.length, 22, 'the two notices and 20 lines');
+  const notices = (await owner.get('/api/me/activity')).json.notices as Array<{ id: string }>;
+  t.same((await owner.post('/api/me/notices/acknowledge', { ids: notices.map((notice) => notice.id) })).json, { acknowledged: 2 });
+  const after = (await owner.get('/api/me/activity')).json.events;
+  t.notOk(after.some((event: { pinned: boolean }) => event.pinned), 'acknowledged, they are no longer pinned');
+  t.equal(after[0].description, 'Acknowledged 2 security notices');
 });
 
 t.test('no stored event holds a code, a secret, a token or a hash', async (t) => {

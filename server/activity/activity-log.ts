@@ -7,12 +7,14 @@
  * the next one: alone, an event is written at once; under load, many logins
  * share a round trip. Events waiting are bounded, and a read of the activity
  * waits for this process's own writes first, so a page shows what the
- * request before it did.
+ * request before it did. Notices are acknowledged here too.
  */
 import type { MfaEvent } from '../../lib/index.js';
-import type { SecurityNotices } from './notices.js';
+import { activityLines, type ActivityLine } from './activity-lines.js';
+import { decideAcknowledgment, noticesFor, type NoticeViewer, type NoticesForViewer } from './notices.js';
 import { isRecordedMfaEvent, type SecurityEvent } from './security-event.js';
 import type { SecurityEvents } from './security-events.js';
+import { causeOfCurrentRequest } from '../login/sign-in-cause.js';
 
 /** More events than this waiting to be written (a database that hangs) and new ones are dropped, with a warning. */
 export const MAX_PENDING_WRITES = 1000;
@@ -26,7 +28,6 @@ export interface WarningLogger {
 
 export class ActivityLog {
   readonly #events: SecurityEvents;
-  readonly #notices: SecurityNotices;
   readonly #log: WarningLogger;
   /** Events not yet handed to an insert. */
   readonly #waiting: SecurityEvent[] = [];
@@ -34,14 +35,18 @@ export class ActivityLog {
   #writing: Promise<void> | null = null;
   #inFlight = 0;
 
-  constructor(events: SecurityEvents, notices: SecurityNotices, log: WarningLogger) {
+  constructor(events: SecurityEvents, log: WarningLogger) {
     this.#events = events;
-    this.#notices = notices;
     this.#log = log;
   }
 
-  /** Starts writing `event`; returns at once. */
-  record(event: SecurityEvent): void {
+  /**
+   * Starts writing `event`; returns at once. An event recorded during a
+   * request gets that request's cause (its login, the remembered browser
+   * involved) unless it names one already.
+   */
+  record(recorded: SecurityEvent): void {
+    const event = withCause(recorded);
     if (this.#waiting.length + this.#inFlight >= MAX_PENDING_WRITES) {
       this.#log.warn({ securityEvent: event.type, userId: event.userId }, 'security event dropped: too many writes in flight');
       return;
@@ -76,17 +81,42 @@ export class ActivityLog {
     await this.#writing;
   }
 
-  /** The user's latest events, newest first, after this process's writes in flight. */
-  async latest(userId: string): Promise<SecurityEvent[]> {
+  /**
+   * The user's activity and notices, after this process's writes in flight:
+   * its lines (see `activityLines`) and the notices not yet acknowledged, as
+   * the session `viewer` is told them. Two reads, side by side.
+   */
+  async overview(userId: string, viewer: NoticeViewer): Promise<{ lines: ActivityLine[]; notices: NoticesForViewer }> {
     await this.settled();
-    return this.#events.latest(userId);
+    const [recent, notices] = await Promise.all([this.#events.recent(userId), this.#events.notices(userId)]);
+    return { lines: activityLines(recent, notices), notices: noticesFor(viewer, notices) };
   }
 
-  /** The notices the user has not seen yet, claimed as seen (see `SecurityNotices.take`). */
-  async takeNotices(userId: string): Promise<SecurityEvent[]> {
+  /**
+   * Acknowledges the notices `ids` for the session `viewer`, all or none:
+   * refused when any is one it may not acknowledge (see `notices.ts`).
+   * Returns how many this request acknowledged (0 when another had just done
+   * it); only then is the acknowledgment recorded, once.
+   */
+  async acknowledgeNotices(userId: string, viewer: NoticeViewer, ids: readonly string[]): Promise<{ ok: true; acknowledged: number } | { ok: false }> {
     await this.settled();
-    return this.#notices.take(userId);
+    const decision = decideAcknowledgment(noticesFor(viewer, await this.#events.notices(userId)), ids);
+    if (!decision.ok) return decision;
+    const acknowledged = await this.#events.acknowledge(userId, decision.ids, viewer.loginId!);
+    if (acknowledged > 0) this.record({ type: 'notices_acknowledged', userId, at: new Date(), count: acknowledged });
+    return { ok: true, acknowledged };
   }
+}
+
+/**
+ * `event` with the cause of the request recording it. A remembered browser's
+ * own events (used, remembered) name the browser: it is part of the cause.
+ */
+function withCause(event: SecurityEvent): SecurityEvent {
+  const cause = event.causedBy ?? causeOfCurrentRequest();
+  if (!cause) return event;
+  const deviceId = event.type === 'device_used' || event.type === 'device_remembered' ? event.deviceId : cause.deviceId;
+  return { ...event, causedBy: deviceId === undefined ? cause : { ...cause, deviceId } };
 }
 
 /** The events of `batch` an insert that threw did not write: those its write errors name, or all of them. */

@@ -83,11 +83,18 @@ export function describeSecurityEvent(event: SecurityEvent): string {
         (event.note ? `: ${event.note}` : '');
     case 'admin_unlock':
       return `An operator lifted the lock after wrong codes${event.note ? `: ${event.note}` : ''}`;
+    case 'notices_acknowledged':
+      return `Acknowledged ${plural(event.count, 'security notice', 'security notices')}`;
     default: {
       const unworded: never = event;
       return `Security event ${(unworded as { type: string }).type}`;
     }
   }
+}
+
+/** A line of the activity in words: the event's, and for a run of sign-ins on one remembered browser how many. */
+export function describeActivityLine(line: { event: SecurityEvent; count: number }): string {
+  return describeSecurityEvent(line.event) + (line.count > 1 ? ` (${line.count} times)` : '');
 }
 
 /** "from 127.0.0.1, Firefox on Linux"; `null` when the event has no origin (an operator's command). */

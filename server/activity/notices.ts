@@ -1,51 +1,105 @@
 /**
- * One-time notices: after a sign-in with a backup code, a lock, a browser
- * remembered or an operator's reset, the account page tells the person once
- * what happened and what to do if it was not them. A mark per user
- * (`security_notice_marks`) says up to when they have been told.
+ * Security notices: after a sign-in with a backup code, a lock, a browser
+ * remembered or an operator's reset, the account page says what happened and
+ * what to do if it was not the owner, until it is acknowledged.
+ *
+ * Who is told, and who may acknowledge, decides whether the warning reaches
+ * the owner when someone else has the password and a backup code (see
+ * docs/security.md, "Warnings reach the owner"):
+ * - a notice is never shown as news to, nor acknowledged by, what caused it:
+ *   the sign-in whose login id it carries, or a remembered browser that
+ *   sign-in used or remembered;
+ * - a session may acknowledge a notice it did not cause if it signed in with
+ *   the authenticator app, or signed in before the notice's event and has
+ *   itself caused no notice except with the app. A backup code, a remembered
+ *   browser or the password alone, after the event, is what the person being
+ *   warned about could also have.
  */
-import { MongoServerError, type Collection, type Document } from 'mongodb';
-import { driverCall } from '../app/database-outages.js';
+import type { SessionUser } from '../login/login-session.js';
 import type { SecurityEvent } from './security-event.js';
-import { SECURITY_EVENT_RETENTION_MS, type SecurityEvents } from './security-events.js';
+import type { StoredEvent } from './security-events.js';
 
-interface NoticeMark extends Document {
-  _id: string;
-  seenUpTo: Date;
+/** The session looking at its notices: what its sign-in recorded (see `completeLogin`). */
+export type NoticeViewer = Pick<SessionUser, 'loginId' | 'signedInAt' | 'via' | 'deviceId'>;
+
+/** A notice told to a session, and whether that session may acknowledge it. */
+export interface ViewerNotice {
+  notice: StoredEvent;
+  acknowledgeable: boolean;
 }
 
-const DUPLICATE_KEY = 11000;
+/** The notices not yet acknowledged, as one session sees them. */
+export interface NoticesForViewer {
+  /** Not this session's doing: the warnings, oldest first. */
+  warnings: ViewerNotice[];
+  /** Caused by this session or its remembered browser: told as what they are, not as news, oldest first. */
+  own: StoredEvent[];
+}
 
-export class SecurityNotices {
-  readonly #events: SecurityEvents;
-  readonly #marks: Collection<NoticeMark>;
-
-  constructor(events: SecurityEvents, marks: Collection<Document>) {
-    this.#events = events;
-    this.#marks = marks as unknown as Collection<NoticeMark>;
+/** The remembered browsers each sign-in involved, from the notices' causes: the browser it used, or remembered. */
+function browsersOfSignIns(notices: readonly StoredEvent[]): Map<string, Set<string>> {
+  const browsers = new Map<string, Set<string>>();
+  for (const { event } of notices) {
+    const cause = event.causedBy;
+    if (!cause) continue;
+    const ofSignIn = browsers.get(cause.loginId) ?? new Set<string>();
+    if (cause.deviceId !== undefined) ofSignIn.add(cause.deviceId);
+    if (event.type === 'device_remembered') ofSignIn.add(event.deviceId);
+    browsers.set(cause.loginId, ofSignIn);
   }
+  return browsers;
+}
 
-  /**
-   * The notices the user has not been shown, oldest first, marked as shown.
-   * One update claims them: `$max` moves the mark to the newest, and the mark
-   * it replaced says which were new. Of two pages loading at once, only one
-   * finds them new, so each notice is shown once, on any number of instances.
-   */
-  async take(userId: string, now = new Date()): Promise<SecurityEvent[]> {
-    const candidates = await this.#events.noticesSince(userId, new Date(now.getTime() - SECURITY_EVENT_RETENTION_MS));
-    const newest = candidates.at(-1);
-    if (!newest) return [];
-    let before: NoticeMark | null;
-    try {
-      before = await driverCall(() =>
-        this.#marks.findOneAndUpdate({ _id: userId }, { $max: { seenUpTo: newest.at } }, { upsert: true, returnDocument: 'before' }),
-      );
-    } catch (error) {
-      // Two first marks raced on the unique _id: the other page claimed these notices.
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return [];
-      throw error;
-    }
-    const seenUpTo = before?.seenUpTo ?? new Date(0);
-    return candidates.filter((event) => event.at > seenUpTo);
-  }
+/** Whether the session `viewer` (or the remembered browser it signed in on) caused `event`. */
+function causedBy(event: SecurityEvent, viewer: NoticeViewer, browsers: Map<string, Set<string>>): boolean {
+  const cause = event.causedBy;
+  if (!cause) return false;
+  if (viewer.loginId !== undefined && cause.loginId === viewer.loginId) return true;
+  if (viewer.deviceId === undefined) return false;
+  return cause.deviceId === viewer.deviceId || (browsers.get(cause.loginId)?.has(viewer.deviceId) ?? false);
+}
+
+/**
+ * The notices of `notices` (the user's notice events, newest first, as
+ * `SecurityEvents.notices` reads them) not yet acknowledged, split into the
+ * warnings `viewer` is told and those it caused.
+ */
+export function noticesFor(viewer: NoticeViewer, notices: readonly StoredEvent[]): NoticesForViewer {
+  const browsers = browsersOfSignIns(notices);
+  // A session whose own sign-in is something to warn about cannot vouch for anything after it:
+  // acknowledged or not, unless it was caused with the authenticator app.
+  const caused = notices.filter((notice) => causedBy(notice.event, viewer, browsers));
+  const vouches = viewer.loginId !== undefined && viewer.signedInAt !== undefined &&
+    (viewer.via === 'totp' || caused.every((notice) => notice.event.causedBy?.via === 'totp'));
+  const mayAcknowledge = (event: SecurityEvent) =>
+    vouches && (viewer.via === 'totp' || viewer.signedInAt! < event.at.getTime());
+  const open = notices.filter((notice) => !notice.acknowledged).reverse();
+  return {
+    warnings: open
+      .filter((notice) => !caused.includes(notice))
+      .map((notice) => ({ notice, acknowledgeable: mayAcknowledge(notice.event) })),
+    own: open.filter((notice) => caused.includes(notice)),
+  };
+}
+
+/** An acknowledgment the rules refuse (see `decideAcknowledgment`): this session cannot vouch for them. */
+export const NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE =
+  'This session cannot acknowledge those notices: it caused them, or it signed in after them without your authenticator app. ' +
+  'Acknowledge them from a session signed in with a code from your authenticator app';
+
+/** What an acknowledgment naming some notices comes to. */
+export type AcknowledgmentDecision = { ok: true; ids: string[] } | { ok: false };
+
+/**
+ * The notices of `ids` that `view` lets its session acknowledge, newest first;
+ * refused when any of them is one it may not (its own doing, or one it is not
+ * trusted to vouch for). Ids of notices already acknowledged, or not the
+ * user's, are left out: a second tab acknowledges nothing more.
+ */
+export function decideAcknowledgment(view: NoticesForViewer, ids: readonly string[]): AcknowledgmentDecision {
+  const named = new Set(ids);
+  if (view.own.some((notice) => named.has(notice.id))) return { ok: false };
+  const warnings = view.warnings.filter((warning) => named.has(warning.notice.id));
+  if (warnings.some((warning) => !warning.acknowledgeable)) return { ok: false };
+  return { ok: true, ids: warnings.map((warning) => warning.notice.id).reverse() };
 }

@@ -4,6 +4,7 @@
  * carries a secret, a code, a token or a hash.
  */
 import type { MfaEvent, MfaEventType, MfaRequestContext, VerificationMethod } from '../../lib/index.js';
+import type { EventCause } from '../login/sign-in-cause.js';
 
 /** Longest operator's note kept: a sentence or two. */
 export const MAX_NOTE_LENGTH = 200;
@@ -26,9 +27,15 @@ export type DemoSecurityEvent = DemoEventBase &
     | { type: 'admin_reset'; note: string | null; operator?: string; mfaTurnedOff: boolean; forgottenBrowsers: number; signedOutSessions?: number }
     // `npm run admin -- unlock`: the lock after wrong codes cleared.
     | { type: 'admin_unlock'; note: string | null; operator?: string }
+    // Security notices acknowledged on the account page or by the API (see `notice-rules.ts`).
+    | { type: 'notices_acknowledged'; count: number }
   );
 
-export type SecurityEvent = MfaEvent | DemoSecurityEvent;
+/**
+ * An event as the activity keeps it: the library's or the demo's, with the
+ * sign-in that caused it when it happened in a request (see `sign-in-cause.ts`).
+ */
+export type SecurityEvent = (MfaEvent | DemoSecurityEvent) & { causedBy?: EventCause };
 export type SecurityEventType = SecurityEvent['type'];
 
 /**

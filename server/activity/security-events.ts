@@ -2,18 +2,33 @@
  * The `security_events` collection: what happened to each account's sign-in
  * security, kept 90 days. The document mapping stays in this file.
  */
-import type { Collection, Document } from 'mongodb';
+import { ObjectId, type Collection, type Document } from 'mongodb';
 import { driverCall } from '../app/database-outages.js';
 import { isNoticeEvent, type SecurityEvent } from './security-event.js';
 
 /** How long an event is kept, and listed. */
 export const SECURITY_EVENT_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
-/** How many events the account page and `GET /api/me/activity` list. */
+/** How many lines the account page and `GET /api/me/activity` list below the notices not yet acknowledged. */
 export const LATEST_EVENTS_LISTED = 20;
+/**
+ * How many of the latest events are read to make those lines: enough that
+ * runs of sign-ins on a remembered browser, each run one line, still leave 20.
+ */
+export const RECENT_EVENTS_READ = 500;
+/** How many notice events (acknowledged or not) are read: those of 90 days, unless someone makes hundreds. */
+export const NOTICE_EVENTS_READ = 200;
 
-type SecurityEventDocument = SecurityEvent & Document & { notice: boolean };
+/** An event as read back: its id, and for a notice event whether it was acknowledged. */
+export interface StoredEvent {
+  /** The document's id, in hex: how a notice is named when it is acknowledged. */
+  id: string;
+  event: SecurityEvent;
+  notice: boolean;
+  acknowledged: boolean;
+}
 
-const WITHOUT_STORAGE_FIELDS = { _id: 0, notice: 0 } as const;
+type SecurityEventDocument = SecurityEvent &
+  Document & { _id?: ObjectId; notice: boolean; acknowledgedAt?: Date | null; acknowledgedBy?: string };
 
 /** Reads and writes security events in the collection the app hands in. */
 export class SecurityEvents {
@@ -44,22 +59,51 @@ export class SecurityEvents {
   }
 
   /** The user's latest events, newest first, none older than 90 days. */
-  async latest(userId: string, now = new Date(), limit = LATEST_EVENTS_LISTED): Promise<SecurityEvent[]> {
-    const cursor = this.#collection
-      .find({ userId, at: { $gt: new Date(now.getTime() - SECURITY_EVENT_RETENTION_MS) } }, { projection: WITHOUT_STORAGE_FIELDS })
-      .sort({ at: -1 })
-      .limit(limit);
-    return (await driverCall(() => cursor.toArray())) as SecurityEvent[];
+  async recent(userId: string, now = new Date(), limit = RECENT_EVENTS_READ): Promise<StoredEvent[]> {
+    return this.#find({ userId, at: { $gt: retentionStart(now) } }, limit);
   }
 
-  /** The user's notice events (see `isNoticeEvent`) after `since`, oldest first. */
-  async noticesSince(userId: string, since: Date, limit = LATEST_EVENTS_LISTED): Promise<SecurityEvent[]> {
-    const cursor = this.#collection
-      .find({ userId, notice: true, at: { $gt: since } }, { projection: WITHOUT_STORAGE_FIELDS })
-      .sort({ at: -1 })
-      .limit(limit);
-    return ((await driverCall(() => cursor.toArray())) as SecurityEvent[]).reverse();
+  /** The user's notice events (see `isNoticeEvent`) of the last 90 days, acknowledged or not, newest first. */
+  async notices(userId: string, now = new Date(), limit = NOTICE_EVENTS_READ): Promise<StoredEvent[]> {
+    return this.#find({ userId, notice: true, at: { $gt: retentionStart(now) } }, limit);
   }
+
+  /**
+   * Marks the user's notices `ids` (newest first, as `notices` names them)
+   * acknowledged by the login `loginId`; returns how many this call marked.
+   * The newest is claimed first, by one update conditional on its not being
+   * acknowledged yet: of requests acknowledging the same notices at once
+   * (three tabs, a double click), exactly one claims it, marks the rest and
+   * records the acknowledgment; the others find it taken and mark nothing.
+   * Each later update is conditional too, so a notice is marked once even by
+   * two requests that named different sets.
+   */
+  async acknowledge(userId: string, ids: readonly string[], loginId: string, now = new Date()): Promise<number> {
+    const [newest, ...rest] = ids.map((id) => ObjectId.createFromHexString(id));
+    if (!newest) return 0;
+    const mark = { $set: { acknowledgedAt: now, acknowledgedBy: loginId } };
+    const collection = this.#collection as unknown as Collection<Document>;
+    const claim = await driverCall(() => collection.updateOne({ _id: newest, userId, notice: true, acknowledgedAt: null }, mark));
+    if (claim.modifiedCount !== 1) return 0;
+    if (rest.length === 0) return 1;
+    const others = await driverCall(() => collection.updateMany({ _id: { $in: rest }, userId, notice: true, acknowledgedAt: null }, mark));
+    return 1 + others.modifiedCount;
+  }
+
+  async #find(filter: Document, limit: number): Promise<StoredEvent[]> {
+    const cursor = (this.#collection as unknown as Collection<Document>).find(filter).sort({ at: -1 }).limit(limit);
+    return (await driverCall(() => cursor.toArray())).map(fromDocument);
+  }
+}
+
+function retentionStart(now: Date): Date {
+  return new Date(now.getTime() - SECURITY_EVENT_RETENTION_MS);
+}
+
+/** An event read back, its storage fields apart. */
+function fromDocument(document: Document): StoredEvent {
+  const { _id, notice, acknowledgedAt, acknowledgedBy, ...event } = document;
+  return { id: String((_id as ObjectId).toHexString()), event: event as SecurityEvent, notice: notice === true, acknowledged: acknowledgedAt instanceof Date };
 }
 
 /** A copy to store: an insert would add `_id` to the caller's object. */

@@ -9,7 +9,6 @@ import type { Db } from 'mongodb';
 import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../../lib/index.js';
 import { Accounts } from '../accounts/accounts.js';
 import { ActivityLog } from '../activity/activity-log.js';
-import { SecurityNotices } from '../activity/notices.js';
 import { SecurityEvents } from '../activity/security-events.js';
 import { FormSubmissions } from '../accounts/form-submissions.js';
 import type { AppConfig } from './config.js';
@@ -21,6 +20,7 @@ import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
 import { sessionOwner } from '../login/login-session.js';
 import { RememberedBrowsers } from '../login/remembered-browsers.js';
+import { registerSignInCauses } from '../login/sign-in-cause.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
 import { SessionVault } from '../sessions/session-vault.js';
 import { apiActivityRoutes } from '../routes/api-activity-routes.js';
@@ -79,7 +79,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   const securityEvents = new SecurityEvents(db.collection('security_events'));
-  const activity = new ActivityLog(securityEvents, new SecurityNotices(securityEvents, db.collection('security_notice_marks')), app.log);
+  const activity = new ActivityLog(securityEvents, app.log);
   const onEvent = (event: MfaEvent) => {
     app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
     activity.recordMfaEvent(event);
@@ -118,6 +118,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.
   app.decorate('securityActivity', activity);
 
+  // First: every hook and handler after it, and the store's events, then know their request's sign-in.
+  registerSignInCauses(app);
   await registerSecurity(app, { production: config.production });
   await registerSessions(app, {
     secret: config.sessionSecret,

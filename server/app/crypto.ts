@@ -150,3 +150,11 @@ export function verifyAnonymousFormToken(secret: string, token: unknown, now = D
   const expected = anonymousFormMac(secret, issuedAt);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+/**
+ * A login id: 128 random bits, base64url, given to every full sign-in so the
+ * security events it causes can be told from those of other sessions. It is
+ * public (stored beside events, in the session); it authorises nothing.
+ */
+export function generateLoginId(): string {
+  return randomBytes(16).toString('base64url');
+}

@@ -5,11 +5,26 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
+import { signInInProgress } from './sign-in-cause.js';
 
-/** A logged-in user as the session and `request.user` hold it. */
+/** How a full sign-in was completed. */
+export type SignInMethod = 'password' | 'totp' | 'backup_code' | 'remembered_browser';
+
+/**
+ * A logged-in user as the session and `request.user` hold it. The login's
+ * fields are missing in sessions signed in before they existed.
+ */
 export interface SessionUser {
   id: string;
   username: string;
+  /** This sign-in's public id: its security events carry it (see `sign-in-cause.ts`). Authorises nothing. */
+  loginId?: string;
+  /** When the sign-in completed, in ms since the epoch. */
+  signedInAt?: number;
+  /** How it was completed. */
+  via?: SignInMethod;
+  /** The remembered browser it signed in on (its public id), when `via` is `remembered_browser`. */
+  deviceId?: string;
 }
 
 /** Name of the session cookie. */
@@ -21,8 +36,10 @@ export const PENDING_LOGIN_TTL_MS = 5 * 60 * 1000;
 /** Narrows what a session holds to a `SessionUser`. */
 export function isSessionUser(value: unknown): value is SessionUser {
   if (value === null || typeof value !== 'object') return false;
-  const { id, username } = value as Record<string, unknown>;
-  return typeof id === 'string' && typeof username === 'string';
+  const { id, username, loginId, signedInAt, via, deviceId } = value as Record<string, unknown>;
+  const optional = (field: unknown, type: 'string' | 'number') => field === undefined || typeof field === type;
+  return typeof id === 'string' && typeof username === 'string' &&
+    optional(loginId, 'string') && optional(signedInAt, 'number') && optional(via, 'string') && optional(deviceId, 'string');
 }
 
 /**
@@ -74,12 +91,17 @@ export function readPendingUser(request: FastifyRequest, userId: string): Sessio
 }
 
 /**
- * Logs the user fully in. @fastify/passport's `logIn` regenerates the session
- * (its `clearSessionOnLogin`, on by default) and keeps only Passport's own
- * data, so the new id carries no `pendingUserId`.
+ * Logs the user fully in, `via` the way the sign-in was completed, under a
+ * new login id (the one this request's events already carry). @fastify/passport's
+ * `logIn` regenerates the session (its `clearSessionOnLogin`, on by default)
+ * and keeps only Passport's own data, so the new id carries no `pendingUserId`.
  */
-export async function completeLogin(request: FastifyRequest, user: SessionUser): Promise<void> {
-  await request.logIn(user);
+export async function completeLogin(request: FastifyRequest, user: SessionUser, via: SignInMethod): Promise<void> {
+  const { loginId, deviceId } = signInInProgress(request);
+  const login: SessionUser = { id: user.id, username: user.username, loginId, signedInAt: Date.now(), via };
+  // Only a browser the store has just accepted for this user: never what a cookie merely claims.
+  if (via === 'remembered_browser' && deviceId !== undefined) login.deviceId = deviceId;
+  await request.logIn(login);
 }
 
 /** What a renewed session keeps: the login (Passport's field) and the sealed values of the vault. */

@@ -36,11 +36,11 @@ export async function runPasswordStep(
       return 'mfa_required';
     }
     // The store's `device_used` event is this sign-in's line in the activity: no `signed_in` beside it.
-    await completeLogin(request, user);
+    await completeLogin(request, user, 'remembered_browser');
     request.log.info({ userId: user.id }, 'password accepted on a remembered browser; logged in');
     return 'logged_in';
   }
-  await completeLogin(request, user);
+  await completeLogin(request, user, 'password');
   recordSignIn(services.activity, request, user.id);
   request.log.info({ userId: user.id }, 'password accepted; logged in');
   return 'logged_in';

@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailableError, requestContextOf, type MfaStore, type RememberedDevice } from '../../lib/index.js';
 import { describeBrowser } from './browser-label.js';
 import type { SessionUser } from './login-session.js';
+import { noteRememberedBrowserUsed } from './sign-in-cause.js';
 
 /** Name of the remembered browser's cookie. */
 export const DEVICE_COOKIE_NAME = 'mfa_device';
@@ -64,6 +65,7 @@ export class RememberedBrowsers {
       return false;
     }
     this.#setCookie(reply, use.token, use.expiresAt);
+    noteRememberedBrowserUsed(request, use.deviceId);
     request.log.info({ userId, deviceId: use.deviceId }, 'remembered browser; second factor skipped');
     return true;
   }

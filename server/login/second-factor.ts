@@ -39,7 +39,15 @@ export function createPassport(store: MfaStore): Passport {
       getUser: (userId, request) => readPendingUser(request, userId),
     }),
   );
-  passport.registerUserSerializer(async (user: SessionUser) => ({ id: user.id, username: user.username }));
+  // The login's fields travel too (see `completeLogin`); a session signed in before they existed has none.
+  passport.registerUserSerializer(async (user: SessionUser) => ({
+    id: user.id,
+    username: user.username,
+    ...(user.loginId === undefined ? {} : { loginId: user.loginId }),
+    ...(user.signedInAt === undefined ? {} : { signedInAt: user.signedInAt }),
+    ...(user.via === undefined ? {} : { via: user.via }),
+    ...(user.deviceId === undefined ? {} : { deviceId: user.deviceId }),
+  }));
   // No database read here on purpose: when a deserializer rejects, @fastify/passport's
   // session strategy goes on to log out with a rejected promise nobody handles, which
   // would crash the process during a MongoDB outage. The session holds all a page needs.
@@ -69,7 +77,7 @@ export function secondFactorStep(
     }
     const pendingSessionId = request.session.sessionId;
     await forwarding.replacing(pendingSessionId, async () => {
-      await completeLogin(request, user);
+      await completeLogin(request, user, (info as MfaSuccessInfo).method);
       // The code is used up now: this login has happened, and a 503 would cost the user the code for
       // nothing. So the write that makes it usable (the new session with, in the same command, the
       // pending one's stand-in and the way to it for a twin request) goes through a short outage
@@ -80,6 +88,7 @@ export function secondFactorStep(
       await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
     });
     recordSignIn(activity, request, user.id, info as MfaSuccessInfo);
-    await respond(request, reply, { ok: true, user, info: info as MfaSuccessInfo });
+    // The user as now signed in, with the login's fields: what comes next (remembering this browser) is its doing.
+    await respond(request, reply, { ok: true, user: request.user as SessionUser, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;
 }

@@ -1,11 +1,32 @@
-/** JSON API of the signed-in user's security activity. */
+/** JSON API of the signed-in user's security activity and notices. */
 import type { FastifyPluginAsync } from 'fastify';
-import { describeSecurityEvent } from '../activity/event-words.js';
+import type { MfaRequestContext } from '../../lib/index.js';
+import { describeActivityLine, describeSecurityEvent } from '../activity/event-words.js';
+import { NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE } from '../activity/notices.js';
+import { sendJsonError } from '../app/json-errors.js';
 import { describeBrowser } from '../login/browser-label.js';
 import { currentUser } from '../login/login-session.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
-import { activityResponse, databaseUnavailableResponse, signInRequiredResponse } from './schemas.js';
+import {
+  acknowledgeNoticesBody,
+  activityResponse,
+  databaseUnavailableResponse,
+  errorResponse,
+  noticesAcknowledgedResponse,
+  postFailureResponses,
+  signInRequiredResponse,
+  tooManyRequestsResponse,
+  type AcknowledgeNoticesBody,
+} from './schemas.js';
+
+/** Where an event came from, as the API gives it. */
+function origin(context: MfaRequestContext | undefined) {
+  return {
+    ...(context?.ip === undefined ? {} : { ip: context.ip }),
+    ...(context?.userAgent === undefined ? {} : { userAgent: context.userAgent, browser: describeBrowser(context.userAgent) }),
+  };
+}
 
 export const apiActivityRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { activity } = context;
@@ -16,7 +37,10 @@ export const apiActivityRoutes: FastifyPluginAsync<RouteContext> = async (app, c
       schema: {
         tags: ['auth'],
         operationId: 'securityActivity',
-        summary: 'The latest 20 security events of the signed-in user, newest first (kept 90 days)',
+        summary: 'The security activity of the signed-in user (kept 90 days), and the notices this session is warned about',
+        description:
+          'Notice events not yet acknowledged come first, whatever came after; then the latest 20 lines, newest first, ' +
+          'sign-ins in a row on one remembered browser being one line with a count.',
         security: [{ sid: [] }],
         response: {
           200: { description: 'The events, in words, with where each came from', ...activityResponse },
@@ -27,18 +51,58 @@ export const apiActivityRoutes: FastifyPluginAsync<RouteContext> = async (app, c
       preValidation: requireLogin,
     },
     async (request) => {
-      const events = await activity.latest(currentUser(request)!.id);
+      const user = currentUser(request)!;
+      const { lines, notices } = await activity.overview(user.id, user);
       return {
-        events: events.map((event) => ({
-          type: event.type,
-          at: event.at.toISOString(),
-          description: describeSecurityEvent(event),
-          ...(event.context?.ip === undefined ? {} : { ip: event.context.ip }),
-          ...(event.context?.userAgent === undefined
-            ? {}
-            : { userAgent: event.context.userAgent, browser: describeBrowser(event.context.userAgent) }),
+        events: lines.map((line) => ({
+          type: line.event.type,
+          at: line.event.at.toISOString(),
+          description: describeActivityLine(line),
+          ...origin(line.event.context),
+          pinned: line.pinned,
+          count: line.count,
+          ...(line.count > 1 ? { firstAt: line.firstAt.toISOString() } : {}),
+        })),
+        notices: notices.warnings.map(({ notice, acknowledgeable }) => ({
+          id: notice.id,
+          type: notice.event.type,
+          at: notice.event.at.toISOString(),
+          description: describeSecurityEvent(notice.event),
+          ...origin(notice.event.context),
+          acknowledgeable,
         })),
       };
+    },
+  );
+
+  app.post<{ Body: AcknowledgeNoticesBody }>(
+    '/api/me/notices/acknowledge',
+    {
+      schema: {
+        tags: ['auth'],
+        operationId: 'acknowledgeNotices',
+        summary: 'Acknowledges security notices this session was warned about: they are no longer shown, nor pinned',
+        description:
+          'Name the notices by the ids GET /api/me/activity gives. All or none: refused when any is one this session ' +
+          'may not acknowledge (it caused it, or signed in after it without the authenticator app).',
+        security: [{ sid: [] }],
+        body: acknowledgeNoticesBody,
+        response: {
+          200: { description: 'Acknowledged; the acknowledgment is in the activity', ...noticesAcknowledgedResponse },
+          ...postFailureResponses,
+          401: errorResponse('Not fully signed in'),
+          403: errorResponse('This session may not acknowledge one of the notices named'),
+          429: tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX'),
+        },
+      },
+      preValidation: requireLogin,
+      config: { rateLimit: context.authRateLimit },
+    },
+    async (request, reply) => {
+      const user = currentUser(request)!;
+      const result = await activity.acknowledgeNotices(user.id, user, request.body.ids);
+      if (!result.ok) return sendJsonError(reply, 403, NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE);
+      return { acknowledged: result.acknowledged };
     },
   );
 };

@@ -10,6 +10,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { renderQrCode } from '../../lib/index.js';
 import type { ActionRefusal, ActionResult, MfaActions } from '../accounts/mfa-actions.js';
+import { NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE } from '../activity/notices.js';
 import { generateFormId } from '../app/crypto.js';
 import { setFlash, takeFlash } from '../login/flash.js';
 import { currentUser, type SessionUser } from '../login/login-session.js';
@@ -27,10 +28,12 @@ import { CHANGE_PASSWORD_URL } from '../views/password-change-form.js';
 import { MALFORMED_PASSWORD_CHANGE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import type { RouteContext } from './route-context.js';
 import {
+  acknowledgeNoticesForm,
   codeChangeForm,
   emptyForm,
   forgetBrowserForm,
   passwordChangeForm,
+  type AcknowledgeNoticesFormBody,
   type CodeChangeBody,
   type ForgetBrowserBody,
   type PasswordChangeBody,
@@ -91,15 +94,14 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
   app.get('/account', async (request, reply) => {
     const user = userOf(request);
     const flash = takeFlash(request);
-    // Notices first: the list then waits for no write, and one claim marks them shown.
-    const securityNotices = await activity.takeNotices(user.id);
-    const [status, events] = await Promise.all([mfa.status(user.id), activity.latest(user.id)]);
+    // Loading the page acknowledges nothing: the notices stay until a button says so (see notices.ts).
+    const [status, overview] = await Promise.all([mfa.status(user.id), activity.overview(user.id, user)]);
     const flashError = renderFlashError(flash);
     const page = renderAccountPage({
       user,
       mfa: status,
-      activity: events,
-      securityNotices,
+      activity: overview.lines,
+      securityNotices: overview.notices,
       browsers: status.enabled ? await browsers.list(request, user.id) : [],
       csrfToken: reply.generateCsrf(),
       notice: readNotice(request),
@@ -107,6 +109,19 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       unsavedBackupCodes: vault.freshCodes(request, user.id) !== null,
     });
     return sendPage(reply, page);
+  });
+
+  // An explicit "I have read these", for the notices the page showed (not those that arrived since),
+  // refused when this session is what they warn about (see notices.ts).
+  app.post<{ Body: AcknowledgeNoticesFormBody }>('/account/notices/acknowledge', { ...formPost, schema: { body: acknowledgeNoticesForm } }, async (request, reply) => {
+    if (request.validationError) return redirectAfterPost(reply, '/account');
+    const user = userOf(request);
+    const result = await activity.acknowledgeNotices(user.id, user, request.body.notices.split(' '));
+    if (!result.ok) {
+      setFlash(request, { error: NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE });
+      return redirectAfterPost(reply, '/account');
+    }
+    return redirectAfterPost(reply, '/account?notice=notices-acknowledged');
   });
 
   app.post('/mfa/setup', { ...formPost, schema: { body: emptyForm } }, async (request, reply) => {

@@ -38,6 +38,7 @@ const NOTICES = {
   'mfa-off': 'Two-factor sign-in is off. Signing in now needs only your password.',
   'browser-forgotten': 'That browser is forgotten: it will be asked for a code at its next sign-in.',
   'browsers-forgotten': 'Every browser is forgotten: each will be asked for a code at its next sign-in.',
+  'notices-acknowledged': 'Acknowledged: those security notices are no longer shown, here or on your other sessions. They stay in your security activity.',
   'password-changed': 'Your password is changed, and you are signed out everywhere else. Sign in with the new one from now on.',
   'password-changed-browsers-forgotten':
     'Your password is changed, and you are signed out everywhere else. Every remembered browser is forgotten: each will be asked for a code at its next sign-in.',

@@ -148,6 +148,22 @@ export const forgetBrowserForm = { type: 'object', required: ['deviceId'], addit
 export interface ForgetBrowserBody {
   deviceId: string;
 }
+/** The security notices an acknowledgment names: their ids, as the activity gives them. */
+const noticeIds = { type: 'array', minItems: 1, maxItems: 200, uniqueItems: true, items: { type: 'string', pattern: '^[0-9a-f]{24}$' } } as const;
+export const acknowledgeNoticesBody = { type: 'object', required: ['ids'], additionalProperties: false, properties: { ids: noticeIds } } as const;
+export interface AcknowledgeNoticesBody {
+  ids: string[];
+}
+/** The same as the account page's form posts it: the ids in one field, a space between them. */
+export const acknowledgeNoticesForm = {
+  type: 'object',
+  required: ['notices'],
+  additionalProperties: false,
+  properties: { _csrf: csrf, notices: { type: 'string', maxLength: 200 * 25, pattern: '^[0-9a-f]{24}( [0-9a-f]{24})*$' } },
+} as const;
+export interface AcknowledgeNoticesFormBody {
+  notices: string;
+}
 export const codeChangeForm = { ...tokenForm, required: ['token', 'formId'], properties: { ...tokenForm.properties, formId } } as const;
 
 /** `$id` of the one shape of every JSON error, registered once with `addSchema` (see `registerOpenApi`). */
@@ -305,26 +321,59 @@ export const mfaOffResponse = { type: 'object', required: ['enabled'], propertie
 
 export const healthResponse = { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean', const: true } } } as const;
 
-/** `GET /api/me/activity`: the latest security events, newest first, in words and with where they came from. */
+/** `GET /api/me/activity`: the activity's lines, in words and with where they came from, and this session's notices. */
 export const activityResponse = {
   type: 'object',
-  required: ['events'],
+  required: ['events', 'notices'],
   properties: {
     events: {
       type: 'array',
-      maxItems: 20,
+      description: 'Notice events not yet acknowledged first (pinned, newest first, however old), then the latest 20 lines of the rest, newest first',
       items: {
         type: 'object',
-        required: ['type', 'at', 'description'],
+        required: ['type', 'at', 'description', 'pinned', 'count'],
         properties: {
           type: { type: 'string', description: 'What happened, for programs: signed_in, locked, backup_codes_regenerated, device_remembered, admin_reset, ...' },
-          at: { type: 'string', format: 'date-time' },
+          at: { type: 'string', format: 'date-time', description: 'When; for a grouped line, the latest' },
           description: { type: 'string', description: 'What happened, for people: "Signed in with a backup code, 7 left"' },
           ip: { type: 'string', description: 'The client address of the request, when it came from one' },
           userAgent: { type: 'string', description: 'Its User-Agent header, cut at 256 characters' },
           browser: { type: 'string', description: 'That header in a few words: "Firefox on Linux"' },
+          pinned: { type: 'boolean', description: 'A notice event not yet acknowledged: listed first until it is' },
+          count: { type: 'integer', minimum: 1, description: 'How many events the line stands for: more than 1 for sign-ins in a row on one remembered browser' },
+          firstAt: { type: 'string', format: 'date-time', description: 'When the first of a grouped line happened (only when count is more than 1)' },
         },
       },
     },
+    notices: {
+      type: 'array',
+      description: 'The security notices not yet acknowledged that this session is warned about, oldest first: never those this session or its remembered browser caused',
+      items: {
+        type: 'object',
+        required: ['id', 'type', 'at', 'description', 'acknowledgeable'],
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'What POST /api/me/notices/acknowledge names it by' },
+          type: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          description: { type: 'string' },
+          ip: { type: 'string' },
+          userAgent: { type: 'string' },
+          browser: { type: 'string' },
+          acknowledgeable: {
+            type: 'boolean',
+            description: 'This session may acknowledge it: it signed in with the authenticator app, or before the event (and caused no notice itself)',
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** `POST /api/me/notices/acknowledge`. */
+export const noticesAcknowledgedResponse = {
+  type: 'object',
+  required: ['acknowledged'],
+  properties: {
+    acknowledged: { type: 'integer', minimum: 0, description: 'How many notices this request acknowledged: 0 when they already were (another tab)' },
   },
 } as const;

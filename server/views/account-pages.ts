@@ -1,6 +1,7 @@
 /** The pages of a logged-in user: the account overview and the MFA changes. */
 import type { MfaStatus } from '../../lib/index.js';
-import type { SecurityEvent } from '../activity/security-event.js';
+import type { ActivityLine } from '../activity/activity-lines.js';
+import type { NoticesForViewer } from '../activity/notices.js';
 import type { SessionUser } from '../login/login-session.js';
 import type { RememberedBrowser } from '../login/remembered-browsers.js';
 import { clockTime, codeField, csrfField, describeWait, formError, formIdField, notice } from './form-parts.js';
@@ -19,10 +20,10 @@ export interface AccountPage {
   passwordError?: string | SafeHtml;
   /** Backup codes just made are waiting for the person to say they saved them. */
   unsavedBackupCodes?: boolean;
-  /** The latest security events, newest first. */
-  activity?: readonly SecurityEvent[];
-  /** Events the person is told about this once (see `server/activity/notices.ts`), oldest first. */
-  securityNotices?: readonly SecurityEvent[];
+  /** The activity's lines: notices not yet acknowledged, then the latest events, newest first. */
+  activity?: readonly ActivityLine[];
+  /** The notices not yet acknowledged, as this session is told them (see `server/activity/notices.ts`). */
+  securityNotices?: NoticesForViewer;
   /** Browsers that skip the second factor (only while it is on). */
   browsers?: RememberedBrowser[];
   now?: Date;
@@ -72,7 +73,7 @@ export function renderAccountPage({
   passwordError,
   unsavedBackupCodes,
   activity = [],
-  securityNotices = [],
+  securityNotices = { warnings: [], own: [] },
   browsers = [],
   now = new Date(),
 }: AccountPage): string {
@@ -95,7 +96,7 @@ ${csrfField(csrfToken)}
   return renderPage({
     title: 'Your account',
     user,
-    body: html`${notice(message)}${formError(error)}${renderSecurityNotices(securityNotices, mfa)}${unsavedBackupCodes
+    body: html`${notice(message)}${formError(error)}${renderSecurityNotices(securityNotices, mfa, csrfToken)}${unsavedBackupCodes
       ? html`<p class="warning" role="alert" id="unsaved-backup-codes">You have not yet said you saved your new backup codes. <a href="/mfa/backup-codes/new">Show them again</a></p>`
       : lowWarning}
 <dl>

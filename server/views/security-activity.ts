@@ -1,11 +1,14 @@
 /**
- * The account page's security activity (the latest events, in words) and its
- * one-time notices (what happened, and what to do if it was not you).
+ * The account page's security activity (the notices not yet acknowledged,
+ * then the latest events, in words) and its notices (what happened, and what
+ * to do if it was not you), shown until they are acknowledged.
  */
 import type { MfaStatus } from '../../lib/index.js';
-import { describeOrigin, describeSecurityEvent, formatEventTime } from '../activity/event-words.js';
+import type { ActivityLine } from '../activity/activity-lines.js';
+import { describeActivityLine, describeOrigin, describeSecurityEvent, formatEventTime } from '../activity/event-words.js';
+import type { NoticesForViewer } from '../activity/notices.js';
 import type { SecurityEvent } from '../activity/security-event.js';
-import { dateTime } from './form-parts.js';
+import { csrfField, dateTime } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 import { CHANGE_PASSWORD_LINK } from './password-change-form.js';
 
@@ -15,14 +18,22 @@ function whenAndWhere(event: SecurityEvent): SafeHtml {
   return html`${dateTime(event.at, formatEventTime(event.at))}${origin ? ` ${origin}` : ''}`;
 }
 
-export function renderSecurityActivity(events: readonly SecurityEvent[]): SafeHtml {
-  const items = events.map((event) => html`<li data-event-type="${event.type}">${describeSecurityEvent(event)}, ${whenAndWhere(event)}</li>\n`);
+/** When a line happened: its time, or for a run "between" its first and last; and where from. */
+function lineWhenAndWhere(line: ActivityLine): SafeHtml {
+  if (line.count === 1) return whenAndWhere(line.event);
+  const origin = describeOrigin(line.event.context);
+  return html`between ${dateTime(line.firstAt, formatEventTime(line.firstAt))} and ${dateTime(line.event.at, formatEventTime(line.event.at))}${origin ? ` ${origin}` : ''}`;
+}
+
+export function renderSecurityActivity(lines: readonly ActivityLine[]): SafeHtml {
+  const items = lines.map((line) => html`<li data-event-type="${line.event.type}"${line.pinned ? html` data-pinned` : html``}${line.count > 1 ? html` data-count="${String(line.count)}"` : html``}>${describeActivityLine(line)}, ${lineWhenAndWhere(line)}${line.pinned ? html` <strong>(not yet acknowledged)</strong>` : html``}</li>\n`);
+  const pinned = lines.filter((line) => line.pinned).length;
   return html`<h2 id="security-activity-heading">Security activity</h2>
-${events.length === 0
+${lines.length === 0
     ? html`<p id="security-activity-empty">Nothing yet: sign-ins and changes to two-factor sign-in appear here.</p>`
     : html`<ol class="activity" id="security-activity" aria-labelledby="security-activity-heading">
 ${items}</ol>
-<p class="hint">The latest ${events.length}, kept for 90 days.</p>`}`;
+<p class="hint">${pinned > 0 ? `Security notices not yet acknowledged come first, however old. ` : ''}The latest ${lines.length - pinned} otherwise, kept for 90 days; sign-ins on one remembered browser in a row are one line.</p>`}`;
 }
 
 const NEW_CODES_LINK = html`<a href="/mfa/backup-codes" id="notice-new-backup-codes-link">Make new backup codes</a>`;
@@ -55,12 +66,37 @@ If you did not ask for this, ${CHANGE_PASSWORD_LINK}.`;
   }
 }
 
-/** The notices not shown before, oldest first, each once. */
-export function renderSecurityNotices(notices: readonly SecurityEvent[], mfa: MfaStatus): SafeHtml {
-  const shown = notices
-    .map((event) => [event, noticeWords(event, mfa)] as const)
-    .filter((entry): entry is readonly [SecurityEvent, SafeHtml] => entry[1] !== null);
-  if (shown.length === 0) return html``;
-  return html`<section id="security-notices" aria-label="Security notices">
-${shown.map(([event, words]) => html`<p class="warning" role="alert" data-notice-type="${event.type}">${words}</p>\n`)}</section>`;
+/** What the acknowledge form says, or why this session cannot acknowledge the notices it shows. */
+function acknowledgment(ids: readonly string[], others: number, csrfToken: string): SafeHtml {
+  const elsewhere = html`<p class="hint" id="notices-not-acknowledgeable">${ids.length > 0 ? 'Some of these' : 'These'} stay here, and on your other sessions, until you acknowledge them from a session signed in with a code from your authenticator app, or one that was signed in before they happened.</p>`;
+  if (ids.length === 0) return elsewhere;
+  return html`<form method="post" action="/account/notices/acknowledge" id="acknowledge-notices-form">
+${csrfField(csrfToken)}
+<input type="hidden" name="notices" value="${ids.join(' ')}">
+<button type="submit" id="acknowledge-notices">I have read ${ids.length === 1 ? 'this' : 'these'}: acknowledge</button>
+<p class="hint">Acknowledged notices are no longer shown, here or on your other sessions; they stay in the activity below.</p>
+</form>
+${others > 0 ? elsewhere : html``}`;
+}
+
+/**
+ * The notices not yet acknowledged, oldest first: the warnings this session
+ * is told, with a button for those it may acknowledge; and, without alarm,
+ * what this very sign-in (or its remembered browser) caused, so the person
+ * who did it knows their other sessions are told.
+ */
+export function renderSecurityNotices(view: NoticesForViewer, mfa: MfaStatus, csrfToken: string): SafeHtml {
+  const shown = view.warnings
+    .map((warning) => [warning, noticeWords(warning.notice.event, mfa)] as const)
+    .filter((entry): entry is readonly [NoticesForViewer['warnings'][number], SafeHtml] => entry[1] !== null);
+  const ids = shown.filter(([warning]) => warning.acknowledgeable).map(([warning]) => warning.notice.id);
+  const warnings = shown.length === 0 ? html`` : html`<section id="security-notices" aria-label="Security notices">
+${shown.map(([warning, words]) => html`<p class="warning" role="alert" data-notice-type="${warning.notice.event.type}" data-notice-id="${warning.notice.id}">${words}</p>\n`)}${acknowledgment(ids, shown.length - ids.length, csrfToken)}
+</section>`;
+  const own = view.own.length === 0 ? html`` : html`<div class="hint" id="own-notices">
+<p>Your other sessions, and your next sign-in on another browser, show a security notice about this until it is acknowledged there:</p>
+<ul>
+${view.own.map((notice) => html`<li data-notice-type="${notice.event.type}">${describeSecurityEvent(notice.event)}, ${whenAndWhere(notice.event)}</li>\n`)}</ul>
+</div>`;
+  return html`${warnings}${own}`;
 }
