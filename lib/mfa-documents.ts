@@ -33,6 +33,18 @@ export interface StoredBackupCodeSet extends BackupCodeSetSummary {
   codes: StoredBackupCode[];
 }
 
+/** Names one encrypted secret exactly (its ciphertext and IV), as filters and anchors do. */
+export type SecretRef = Pick<EncryptedValue, 'ciphertext' | 'iv'>;
+
+/**
+ * A pending secret that may replace the active factor `replaces` once confirmed: written by the
+ * same update that uses the code proving that factor, or after the app's own proof (`replace: true`).
+ */
+export interface PendingReplacement {
+  pendingSecret: EncryptedValue;
+  replaces: SecretRef;
+}
+
 /**
  * A user's MFA state as the store's logic sees it. Only checking a backup
  * code reads the hashes (`MfaRecord<StoredBackupCodeSet>`); every other read
@@ -43,6 +55,8 @@ export interface MfaRecord<BackupCodes extends BackupCodeSetSummary = BackupCode
   enabled: boolean;
   secret: EncryptedValue | null;
   pendingSecret: EncryptedValue | null;
+  /** The active secret the pending one was proven against; `null`: begun with no factor active. */
+  pendingReplaces: SecretRef | null;
   lastTimeStep: number | null;
   backupCodes: BackupCodes | null;
   failedAttempts: number;
@@ -67,6 +81,7 @@ interface MfaDocument extends Document {
   enabled: boolean;
   totpSecret?: EncryptedValue;
   pendingTotpSecret?: EncryptedValue;
+  pendingReplaces?: SecretRef;
   lastTimeStep?: number;
   backupCodes?: StoredBackupCodeSet;
   failedAttempts?: number;
@@ -87,6 +102,24 @@ const RECENT_USE_IDS_KEPT = 10;
 /** Records `useId` in the update that uses a code, keeping the last few. */
 function recordUse(useId: string): Document {
   return { recentUseIds: { $each: [useId], $slice: -RECENT_USE_IDS_KEPT } };
+}
+
+/** The fields a proving code's use also writes: the pending secret and the factor it may replace. */
+function pendingReplacementFields(replacement: PendingReplacement | undefined): Document {
+  return replacement ? { pendingTotpSecret: replacement.pendingSecret, pendingReplaces: secretRef(replacement.replaces) } : {};
+}
+
+function secretRef(secret: SecretRef): SecretRef {
+  return { ciphertext: secret.ciphertext, iv: secret.iv };
+}
+
+/**
+ * The factor state a pending secret may be activated over, as a filter: none active, when it was
+ * begun without one; otherwise exactly the active secret it was proven against.
+ */
+function replaceableFactor(replaces: SecretRef | null): Document {
+  if (!replaces) return { enabled: false };
+  return { enabled: true, 'totpSecret.ciphertext': replaces.ciphertext, 'totpSecret.iv': replaces.iv };
 }
 
 /**
@@ -118,6 +151,7 @@ function toRecord<BackupCodes extends BackupCodeSetSummary>(document: MfaDocumen
     enabled: document.enabled === true,
     secret: document.totpSecret ?? null,
     pendingSecret: document.pendingTotpSecret ?? null,
+    pendingReplaces: document.pendingReplaces ?? null,
     lastTimeStep: document.lastTimeStep ?? null,
     backupCodes: (document.backupCodes as BackupCodes | undefined) ?? null,
     failedAttempts: document.failedAttempts ?? 0,
@@ -158,13 +192,19 @@ export class MfaDocuments {
     });
   }
 
-  /** Stores a new pending secret; an active factor stays untouched until the pending one is confirmed. */
-  savePendingSecret(userId: string, pendingSecret: EncryptedValue, now: Date): Promise<void> {
+  /**
+   * Stores a new pending secret, with the active factor it may replace (`null`: none may be active
+   * when it is confirmed). An active factor stays untouched until the pending one is confirmed. Not
+   * conditional: what this write may lead to is decided by the activation's filter, which also
+   * refuses a pending secret written here after a factor became active meanwhile.
+   */
+  savePendingSecret(userId: string, pendingSecret: EncryptedValue, replaces: SecretRef | null, now: Date): Promise<void> {
     return withDriver('store the pending secret', async () => {
       await this.collection.updateOne(
         { userId },
         {
-          $set: { pendingTotpSecret: pendingSecret, updatedAt: now },
+          $set: { pendingTotpSecret: pendingSecret, ...(replaces ? { pendingReplaces: secretRef(replaces) } : {}), updatedAt: now },
+          ...(replaces ? {} : { $unset: { pendingReplaces: '' } }),
           $setOnInsert: { userId, enabled: false, ...RESET_FAILURES, createdAt: now },
         },
         { ...this.write, upsert: true },
@@ -175,20 +215,30 @@ export class MfaDocuments {
   /**
    * Makes the pending secret active. The filter names the exact ciphertext the
    * code was checked against, so a second enrolment begun meanwhile is not
-   * activated by a code for the first. Browsers remembered under the factor
-   * it replaces are forgotten in the same update. `null` when nothing was
-   * activated; otherwise the ids of the browsers forgotten.
+   * activated by a code for the first; and the factor state it may replace
+   * (`replaces`, as read with it): none active, or exactly the active secret
+   * its proof was for. So a pending secret without proof never replaces a
+   * factor that became active after it was begun, and a proof for a factor
+   * since replaced or turned off proves nothing. Browsers remembered under the
+   * factor it replaces are forgotten in the same update. `null` when nothing
+   * was activated; otherwise the ids of the browsers forgotten.
    */
   activatePendingSecret(
     userId: string,
     pendingSecret: EncryptedValue,
+    replaces: SecretRef | null,
     timeStep: number,
     backupCodes: StoredBackupCodeSet,
     now: Date,
   ): Promise<string[] | null> {
     return withDriver('activate the factor', async () => {
       const before = await this.collection.findOneAndUpdate(
-        { userId, 'pendingTotpSecret.ciphertext': pendingSecret.ciphertext, 'pendingTotpSecret.iv': pendingSecret.iv },
+        {
+          userId,
+          'pendingTotpSecret.ciphertext': pendingSecret.ciphertext,
+          'pendingTotpSecret.iv': pendingSecret.iv,
+          ...replaceableFactor(replaces),
+        },
         {
           $set: {
             enabled: true,
@@ -198,7 +248,7 @@ export class MfaDocuments {
             ...RESET_FAILURES,
             updatedAt: now,
           },
-          $unset: { pendingTotpSecret: '', rememberedDevices: '' },
+          $unset: { pendingTotpSecret: '', pendingReplaces: '', rememberedDevices: '' },
         },
         { ...this.write, returnDocument: 'before', projection: DEVICE_IDS },
       );
@@ -244,8 +294,10 @@ export class MfaDocuments {
    * Accepts a right TOTP code: uses up its time step and resets the failure
    * counter, in one update, instead of charging the attempt first. After an
    * outage the update is sent again until its outcome is known (lost-reply.ts).
+   * A code that proves the factor for a replacement writes the pending secret
+   * in this same update: it is stored exactly when the code is used.
    */
-  async acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date): Promise<boolean> {
+  async acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date, replacement?: PendingReplacement): Promise<boolean> {
     const { secret, seen, timeStep } = accepted;
     const useId = generateUseId();
     // One update decides the attempt, so its filter carries every check. The counter exactly as read, as
@@ -265,7 +317,10 @@ export class MfaDocuments {
       blockedUntil: seen.blockedUntil,
       lastTimeStep: { $lt: timeStep },
     };
-    const update: Document = { $set: { lastTimeStep: timeStep, ...RESET_FAILURES, updatedAt: now }, $push: recordUse(useId) };
+    const update: Document = {
+      $set: { lastTimeStep: timeStep, ...RESET_FAILURES, ...pendingReplacementFields(replacement), updatedAt: now },
+      $push: recordUse(useId),
+    };
     const landed = await settleUse({
       write: () =>
         withDriver('record the accepted code', async () => {
@@ -282,15 +337,24 @@ export class MfaDocuments {
    * so exactly one of any number of concurrent uses matches; the others find
    * the hash gone and get `null`. Returns the number of codes left. After an
    * outage the update is sent again until its outcome is known (lost-reply.ts).
+   * As in acceptTotpCode, a proving code writes the pending secret in this
+   * update; its filter then also names the factor the code proves.
    */
-  consumeBackupCode(userId: string, hash: string, generatedNotBefore: Date | null, now: Date): Promise<number | null> {
+  consumeBackupCode(
+    userId: string,
+    hash: string,
+    generatedNotBefore: Date | null,
+    now: Date,
+    replacement?: PendingReplacement,
+  ): Promise<number | null> {
     const useId = generateUseId();
     const filter: Document = { userId, enabled: true, 'backupCodes.codes.hash': hash };
+    if (replacement) Object.assign(filter, replaceableFactor(replacement.replaces));
     if (generatedNotBefore) filter['backupCodes.generatedAt'] = { $gte: generatedNotBefore };
     // The driver's types cannot express $pull on a nested array path. The use id, as in acceptTotpCode.
     const pullTheHash: Document = {
       $pull: { 'backupCodes.codes': { hash } },
-      $set: { ...RESET_FAILURES, updatedAt: now },
+      $set: { ...RESET_FAILURES, ...pendingReplacementFields(replacement), updatedAt: now },
       $push: recordUse(useId),
     };
     const codesLeft = (document: MfaDocument | null) => (document ? (document.backupCodes?.codes.length ?? 0) : null);
@@ -356,7 +420,7 @@ export class MfaDocuments {
         { userId, $or: [{ enabled: true }, { pendingTotpSecret: { $exists: true } }] },
         {
           $set: { enabled: false, updatedAt: now },
-          $unset: { totpSecret: '', pendingTotpSecret: '', lastTimeStep: '', backupCodes: '', rememberedDevices: '' },
+          $unset: { totpSecret: '', pendingTotpSecret: '', pendingReplaces: '', lastTimeStep: '', backupCodes: '', rememberedDevices: '' },
         },
         { ...this.write, returnDocument: 'before', projection: DEVICE_IDS },
       );

@@ -12,14 +12,17 @@ import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
 import { DeviceTrust, emitForgotten } from './device-trust.js';
 import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
 import { RememberedDevices } from './remembered-devices.js';
-import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
-import { describeMfaStatus } from './mfa-status.js';
+import { MfaFactorActiveError } from './errors.js';
+import { MfaDocuments, type MfaRecord, type PendingReplacement, type StoredBackupCodeSet } from './mfa-documents.js';
+import { describeMfaStatus, isPendingConfirmable } from './mfa-status.js';
 import { renderQrCode } from './qr-code.js';
 import type {
+  BeginEnrollmentOptions,
   DeviceUse,
   EnrollmentConfirmation,
   EnrollmentStart,
   MfaStatus,
+  ProvenEnrollmentStart,
   RejectedCode,
   RememberedDevice,
   RememberedDeviceToken,
@@ -31,6 +34,26 @@ import { isLockedOut, nextAttemptAllowedAt, secondsUntil } from './throttle.js';
 import { buildOtpauthUrl, checkTotpCode } from './totp.js';
 
 type ThrottledCode = Extract<RejectedCode, { reason: 'throttled' }>;
+
+/** A submitted code with the document read to check it. */
+type CodeRead =
+  | { kind: 'totp'; code: string; record: MfaRecord | null }
+  | { kind: 'backup_code'; code: string; record: MfaRecord<StoredBackupCodeSet> | null };
+
+type EnrollmentProof = { kind: 'none' } | { kind: 'replace' } | { kind: 'code'; input: unknown };
+
+/** What `beginEnrollment`'s options ask for; a `TypeError` for options of no known shape. */
+function readEnrollmentProof(options: unknown): EnrollmentProof {
+  if (options === undefined) return { kind: 'none' };
+  if (typeof options !== 'object' || options === null) throw new TypeError('beginEnrollment options must be an object');
+  const { replace } = options as { replace?: unknown };
+  if (replace !== undefined && typeof replace !== 'boolean') throw new TypeError('replace must be a boolean');
+  if ('currentCode' in options) {
+    if (replace !== undefined) throw new TypeError('pass either currentCode or replace to beginEnrollment, not both');
+    return { kind: 'code', input: (options as { currentCode: unknown }).currentCode };
+  }
+  return replace ? { kind: 'replace' } : { kind: 'none' };
+}
 
 /**
  * User ids go into MongoDB filters: anything but a non-empty string (an
@@ -85,25 +108,63 @@ export class MfaStore {
 
   /**
    * Starts (or restarts) enrolment with a fresh secret, stored encrypted as
-   * pending. An already active factor keeps working until the new one is confirmed.
-   * `accountName` (what the app shows under the issuer) must not contain ":";
-   * it throws a `TypeError` before anything is stored.
+   * pending. `accountName` (what the app shows under the issuer) must not
+   * contain ":"; it throws a `TypeError` before anything is stored.
+   *
+   * While a factor is active, a new one replaces it only with proof that the
+   * person holds it: without options this throws `MfaFactorActiveError` (409)
+   * and stores nothing, so a stolen session cannot swap in another
+   * authenticator. With `{ currentCode }` the code is checked and used up as at
+   * a login (one-time, throttled, a wrong one charged) and the result says
+   * whether it proved the factor; `{ replace: true }` is the app's word that it
+   * proved the factor itself in this request. The active factor keeps working
+   * until the new one is confirmed, and only a confirm while that same factor is
+   * still the active one replaces it.
+   *
+   * @example
+   * const start = await store.beginEnrollment(user.id, user.username, { currentCode: body.currentCode });
+   * if (!start.ok) {
+   *   const { status, message, reason } = describeRejectedCode(start);
+   *   return reply.code(status).send({ error: message, reason });
+   * }
    */
-  async beginEnrollment(userId: string, accountName: string): Promise<EnrollmentStart> {
+  beginEnrollment(userId: string, accountName: string, options?: { replace?: boolean }): Promise<EnrollmentStart>;
+  beginEnrollment(userId: string, accountName: string, options: { currentCode: unknown }): Promise<ProvenEnrollmentStart>;
+  async beginEnrollment(userId: string, accountName: string, options?: BeginEnrollmentOptions): Promise<ProvenEnrollmentStart> {
     assertUserId(userId);
+    const proof = readEnrollmentProof(options);
     const now = new Date();
     const secret = generateTotpSecret();
     const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.options.issuer, accountName });
+    const submitted = proof.kind === 'code' ? readSubmittedCode(proof.input, 'currentCode') : null;
+    const read = submitted?.ok ? await this.readForCode(userId, submitted.value) : null;
+    const record = read ? read.record : await this.documents.find(userId);
+    const active = record?.enabled && record.secret ? record.secret : null;
+    if (active && proof.kind === 'none') {
+      throw new MfaFactorActiveError('MFA is on for this user: replacing the factor needs a current code (currentCode) or the app\'s own proof (replace: true)');
+    }
+    if (active && submitted && !submitted.ok) return { ok: false, reason: 'malformed', problem: submitted.problem };
     const qr = await renderQrCode(otpauthUrl);
-    await this.documents.savePendingSecret(userId, encryptSecret(secret, this.options.encryptionKeys, userId), now);
+    const pendingSecret = encryptSecret(secret, this.options.encryptionKeys, userId);
+    if (active && read) {
+      // The code's use and the pending secret are one update: the secret is stored exactly when the code is used.
+      const proven = await this.reportingFaults(userId, read.kind, now, () => this.decideRead(userId, read, now, { pendingSecret, replaces: active }));
+      if (!proven.ok) return proven;
+    } else {
+      await this.documents.savePendingSecret(userId, pendingSecret, active && proof.kind === 'replace' ? active : null, now);
+    }
     this.emit({ type: 'enrollment_started', userId, at: now });
-    return { secret, otpauthUrl, qrCodePngDataUrl: qr.pngDataUrl, qrCodeSvg: qr.svg };
+    return { ok: true, secret, otpauthUrl, qrCodePngDataUrl: qr.pngDataUrl, qrCodeSvg: qr.svg };
   }
 
   /**
    * Activates the pending secret with the first code from the app. The code
    * counts as used, and a fresh set of backup codes is returned in plain text:
    * the only time anyone sees them. Server faults throw, uncharged, as in `verifyCode`.
+   * A pending secret that may not replace the factor now active (begun
+   * without proof before it became active, or proven against a factor since
+   * replaced or turned off) is no enrolment to confirm: `no_pending_enrollment`,
+   * with the code unread and nothing charged.
    */
   async confirmEnrollment(userId: string, input: unknown): Promise<EnrollmentConfirmation> {
     assertUserId(userId);
@@ -117,7 +178,7 @@ export class MfaStore {
     return this.reportingFaults(userId, 'enrollment', now, async () => {
       const record = await this.documents.find(userId);
       const pendingSecret = record?.pendingSecret;
-      if (!record || !pendingSecret) return { ok: false, reason: 'no_pending_enrollment' };
+      if (!record || !pendingSecret || !isPendingConfirmable(record)) return { ok: false, reason: 'no_pending_enrollment' };
       // Decrypted before the attempt is charged: a key the server lost is not the user's wrong guess.
       const secret = decryptSecret(pendingSecret, this.options.encryptionKeys, userId);
       const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
@@ -127,7 +188,7 @@ export class MfaStore {
         const check = await checkTotpCode({ secret, code, at: now, toleranceSteps: this.options.totpToleranceSteps });
         if (!check.valid) return null;
         const { plainCodes, set } = await this.newBackupCodeSet(now);
-        const forgottenDeviceIds = await this.documents.activatePendingSecret(userId, pendingSecret, check.timeStep, set, now);
+        const forgottenDeviceIds = await this.documents.activatePendingSecret(userId, pendingSecret, record.pendingReplaces, check.timeStep, set, now);
         return forgottenDeviceIds ? { backupCodes: plainCodes, forgottenDeviceIds } : null;
       });
       if (!activated) return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
@@ -161,28 +222,40 @@ export class MfaStore {
   }
 
   private async decideCode(userId: string, submitted: SubmittedCode, now: Date): Promise<VerificationResult> {
+    return this.decideRead(userId, await this.readForCode(userId, submitted), now);
+  }
+
+  /** The user's document as checking `submitted` needs it: with the backup codes' hashes only for a backup code. */
+  private async readForCode(userId: string, submitted: SubmittedCode): Promise<CodeRead> {
+    return submitted.kind === 'totp'
+      ? { ...submitted, record: await this.documents.find(userId) }
+      : { ...submitted, record: await this.documents.findWithBackupCodeHashes(userId) };
+  }
+
+  /** Decides one attempt on what `readForCode` read; with `replacement`, a right code also stores the pending secret. */
+  private async decideRead(userId: string, read: CodeRead, now: Date, replacement?: PendingReplacement): Promise<VerificationResult> {
     let attempt: CodeAttempt;
-    if (submitted.kind === 'totp') {
-      const record = await this.documents.find(userId);
+    if (read.kind === 'totp') {
+      const record = read.record;
       if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
-      attempt = await useTotpCode(this.documents, this.options, record, submitted.code, now);
+      attempt = await useTotpCode(this.documents, this.options, record, read.code, now, replacement);
     } else {
-      const record = await this.documents.findWithBackupCodeHashes(userId);
+      const record = read.record;
       if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
       if (this.backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
-      attempt = await useBackupCode(this.documents, this.options, record, submitted.code, now);
+      attempt = await useBackupCode(this.documents, this.options, record, read.code, now, replacement);
     }
     if (attempt.outcome === 'throttled') return this.throttled(userId, attempt.blockedUntil, attempt.failedAttempts, now);
-    if (attempt.outcome === 'refused') return this.recordFailure(userId, submitted.kind, attempt.failedAttempts, now);
+    if (attempt.outcome === 'refused') return this.recordFailure(userId, read.kind, attempt.failedAttempts, now);
 
     const remaining = attempt.remainingBackupCodes;
     const lowOnBackupCodes = remaining <= this.options.lowBackupCodeThreshold;
-    if (submitted.kind === 'totp') {
+    if (read.kind === 'totp') {
       this.emit({ type: 'totp_accepted', userId, at: now });
     } else {
       this.emit({ type: 'backup_code_used', userId, at: now, remainingBackupCodes: remaining, lowOnBackupCodes });
     }
-    return { ok: true, method: submitted.kind, remainingBackupCodes: remaining, lowOnBackupCodes };
+    return { ok: true, method: read.kind, remainingBackupCodes: remaining, lowOnBackupCodes };
   }
 
   /** Replaces all backup codes with a fresh set; the old ones stop working at once. `null` when MFA is not enabled. */

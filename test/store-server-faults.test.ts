@@ -73,7 +73,7 @@ t.test('undoing a charge is one conditional update: it lands only while the coun
   const { db } = await openTestDatabase(t);
   const documents = new MfaDocuments(db.collection('mfa'));
   const now = new Date();
-  await documents.savePendingSecret('alice', { keyId: 'k1', iv: 'iv', ciphertext: 'c', authTag: 'a' }, now);
+  await documents.savePendingSecret('alice', { keyId: 'k1', iv: 'iv', ciphertext: 'c', authTag: 'a' }, null, now);
   const read = async () => {
     const record = await documents.find('alice');
     return { failedAttempts: record!.failedAttempts, blockedUntil: record!.blockedUntil };
