@@ -10,7 +10,9 @@
 import { claimAttempt, checkClaimedAttempt, readAttemptCounter, refuseLostRace, refuseWhileBlocked, type AttemptClaim } from './attempt-counter.js';
 import { findBackupCodeCandidate, isBackupCodeSetExpired } from './backup-code-set.js';
 import { decryptSecret, deriveLookupTagKey } from './crypto.js';
-import type { BackupCodeSetSummary, MfaDocuments, MfaRecord, PendingReplacement, StoredBackupCodeSet } from './mfa-documents.js';
+import type { AttemptWrites } from './attempt-writes.js';
+import type { BackupCodeSetSummary, MfaRecord, StoredBackupCodeSet } from './mfa-records.js';
+import type { PendingReplacement } from './mfa-updates.js';
 import type { ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { checkTotpCode } from './totp.js';
 
@@ -43,7 +45,7 @@ function remainingBackupCodes(set: BackupCodeSetSummary | null, options: Resolve
  * update that uses the code also stores the pending secret.
  */
 export async function useTotpCode(
-  documents: MfaDocuments,
+  writes: AttemptWrites,
   options: ResolvedMfaStoreOptions,
   record: MfaRecord,
   code: string,
@@ -64,10 +66,10 @@ export async function useTotpCode(
     toleranceSteps: options.totpToleranceSteps,
   });
   if (!check.valid) {
-    const claim = await claimAttempt(documents, record, options.throttle, now);
+    const claim = await claimAttempt(writes, record, options.throttle, now);
     return claim.claimed ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : throttled(claim);
   }
-  if (await documents.acceptTotpCode(record.userId, { secret, seen, timeStep: check.timeStep }, now, replacement)) {
+  if (await writes.acceptTotpCode(record.userId, { secret, seen, timeStep: check.timeStep }, now, replacement)) {
     return { outcome: 'accepted', remainingBackupCodes: remainingBackupCodes(record.backupCodes, options, now) };
   }
   // Another attempt was decided on the reading this one made (a wrong guess charged, the same code
@@ -85,7 +87,7 @@ export async function useTotpCode(
  * costs no comparison at all. `replacement` as in `useTotpCode`.
  */
 export async function useBackupCode(
-  documents: MfaDocuments,
+  writes: AttemptWrites,
   options: ResolvedMfaStoreOptions,
   record: MfaRecord<StoredBackupCodeSet>,
   code: string,
@@ -94,14 +96,14 @@ export async function useBackupCode(
 ): Promise<CodeAttempt> {
   const set = record.backupCodes;
   const tagKey = set && deriveLookupTagKey(options.encryptionKeys, set.tagKeyId);
-  const claim = await claimAttempt(documents, record, options.throttle, now);
+  const claim = await claimAttempt(writes, record, options.throttle, now);
   if (!claim.claimed) return throttled(claim);
 
-  const remaining = await checkClaimedAttempt(documents, claim, now, async () => {
+  const remaining = await checkClaimedAttempt(writes, claim, now, async () => {
     const candidate = set && tagKey ? findBackupCodeCandidate(set, code, tagKey) : undefined;
     if (!candidate || !(await options.hasher.compare(code, candidate.hash))) return null;
     const notBefore = options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - options.backupCodeMaxAgeMs);
-    return documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now, replacement);
+    return writes.consumeBackupCode(record.userId, candidate.hash, notBefore, now, replacement);
   });
   return remaining === null ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : { outcome: 'accepted', remainingBackupCodes: remaining };
 }

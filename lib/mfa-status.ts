@@ -4,7 +4,7 @@
  * left and their age, and a lock after wrong codes.
  */
 import { isBackupCodeSetExpired } from './backup-code-set.js';
-import type { MfaRecord } from './mfa-documents.js';
+import type { MfaRecord } from './mfa-records.js';
 import type { MfaStatus } from './mfa-results.js';
 import type { ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { constantTimeEqual } from './crypto.js';

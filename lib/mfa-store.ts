@@ -1,21 +1,19 @@
 /**
- * The logic of the second factor: enrolment, checking a TOTP or backup code,
- * throttling, and the lifecycle of backup codes. Storage is `MfaDocuments`;
- * using up one code is `code-use.ts`; remembered browsers are `device-trust.ts`;
- * cryptography is `crypto.ts`.
+ * The store's methods, as apps call them: each checks the user id and hands
+ * the work to the module of its concept, with the emitter of its request's
+ * view. Enrolment is `enrollment.ts`; checking a code is `code-verification.ts`
+ * (using one up: `code-use.ts`); remembered browsers are `device-trust.ts`;
+ * storage is `MfaDocuments` and `AttemptWrites`; cryptography is `crypto.ts`.
  */
-import { checkClaimedAttempt, claimAttempt } from './attempt-counter.js';
-import { createBackupCodeSet, isBackupCodeSetExpired } from './backup-code-set.js';
+import { AttemptReports } from './attempt-reports.js';
+import { AttemptWrites } from './attempt-writes.js';
+import { newBackupCodeSet } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
-import { useBackupCode, useTotpCode, type CodeAttempt } from './code-use.js';
-import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
+import { CodeVerification } from './code-verification.js';
 import { DeviceTrust, emitForgotten } from './device-trust.js';
-import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
-import { RememberedDevices } from './remembered-devices.js';
-import { MfaFactorActiveError } from './errors.js';
-import { MfaDocuments, type MfaRecord, type PendingReplacement, type StoredBackupCodeSet } from './mfa-documents.js';
-import { describeMfaStatus, isPendingConfirmable } from './mfa-status.js';
-import { renderQrCode } from './qr-code.js';
+import { Enrollment } from './enrollment.js';
+import type { MfaEvent, MfaRequestContext } from './events.js';
+import { MfaDocuments } from './mfa-documents.js';
 import type {
   BeginEnrollmentOptions,
   DeviceUse,
@@ -23,37 +21,14 @@ import type {
   EnrollmentStart,
   MfaStatus,
   ProvenEnrollmentStart,
-  RejectedCode,
   RememberedDevice,
   RememberedDeviceToken,
   VerificationResult,
 } from './mfa-results.js';
+import { describeMfaStatus } from './mfa-status.js';
 import { resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { normalizeRequestContext } from './request-context.js';
-import { isLockedOut, nextAttemptAllowedAt, secondsUntil } from './throttle.js';
-import { buildOtpauthUrl, checkTotpCode } from './totp.js';
-
-type ThrottledCode = Extract<RejectedCode, { reason: 'throttled' }>;
-
-/** A submitted code with the document read to check it. */
-type CodeRead =
-  | { kind: 'totp'; code: string; record: MfaRecord | null }
-  | { kind: 'backup_code'; code: string; record: MfaRecord<StoredBackupCodeSet> | null };
-
-type EnrollmentProof = { kind: 'none' } | { kind: 'replace' } | { kind: 'code'; input: unknown };
-
-/** What `beginEnrollment`'s options ask for; a `TypeError` for options of no known shape. */
-function readEnrollmentProof(options: unknown): EnrollmentProof {
-  if (options === undefined) return { kind: 'none' };
-  if (typeof options !== 'object' || options === null) throw new TypeError('beginEnrollment options must be an object');
-  const { replace } = options as { replace?: unknown };
-  if (replace !== undefined && typeof replace !== 'boolean') throw new TypeError('replace must be a boolean');
-  if ('currentCode' in options) {
-    if (replace !== undefined) throw new TypeError('pass either currentCode or replace to beginEnrollment, not both');
-    return { kind: 'code', input: (options as { currentCode: unknown }).currentCode };
-  }
-  return replace ? { kind: 'replace' } : { kind: 'none' };
-}
+import { RememberedDevices } from './remembered-devices.js';
 
 /**
  * User ids go into MongoDB filters: anything but a non-empty string (an
@@ -74,6 +49,9 @@ function assertUserId(userId: unknown): asserts userId is string {
  */
 export class MfaStore {
   private readonly documents: MfaDocuments;
+  private readonly writes: AttemptWrites;
+  private readonly verification: CodeVerification;
+  private readonly enrollment: Enrollment;
   private readonly devices: DeviceTrust;
   private readonly options: ResolvedMfaStoreOptions;
   /** Copied onto every event this store (or view, see `withContext`) emits. */
@@ -82,6 +60,9 @@ export class MfaStore {
   constructor(options: MfaStoreOptions) {
     this.options = resolveMfaStoreOptions(options);
     this.documents = new MfaDocuments(this.options.collection, this.options.writeConcern);
+    this.writes = new AttemptWrites(this.options.collection, this.options.writeConcern);
+    this.verification = new CodeVerification(this.documents, this.writes, this.options);
+    this.enrollment = new Enrollment(this.documents, this.writes, this.verification, this.options);
     this.devices = new DeviceTrust(new RememberedDevices(this.options.collection, this.options.writeConcern), this.options.rememberedDeviceTtlMs);
   }
 
@@ -132,29 +113,7 @@ export class MfaStore {
   beginEnrollment(userId: string, accountName: string, options: { currentCode: unknown }): Promise<ProvenEnrollmentStart>;
   async beginEnrollment(userId: string, accountName: string, options?: BeginEnrollmentOptions): Promise<ProvenEnrollmentStart> {
     assertUserId(userId);
-    const proof = readEnrollmentProof(options);
-    const now = new Date();
-    const secret = generateTotpSecret();
-    const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.options.issuer, accountName });
-    const submitted = proof.kind === 'code' ? readSubmittedCode(proof.input, 'currentCode') : null;
-    const read = submitted?.ok ? await this.readForCode(userId, submitted.value) : null;
-    const record = read ? read.record : await this.documents.find(userId);
-    const active = record?.enabled && record.secret ? record.secret : null;
-    if (active && proof.kind === 'none') {
-      throw new MfaFactorActiveError('MFA is on for this user: replacing the factor needs a current code (currentCode) or the app\'s own proof (replace: true)');
-    }
-    if (active && submitted && !submitted.ok) return { ok: false, reason: 'malformed', problem: submitted.problem };
-    const qr = await renderQrCode(otpauthUrl);
-    const pendingSecret = encryptSecret(secret, this.options.encryptionKeys, userId);
-    if (active && read) {
-      // The code's use and the pending secret are one update: the secret is stored exactly when the code is used.
-      const proven = await this.reportingFaults(userId, read.kind, now, () => this.decideRead(userId, read, now, { pendingSecret, replaces: active }));
-      if (!proven.ok) return proven;
-    } else {
-      await this.documents.savePendingSecret(userId, pendingSecret, active && proof.kind === 'replace' ? active : null, now);
-    }
-    this.emit({ type: 'enrollment_started', userId, at: now });
-    return { ok: true, secret, otpauthUrl, qrCodePngDataUrl: qr.pngDataUrl, qrCodeSvg: qr.svg };
+    return this.enrollment.begin(userId, accountName, options, this.reports());
   }
 
   /**
@@ -168,35 +127,7 @@ export class MfaStore {
    */
   async confirmEnrollment(userId: string, input: unknown): Promise<EnrollmentConfirmation> {
     assertUserId(userId);
-    const read = readSubmittedCode(input);
-    if (!read.ok) return { ok: false, reason: 'malformed', problem: read.problem };
-    if (read.value.kind !== 'totp') {
-      return { ok: false, reason: 'malformed', problem: 'token must be the 6-digit code from the authenticator app' };
-    }
-    const code = read.value.code;
-    const now = new Date();
-    return this.reportingFaults(userId, 'enrollment', now, async () => {
-      const record = await this.documents.find(userId);
-      const pendingSecret = record?.pendingSecret;
-      if (!record || !pendingSecret || !isPendingConfirmable(record)) return { ok: false, reason: 'no_pending_enrollment' };
-      // Decrypted before the attempt is charged: a key the server lost is not the user's wrong guess.
-      const secret = decryptSecret(pendingSecret, this.options.encryptionKeys, userId);
-      const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
-      if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
-
-      const activated = await checkClaimedAttempt(this.documents, claim, now, async () => {
-        const check = await checkTotpCode({ secret, code, at: now, toleranceSteps: this.options.totpToleranceSteps });
-        if (!check.valid) return null;
-        const { plainCodes, set } = await this.newBackupCodeSet(now);
-        const forgottenDeviceIds = await this.documents.activatePendingSecret(userId, pendingSecret, record.pendingReplaces, check.timeStep, set, now);
-        return forgottenDeviceIds ? { backupCodes: plainCodes, forgottenDeviceIds } : null;
-      });
-      if (!activated) return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
-      const { backupCodes, forgottenDeviceIds } = activated;
-      this.emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: backupCodes.length });
-      emitForgotten(this.emitter(), userId, forgottenDeviceIds, 're_enrolled', now);
-      return { ok: true, backupCodes };
-    });
+    return this.enrollment.confirm(userId, input, this.reports());
   }
 
   /**
@@ -217,52 +148,14 @@ export class MfaStore {
   /** `verifyCode` for input already read by `readSubmittedCode`. */
   async verifySubmittedCode(userId: string, submitted: SubmittedCode): Promise<VerificationResult> {
     assertUserId(userId);
-    const now = new Date();
-    return this.reportingFaults(userId, submitted.kind, now, () => this.decideCode(userId, submitted, now));
-  }
-
-  private async decideCode(userId: string, submitted: SubmittedCode, now: Date): Promise<VerificationResult> {
-    return this.decideRead(userId, await this.readForCode(userId, submitted), now);
-  }
-
-  /** The user's document as checking `submitted` needs it: with the backup codes' hashes only for a backup code. */
-  private async readForCode(userId: string, submitted: SubmittedCode): Promise<CodeRead> {
-    return submitted.kind === 'totp'
-      ? { ...submitted, record: await this.documents.find(userId) }
-      : { ...submitted, record: await this.documents.findWithBackupCodeHashes(userId) };
-  }
-
-  /** Decides one attempt on what `readForCode` read; with `replacement`, a right code also stores the pending secret. */
-  private async decideRead(userId: string, read: CodeRead, now: Date, replacement?: PendingReplacement): Promise<VerificationResult> {
-    let attempt: CodeAttempt;
-    if (read.kind === 'totp') {
-      const record = read.record;
-      if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
-      attempt = await useTotpCode(this.documents, this.options, record, read.code, now, replacement);
-    } else {
-      const record = read.record;
-      if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
-      if (this.backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
-      attempt = await useBackupCode(this.documents, this.options, record, read.code, now, replacement);
-    }
-    if (attempt.outcome === 'throttled') return this.throttled(userId, attempt.blockedUntil, attempt.failedAttempts, now);
-    if (attempt.outcome === 'refused') return this.recordFailure(userId, read.kind, attempt.failedAttempts, now);
-
-    const remaining = attempt.remainingBackupCodes;
-    const lowOnBackupCodes = remaining <= this.options.lowBackupCodeThreshold;
-    if (read.kind === 'totp') {
-      this.emit({ type: 'totp_accepted', userId, at: now });
-    } else {
-      this.emit({ type: 'backup_code_used', userId, at: now, remainingBackupCodes: remaining, lowOnBackupCodes });
-    }
-    return { ok: true, method: read.kind, remainingBackupCodes: remaining, lowOnBackupCodes };
+    return this.verification.verify(userId, submitted, this.reports());
   }
 
   /** Replaces all backup codes with a fresh set; the old ones stop working at once. `null` when MFA is not enabled. */
   async regenerateBackupCodes(userId: string): Promise<string[] | null> {
     assertUserId(userId);
     const now = new Date();
-    const { plainCodes, set } = await this.newBackupCodeSet(now);
+    const { plainCodes, set } = await newBackupCodeSet(this.options, now);
     if (!(await this.documents.replaceBackupCodes(userId, set, now))) return null;
     this.emit({ type: 'backup_codes_regenerated', userId, at: now, backupCodeCount: plainCodes.length });
     return plainCodes;
@@ -341,7 +234,7 @@ export class MfaStore {
   async unlock(userId: string): Promise<boolean> {
     assertUserId(userId);
     const now = new Date();
-    const unlocked = await this.documents.clearFailures(userId, now);
+    const unlocked = await this.writes.clearFailures(userId, now);
     if (unlocked) this.emit({ type: 'unlocked', userId, at: now });
     return unlocked;
   }
@@ -352,45 +245,9 @@ export class MfaStore {
     return describeMfaStatus(await this.documents.find(userId), this.options, new Date());
   }
 
-  private throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
-    const retryAfterSeconds = secondsUntil(until, now);
-    this.emit({ type: 'throttled', userId, at: now, retryAfterSeconds });
-    return { ok: false, reason: 'throttled', retryAfterSeconds, locked: isLockedOut(failedAttempts, this.options.throttle) };
-  }
-
-  private recordFailure(userId: string, method: VerificationMethod | 'enrollment', failedAttempts: number, now: Date): RejectedCode {
-    this.emit({ type: 'verification_failed', userId, at: now, method, failedAttempts });
-    if (isLockedOut(failedAttempts, this.options.throttle)) {
-      const lockedUntil = nextAttemptAllowedAt(failedAttempts, now, this.options.throttle)!;
-      this.emit({ type: 'locked', userId, at: now, lockedUntil });
-      // The person is told now, by the attempt that locks, not by the next one.
-      return { ok: false, reason: 'invalid', locked: true, retryAfterSeconds: secondsUntil(lockedUntil, now) };
-    }
-    return { ok: false, reason: 'invalid' };
-  }
-
-  private backupCodesExpired(record: MfaRecord, now: Date): boolean {
-    return record.backupCodes !== null && isBackupCodeSetExpired(record.backupCodes, this.options.backupCodeMaxAgeMs, now);
-  }
-
-  private newBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
-    const { backupCodeCount, encryptionKeys, hasher, bcryptCost } = this.options;
-    return createBackupCodeSet({ count: backupCodeCount, keyRing: encryptionKeys, hasher, bcryptCost, now });
-  }
-
-  /**
-   * Runs one attempt. An error that ends it (a server fault: a wrong code is a
-   * result) is reported as `verification_error`, by the error's name alone
-   * (no message, which might one day quote data), and thrown on.
-   */
-  private async reportingFaults<T>(userId: string, method: VerificationMethod | 'enrollment', now: Date, attempt: () => Promise<T>): Promise<T> {
-    try {
-      return await attempt();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : typeof error;
-      this.emit({ type: 'verification_error', userId, at: now, method, error: name });
-      throw error;
-    }
+  /** What an attempt's outcome reports, through this view's emitter. */
+  private reports(): AttemptReports {
+    return new AttemptReports(this.emitter(), this.options.throttle);
   }
 
   /** `emit` bound to this view, for the helpers that emit on its behalf. */
