@@ -9,7 +9,8 @@
  * behind. An attempt the server ends (a database fault after the charge) is
  * not the user's guess: its charge is undone.
  */
-import type { AttemptCounter, MfaDocuments, MfaRecord } from './mfa-documents.js';
+import type { AttemptWrites } from './attempt-writes.js';
+import type { AttemptCounter, MfaRecord } from './mfa-records.js';
 import { nextAttemptAllowedAt, type ThrottlePolicy } from './throttle.js';
 
 /** How long an attempt that lost the race to count itself is told to wait. */
@@ -48,7 +49,7 @@ export function refuseLostRace(seen: AttemptCounter, now: Date): RefusedAttempt 
  * conditional update in `chargeAttempt`), is not claimed.
  */
 export async function claimAttempt(
-  documents: MfaDocuments,
+  writes: AttemptWrites,
   record: MfaRecord,
   policy: ThrottlePolicy,
   now: Date,
@@ -58,7 +59,7 @@ export async function claimAttempt(
   if (blocked) return blocked;
   const failedAttempts = seen.failedAttempts + 1;
   const charged = { failedAttempts, blockedUntil: nextAttemptAllowedAt(failedAttempts, now, policy) };
-  if (await documents.chargeAttempt(record.userId, seen, charged, now)) {
+  if (await writes.chargeAttempt(record.userId, seen, charged, now)) {
     return { claimed: true, failedAttempts, userId: record.userId, seen, charged };
   }
   return refuseLostRace(seen, now);
@@ -70,12 +71,12 @@ export async function claimAttempt(
  * backup-code or activation write failed, the hasher failed): the charge is
  * undone, on a best-effort basis, and the original error is thrown on.
  */
-export async function checkClaimedAttempt<T>(documents: MfaDocuments, claim: ClaimedAttempt, now: Date, check: () => Promise<T>): Promise<T> {
+export async function checkClaimedAttempt<T>(writes: AttemptWrites, claim: ClaimedAttempt, now: Date, check: () => Promise<T>): Promise<T> {
   try {
     return await check();
   } catch (error) {
     try {
-      await documents.refundAttempt(claim.userId, claim.charged, claim.seen, now);
+      await writes.refundAttempt(claim.userId, claim.charged, claim.seen, now);
     } catch {
       // The database that just failed may fail again; the error that ended the attempt is the one to report.
     }

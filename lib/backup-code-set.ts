@@ -4,7 +4,8 @@
  */
 import { generateBackupCode, normalizeBackupCode } from './backup-codes.js';
 import { computeLookupTag, constantTimeEqual, deriveLookupTagKey, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
-import type { BackupCodeSetSummary, StoredBackupCode, StoredBackupCodeSet } from './mfa-documents.js';
+import type { BackupCodeSetSummary, StoredBackupCode, StoredBackupCodeSet } from './mfa-records.js';
+import type { ResolvedMfaStoreOptions } from './mfa-store-options.js';
 
 /**
  * Fresh codes whose lookup tags are all distinct, so a tag always names
@@ -49,4 +50,13 @@ export function findBackupCodeCandidate(
 /** Whether `set` is older than `maxAgeMs` at `now`; a `null` maximum age never expires. */
 export function isBackupCodeSetExpired(set: Pick<BackupCodeSetSummary, 'generatedAt'>, maxAgeMs: number | null, now: Date): boolean {
   return maxAgeMs !== null && now.getTime() - set.generatedAt.getTime() > maxAgeMs;
+}
+
+/** `createBackupCodeSet` with the store's options: its count, key ring (for the tags), hasher and bcrypt cost. */
+export function newBackupCodeSet(
+  options: Pick<ResolvedMfaStoreOptions, 'backupCodeCount' | 'encryptionKeys' | 'hasher' | 'bcryptCost'>,
+  now: Date,
+): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
+  const { backupCodeCount, encryptionKeys, hasher, bcryptCost } = options;
+  return createBackupCodeSet({ count: backupCodeCount, keyRing: encryptionKeys, hasher, bcryptCost, now });
 }

@@ -10,7 +10,9 @@
 import { claimAttempt, checkClaimedAttempt, readAttemptCounter, refuseLostRace, refuseWhileBlocked, type AttemptClaim } from './attempt-counter.js';
 import { findBackupCodeCandidate, isBackupCodeSetExpired } from './backup-code-set.js';
 import { decryptSecret, deriveLookupTagKey } from './crypto.js';
-import type { BackupCodeSetSummary, MfaDocuments, MfaRecord, StoredBackupCodeSet } from './mfa-documents.js';
+import type { AttemptWrites } from './attempt-writes.js';
+import type { BackupCodeSetSummary, MfaRecord, StoredBackupCodeSet } from './mfa-records.js';
+import type { PendingReplacement } from './mfa-updates.js';
 import type { ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { checkTotpCode } from './totp.js';
 
@@ -39,13 +41,16 @@ function remainingBackupCodes(set: BackupCodeSetSummary | null, options: Resolve
  * written. A right one is accepted by one update that uses its time step and
  * resets the counter, conditional on the counter as read; a wrong one is
  * charged. Two round trips either way: read, then one conditional update.
+ * With `replacement` (the code proves the factor for a re-enrolment), the
+ * update that uses the code also stores the pending secret.
  */
 export async function useTotpCode(
-  documents: MfaDocuments,
+  writes: AttemptWrites,
   options: ResolvedMfaStoreOptions,
   record: MfaRecord,
   code: string,
   now: Date,
+  replacement?: PendingReplacement,
 ): Promise<CodeAttempt> {
   const secret = record.secret!;
   const plainSecret = decryptSecret(secret, options.encryptionKeys, record.userId);
@@ -61,10 +66,10 @@ export async function useTotpCode(
     toleranceSteps: options.totpToleranceSteps,
   });
   if (!check.valid) {
-    const claim = await claimAttempt(documents, record, options.throttle, now);
+    const claim = await claimAttempt(writes, record, options.throttle, now);
     return claim.claimed ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : throttled(claim);
   }
-  if (await documents.acceptTotpCode(record.userId, { secret, seen, timeStep: check.timeStep }, now)) {
+  if (await writes.acceptTotpCode(record.userId, { secret, seen, timeStep: check.timeStep }, now, replacement)) {
     return { outcome: 'accepted', remainingBackupCodes: remainingBackupCodes(record.backupCodes, options, now) };
   }
   // Another attempt was decided on the reading this one made (a wrong guess charged, the same code
@@ -79,25 +84,26 @@ export async function useTotpCode(
  * A backup code is charged first and checked after: bcrypt is slow, and the
  * charge is what bounds the guesses. At most one bcrypt comparison: the
  * lookup tag picks the only stored hash the code can match, and no tag match
- * costs no comparison at all.
+ * costs no comparison at all. `replacement` as in `useTotpCode`.
  */
 export async function useBackupCode(
-  documents: MfaDocuments,
+  writes: AttemptWrites,
   options: ResolvedMfaStoreOptions,
   record: MfaRecord<StoredBackupCodeSet>,
   code: string,
   now: Date,
+  replacement?: PendingReplacement,
 ): Promise<CodeAttempt> {
   const set = record.backupCodes;
   const tagKey = set && deriveLookupTagKey(options.encryptionKeys, set.tagKeyId);
-  const claim = await claimAttempt(documents, record, options.throttle, now);
+  const claim = await claimAttempt(writes, record, options.throttle, now);
   if (!claim.claimed) return throttled(claim);
 
-  const remaining = await checkClaimedAttempt(documents, claim, now, async () => {
+  const remaining = await checkClaimedAttempt(writes, claim, now, async () => {
     const candidate = set && tagKey ? findBackupCodeCandidate(set, code, tagKey) : undefined;
     if (!candidate || !(await options.hasher.compare(code, candidate.hash))) return null;
     const notBefore = options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - options.backupCodeMaxAgeMs);
-    return documents.consumeBackupCode(record.userId, candidate.hash, notBefore, now);
+    return writes.consumeBackupCode(record.userId, candidate.hash, notBefore, now, replacement);
   });
   return remaining === null ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : { outcome: 'accepted', remainingBackupCodes: remaining };
 }

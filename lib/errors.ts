@@ -26,3 +26,15 @@ export class MfaStoreUnavailableError extends MfaError {
   override name = 'MfaStoreUnavailableError';
   readonly statusCode = 503;
 }
+
+/**
+ * `beginEnrollment` was asked to start a new enrolment while a factor is
+ * active, without proof that the person holds it. Replacing a working factor
+ * needs the proof a login needs: pass `{ currentCode }` (checked and used up
+ * as at a login) or, after the app's own proof in this request,
+ * `{ replace: true }`. Nothing was stored; an HTTP layer answers 409.
+ */
+export class MfaFactorActiveError extends MfaError {
+  override name = 'MfaFactorActiveError';
+  readonly statusCode = 409;
+}

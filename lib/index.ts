@@ -10,7 +10,9 @@ export { MAX_REMEMBERED_DEVICES } from './remembered-devices.js';
 export { isDeviceId, MAX_DEVICE_TOKEN_LENGTH } from './device-tokens.js';
 export type { MfaStoreOptions } from './mfa-store-options.js';
 export type {
+  BeginEnrollmentOptions,
   EnrollmentStart,
+  ProvenEnrollmentStart,
   EnrollmentConfirmation,
   VerificationResult,
   RejectedCode,
@@ -58,4 +60,4 @@ export type { QrCodeImages } from './qr-code.js';
 export { DEFAULT_THROTTLE_POLICY } from './throttle.js';
 export type { ThrottlePolicy } from './throttle.js';
 export type { MfaEvent, MfaEventListener, MfaEventType, MfaRequestContext, VerificationMethod } from './events.js';
-export { MfaError, MfaStoreUnavailableError, SecretDecryptionError } from './errors.js';
+export { MfaError, MfaFactorActiveError, MfaStoreUnavailableError, SecretDecryptionError } from './errors.js';

@@ -3,6 +3,7 @@ import type { VerificationMethod } from './events.js';
 
 /** What `beginEnrollment` hands to the page that shows the QR code. */
 export interface EnrollmentStart {
+  ok: true;
   /** The base32 secret, for typing into an app by hand. */
   secret: string;
   otpauthUrl: string;
@@ -16,6 +17,20 @@ export type RejectedCode =
   | { ok: false; reason: 'invalid'; /** This failure was the one that locked the factor. */ locked?: true; retryAfterSeconds?: number }
   | { ok: false; reason: 'expired' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number; locked: boolean };
+
+/**
+ * How `beginEnrollment` may replace an active factor (with none active, no
+ * proof is needed and either is ignored). `currentCode`: a code of the active
+ * factor, as the person typed it, checked and used up exactly as at a login
+ * (one-time, throttled, a wrong one charged); the result then says whether it
+ * proved the factor. `replace: true`: the app has itself just proved the factor
+ * in this request (the strategy or `verifyCode` accepted a code, an operator
+ * reset it); never for a session alone.
+ */
+export type BeginEnrollmentOptions = { replace?: boolean; currentCode?: never } | { currentCode: unknown; replace?: never };
+
+/** The result of `beginEnrollment` with `currentCode`: the start, or why the code did not prove the factor (nothing was stored). */
+export type ProvenEnrollmentStart = EnrollmentStart | RejectedCode;
 
 /** The result of `verifyCode`. */
 export type VerificationResult =

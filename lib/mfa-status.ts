@@ -4,12 +4,26 @@
  * left and their age, and a lock after wrong codes.
  */
 import { isBackupCodeSetExpired } from './backup-code-set.js';
-import type { MfaRecord } from './mfa-documents.js';
+import type { MfaRecord } from './mfa-records.js';
 import type { MfaStatus } from './mfa-results.js';
 import type { ResolvedMfaStoreOptions } from './mfa-store-options.js';
+import { constantTimeEqual } from './crypto.js';
 import { isLockedOut } from './throttle.js';
 
 type StatusOptions = Pick<ResolvedMfaStoreOptions, 'backupCodeMaxAgeMs' | 'lowBackupCodeThreshold' | 'throttle'>;
+
+/**
+ * Whether `record`'s pending secret may be confirmed over the factor state now:
+ * begun with no factor active and none is, or proven against exactly the one
+ * that is. The activation's filter decides the same in the write itself.
+ */
+export function isPendingConfirmable(record: MfaRecord): boolean {
+  if (!record.pendingSecret) return false;
+  const replaces = record.pendingReplaces;
+  if (!replaces) return !record.enabled;
+  return record.enabled && record.secret !== null
+    && constantTimeEqual(record.secret.ciphertext, replaces.ciphertext) && constantTimeEqual(record.secret.iv, replaces.iv);
+}
 
 /** The status of `record` (`null`: a user who never enrolled, simply not enabled) at `now`. */
 export function describeMfaStatus(record: MfaRecord | null, options: StatusOptions, now: Date): MfaStatus {
@@ -22,7 +36,7 @@ export function describeMfaStatus(record: MfaRecord | null, options: StatusOptio
     : null;
   return {
     enabled,
-    pendingEnrollment: Boolean(record?.pendingSecret),
+    pendingEnrollment: record !== null && isPendingConfirmable(record),
     remainingBackupCodes: remaining,
     lowOnBackupCodes: enabled && remaining <= options.lowBackupCodeThreshold,
     backupCodesGeneratedAt: codes?.generatedAt ?? null,

@@ -1,36 +1,34 @@
 /**
- * The logic of the second factor: enrolment, checking a TOTP or backup code,
- * throttling, and the lifecycle of backup codes. Storage is `MfaDocuments`;
- * using up one code is `code-use.ts`; remembered browsers are `device-trust.ts`;
- * cryptography is `crypto.ts`.
+ * The store's methods, as apps call them: each checks the user id and hands
+ * the work to the module of its concept, with the emitter of its request's
+ * view. Enrolment is `enrollment.ts`; checking a code is `code-verification.ts`
+ * (using one up: `code-use.ts`); remembered browsers are `device-trust.ts`;
+ * storage is `MfaDocuments` and `AttemptWrites`; cryptography is `crypto.ts`.
  */
-import { checkClaimedAttempt, claimAttempt } from './attempt-counter.js';
-import { createBackupCodeSet, isBackupCodeSetExpired } from './backup-code-set.js';
+import { AttemptReports } from './attempt-reports.js';
+import { AttemptWrites } from './attempt-writes.js';
+import { newBackupCodeSet } from './backup-code-set.js';
 import { readSubmittedCode, type SubmittedCode } from './code-input.js';
-import { useBackupCode, useTotpCode, type CodeAttempt } from './code-use.js';
-import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
+import { CodeVerification } from './code-verification.js';
 import { DeviceTrust, emitForgotten } from './device-trust.js';
-import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
-import { RememberedDevices } from './remembered-devices.js';
-import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
-import { describeMfaStatus } from './mfa-status.js';
-import { renderQrCode } from './qr-code.js';
+import { Enrollment } from './enrollment.js';
+import type { MfaEvent, MfaRequestContext } from './events.js';
+import { MfaDocuments } from './mfa-documents.js';
 import type {
+  BeginEnrollmentOptions,
   DeviceUse,
   EnrollmentConfirmation,
   EnrollmentStart,
   MfaStatus,
-  RejectedCode,
+  ProvenEnrollmentStart,
   RememberedDevice,
   RememberedDeviceToken,
   VerificationResult,
 } from './mfa-results.js';
+import { describeMfaStatus } from './mfa-status.js';
 import { resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { normalizeRequestContext } from './request-context.js';
-import { isLockedOut, nextAttemptAllowedAt, secondsUntil } from './throttle.js';
-import { buildOtpauthUrl, checkTotpCode } from './totp.js';
-
-type ThrottledCode = Extract<RejectedCode, { reason: 'throttled' }>;
+import { RememberedDevices } from './remembered-devices.js';
 
 /**
  * User ids go into MongoDB filters: anything but a non-empty string (an
@@ -51,6 +49,9 @@ function assertUserId(userId: unknown): asserts userId is string {
  */
 export class MfaStore {
   private readonly documents: MfaDocuments;
+  private readonly writes: AttemptWrites;
+  private readonly verification: CodeVerification;
+  private readonly enrollment: Enrollment;
   private readonly devices: DeviceTrust;
   private readonly options: ResolvedMfaStoreOptions;
   /** Copied onto every event this store (or view, see `withContext`) emits. */
@@ -59,6 +60,9 @@ export class MfaStore {
   constructor(options: MfaStoreOptions) {
     this.options = resolveMfaStoreOptions(options);
     this.documents = new MfaDocuments(this.options.collection, this.options.writeConcern);
+    this.writes = new AttemptWrites(this.options.collection, this.options.writeConcern);
+    this.verification = new CodeVerification(this.documents, this.writes, this.options);
+    this.enrollment = new Enrollment(this.documents, this.writes, this.verification, this.options);
     this.devices = new DeviceTrust(new RememberedDevices(this.options.collection, this.options.writeConcern), this.options.rememberedDeviceTtlMs);
   }
 
@@ -85,57 +89,45 @@ export class MfaStore {
 
   /**
    * Starts (or restarts) enrolment with a fresh secret, stored encrypted as
-   * pending. An already active factor keeps working until the new one is confirmed.
-   * `accountName` (what the app shows under the issuer) must not contain ":";
-   * it throws a `TypeError` before anything is stored.
+   * pending. `accountName` (what the app shows under the issuer) must not
+   * contain ":"; it throws a `TypeError` before anything is stored.
+   *
+   * While a factor is active, a new one replaces it only with proof that the
+   * person holds it: without options this throws `MfaFactorActiveError` (409)
+   * and stores nothing, so a stolen session cannot swap in another
+   * authenticator. With `{ currentCode }` the code is checked and used up as at
+   * a login (one-time, throttled, a wrong one charged) and the result says
+   * whether it proved the factor; `{ replace: true }` is the app's word that it
+   * proved the factor itself in this request. The active factor keeps working
+   * until the new one is confirmed, and only a confirm while that same factor is
+   * still the active one replaces it.
+   *
+   * @example
+   * const start = await store.beginEnrollment(user.id, user.username, { currentCode: body.currentCode });
+   * if (!start.ok) {
+   *   const { status, message, reason } = describeRejectedCode(start);
+   *   return reply.code(status).send({ error: message, reason });
+   * }
    */
-  async beginEnrollment(userId: string, accountName: string): Promise<EnrollmentStart> {
+  beginEnrollment(userId: string, accountName: string, options?: { replace?: boolean }): Promise<EnrollmentStart>;
+  beginEnrollment(userId: string, accountName: string, options: { currentCode: unknown }): Promise<ProvenEnrollmentStart>;
+  async beginEnrollment(userId: string, accountName: string, options?: BeginEnrollmentOptions): Promise<ProvenEnrollmentStart> {
     assertUserId(userId);
-    const now = new Date();
-    const secret = generateTotpSecret();
-    const otpauthUrl = buildOtpauthUrl({ secret, issuer: this.options.issuer, accountName });
-    const qr = await renderQrCode(otpauthUrl);
-    await this.documents.savePendingSecret(userId, encryptSecret(secret, this.options.encryptionKeys, userId), now);
-    this.emit({ type: 'enrollment_started', userId, at: now });
-    return { secret, otpauthUrl, qrCodePngDataUrl: qr.pngDataUrl, qrCodeSvg: qr.svg };
+    return this.enrollment.begin(userId, accountName, options, this.reports());
   }
 
   /**
    * Activates the pending secret with the first code from the app. The code
    * counts as used, and a fresh set of backup codes is returned in plain text:
    * the only time anyone sees them. Server faults throw, uncharged, as in `verifyCode`.
+   * A pending secret that may not replace the factor now active (begun
+   * without proof before it became active, or proven against a factor since
+   * replaced or turned off) is no enrolment to confirm: `no_pending_enrollment`,
+   * with the code unread and nothing charged.
    */
   async confirmEnrollment(userId: string, input: unknown): Promise<EnrollmentConfirmation> {
     assertUserId(userId);
-    const read = readSubmittedCode(input);
-    if (!read.ok) return { ok: false, reason: 'malformed', problem: read.problem };
-    if (read.value.kind !== 'totp') {
-      return { ok: false, reason: 'malformed', problem: 'token must be the 6-digit code from the authenticator app' };
-    }
-    const code = read.value.code;
-    const now = new Date();
-    return this.reportingFaults(userId, 'enrollment', now, async () => {
-      const record = await this.documents.find(userId);
-      const pendingSecret = record?.pendingSecret;
-      if (!record || !pendingSecret) return { ok: false, reason: 'no_pending_enrollment' };
-      // Decrypted before the attempt is charged: a key the server lost is not the user's wrong guess.
-      const secret = decryptSecret(pendingSecret, this.options.encryptionKeys, userId);
-      const claim = await claimAttempt(this.documents, record, this.options.throttle, now);
-      if (!claim.claimed) return this.throttled(userId, claim.blockedUntil, claim.failedAttempts, now);
-
-      const activated = await checkClaimedAttempt(this.documents, claim, now, async () => {
-        const check = await checkTotpCode({ secret, code, at: now, toleranceSteps: this.options.totpToleranceSteps });
-        if (!check.valid) return null;
-        const { plainCodes, set } = await this.newBackupCodeSet(now);
-        const forgottenDeviceIds = await this.documents.activatePendingSecret(userId, pendingSecret, check.timeStep, set, now);
-        return forgottenDeviceIds ? { backupCodes: plainCodes, forgottenDeviceIds } : null;
-      });
-      if (!activated) return this.recordFailure(userId, 'enrollment', claim.failedAttempts, now);
-      const { backupCodes, forgottenDeviceIds } = activated;
-      this.emit({ type: 'enrollment_confirmed', userId, at: now, backupCodeCount: backupCodes.length });
-      emitForgotten(this.emitter(), userId, forgottenDeviceIds, 're_enrolled', now);
-      return { ok: true, backupCodes };
-    });
+    return this.enrollment.confirm(userId, input, this.reports());
   }
 
   /**
@@ -156,40 +148,14 @@ export class MfaStore {
   /** `verifyCode` for input already read by `readSubmittedCode`. */
   async verifySubmittedCode(userId: string, submitted: SubmittedCode): Promise<VerificationResult> {
     assertUserId(userId);
-    const now = new Date();
-    return this.reportingFaults(userId, submitted.kind, now, () => this.decideCode(userId, submitted, now));
-  }
-
-  private async decideCode(userId: string, submitted: SubmittedCode, now: Date): Promise<VerificationResult> {
-    let attempt: CodeAttempt;
-    if (submitted.kind === 'totp') {
-      const record = await this.documents.find(userId);
-      if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
-      attempt = await useTotpCode(this.documents, this.options, record, submitted.code, now);
-    } else {
-      const record = await this.documents.findWithBackupCodeHashes(userId);
-      if (!record?.enabled || !record.secret) return { ok: false, reason: 'invalid' };
-      if (this.backupCodesExpired(record, now)) return { ok: false, reason: 'expired' };
-      attempt = await useBackupCode(this.documents, this.options, record, submitted.code, now);
-    }
-    if (attempt.outcome === 'throttled') return this.throttled(userId, attempt.blockedUntil, attempt.failedAttempts, now);
-    if (attempt.outcome === 'refused') return this.recordFailure(userId, submitted.kind, attempt.failedAttempts, now);
-
-    const remaining = attempt.remainingBackupCodes;
-    const lowOnBackupCodes = remaining <= this.options.lowBackupCodeThreshold;
-    if (submitted.kind === 'totp') {
-      this.emit({ type: 'totp_accepted', userId, at: now });
-    } else {
-      this.emit({ type: 'backup_code_used', userId, at: now, remainingBackupCodes: remaining, lowOnBackupCodes });
-    }
-    return { ok: true, method: submitted.kind, remainingBackupCodes: remaining, lowOnBackupCodes };
+    return this.verification.verify(userId, submitted, this.reports());
   }
 
   /** Replaces all backup codes with a fresh set; the old ones stop working at once. `null` when MFA is not enabled. */
   async regenerateBackupCodes(userId: string): Promise<string[] | null> {
     assertUserId(userId);
     const now = new Date();
-    const { plainCodes, set } = await this.newBackupCodeSet(now);
+    const { plainCodes, set } = await newBackupCodeSet(this.options, now);
     if (!(await this.documents.replaceBackupCodes(userId, set, now))) return null;
     this.emit({ type: 'backup_codes_regenerated', userId, at: now, backupCodeCount: plainCodes.length });
     return plainCodes;
@@ -268,7 +234,7 @@ export class MfaStore {
   async unlock(userId: string): Promise<boolean> {
     assertUserId(userId);
     const now = new Date();
-    const unlocked = await this.documents.clearFailures(userId, now);
+    const unlocked = await this.writes.clearFailures(userId, now);
     if (unlocked) this.emit({ type: 'unlocked', userId, at: now });
     return unlocked;
   }
@@ -279,45 +245,9 @@ export class MfaStore {
     return describeMfaStatus(await this.documents.find(userId), this.options, new Date());
   }
 
-  private throttled(userId: string, until: Date, failedAttempts: number, now: Date): ThrottledCode {
-    const retryAfterSeconds = secondsUntil(until, now);
-    this.emit({ type: 'throttled', userId, at: now, retryAfterSeconds });
-    return { ok: false, reason: 'throttled', retryAfterSeconds, locked: isLockedOut(failedAttempts, this.options.throttle) };
-  }
-
-  private recordFailure(userId: string, method: VerificationMethod | 'enrollment', failedAttempts: number, now: Date): RejectedCode {
-    this.emit({ type: 'verification_failed', userId, at: now, method, failedAttempts });
-    if (isLockedOut(failedAttempts, this.options.throttle)) {
-      const lockedUntil = nextAttemptAllowedAt(failedAttempts, now, this.options.throttle)!;
-      this.emit({ type: 'locked', userId, at: now, lockedUntil });
-      // The person is told now, by the attempt that locks, not by the next one.
-      return { ok: false, reason: 'invalid', locked: true, retryAfterSeconds: secondsUntil(lockedUntil, now) };
-    }
-    return { ok: false, reason: 'invalid' };
-  }
-
-  private backupCodesExpired(record: MfaRecord, now: Date): boolean {
-    return record.backupCodes !== null && isBackupCodeSetExpired(record.backupCodes, this.options.backupCodeMaxAgeMs, now);
-  }
-
-  private newBackupCodeSet(now: Date): Promise<{ plainCodes: string[]; set: StoredBackupCodeSet }> {
-    const { backupCodeCount, encryptionKeys, hasher, bcryptCost } = this.options;
-    return createBackupCodeSet({ count: backupCodeCount, keyRing: encryptionKeys, hasher, bcryptCost, now });
-  }
-
-  /**
-   * Runs one attempt. An error that ends it (a server fault: a wrong code is a
-   * result) is reported as `verification_error`, by the error's name alone
-   * (no message, which might one day quote data), and thrown on.
-   */
-  private async reportingFaults<T>(userId: string, method: VerificationMethod | 'enrollment', now: Date, attempt: () => Promise<T>): Promise<T> {
-    try {
-      return await attempt();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : typeof error;
-      this.emit({ type: 'verification_error', userId, at: now, method, error: name });
-      throw error;
-    }
+  /** What an attempt's outcome reports, through this view's emitter. */
+  private reports(): AttemptReports {
+    return new AttemptReports(this.emitter(), this.options.throttle);
   }
 
   /** `emit` bound to this view, for the helpers that emit on its behalf. */

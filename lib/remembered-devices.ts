@@ -1,7 +1,7 @@
 /**
  * The MongoDB side of remembered browsers: a bounded list in the user's MFA
  * document (`rememberedDevices`), each entry holding the SHA-256 of its
- * current token and of the one before. As in `mfa-documents.ts`, every write
+ * current token and of the one before. As in `mfa-documents.ts` and `attempt-writes.ts`, every write
  * that decides whether a browser may skip the second factor is one
  * conditional update whose result is checked.
  *

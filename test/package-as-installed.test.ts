@@ -153,6 +153,23 @@ async function startExample(t: Test, directory: string, entry: string): Promise<
 
 const inFuture = (secret: string) => generateTotpCode(secret, new Date(Date.now() + TOTP_PERIOD_SECONDS * 1000));
 
+/**
+ * A POST as another site's page can send it without a CORS preflight, carrying `browser`'s cookies (a
+ * browser attaches them when SameSite allows, as from a sibling subdomain): a form's or `text/plain` body,
+ * or no body and no content type at all (`fetch(url, { method: 'POST', mode: 'no-cors' })`).
+ */
+async function crossSitePost(browser: FetchClient, baseUrl: string, path: string, contentType: string | null): Promise<number> {
+  const headers: Record<string, string> = {
+    cookie: [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+    origin: 'https://attacker.example',
+    'sec-fetch-site': 'cross-site',
+  };
+  if (contentType) headers['content-type'] = contentType;
+  const response = await fetch(new URL(path, baseUrl), { method: 'POST', headers, body: contentType ? '{}' : undefined, redirect: 'manual' });
+  await response.arrayBuffer();
+  return response.status;
+}
+
 /** What every example must do, the same way: both TypeScript examples expose the same routes. */
 async function driveFullFlow(t: Test, example: RunningExample) {
   const { baseUrl } = example;
@@ -168,6 +185,12 @@ async function driveFullFlow(t: Test, example: RunningExample) {
   const confirmed = await browser.post(baseUrl, '/mfa/confirm', { token: await generateTotpCode(secret) });
   t.equal(confirmed.json.backupCodes.length, 10, 'enrolled, with ten backup codes');
   const backupCodes: string[] = confirmed.json.backupCodes;
+  const replaced = await browser.post(baseUrl, '/mfa/setup', {});
+  t.match(replaced, { status: 409, json: { error: 'MFA is already on' } }, 'a session alone cannot start a new authenticator');
+  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', null]) {
+    t.equal(await crossSitePost(browser, baseUrl, '/logout', contentType), 415, `a cross-site logout (${contentType ?? 'no body'}) is refused`);
+  }
+  t.same((await browser.get(baseUrl, '/me')).json, { username: 'alice' }, 'and signs nobody out');
   t.equal((await browser.post(baseUrl, '/logout', {})).status, 204);
   t.equal((await browser.get(baseUrl, '/me')).status, 401);
 

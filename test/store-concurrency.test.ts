@@ -1,5 +1,5 @@
 import t from 'tap';
-import { MfaDocuments } from '../lib/mfa-documents.js';
+import { AttemptWrites } from '../lib/attempt-writes.js';
 import { createMfaFixture, enrollUser, nextTotpCode } from './helpers/mfa-fixture.js';
 
 const PARALLEL = 50;
@@ -35,10 +35,10 @@ t.test('50 concurrent attempts with one TOTP code: exactly one success', async (
 t.test('the conditional $pull alone: 50 concurrent removals of one hash, one wins', async (t) => {
   const fixture = await createMfaFixture(t);
   await enrollUser(fixture, 'alice');
-  const documents = new MfaDocuments(fixture.collection);
+  const writes = new AttemptWrites(fixture.collection);
   const hash: string = (await fixture.collection.findOne({ userId: 'alice' }))?.backupCodes.codes[4].hash;
   const outcomes = await Promise.all(
-    Array.from({ length: PARALLEL }, () => documents.consumeBackupCode('alice', hash, null, new Date())),
+    Array.from({ length: PARALLEL }, () => writes.consumeBackupCode('alice', hash, null, new Date())),
   );
   t.same(outcomes.filter((remaining) => remaining !== null), [9]);
 });
@@ -46,11 +46,11 @@ t.test('the conditional $pull alone: 50 concurrent removals of one hash, one win
 t.test('the TOTP acceptance alone: 50 concurrent acceptances of one step on one reading, one wins', async (t) => {
   const fixture = await createMfaFixture(t);
   await enrollUser(fixture, 'alice');
-  const documents = new MfaDocuments(fixture.collection);
+  const writes = new AttemptWrites(fixture.collection);
   const stored = await fixture.collection.findOne({ userId: 'alice' });
   const seen = { failedAttempts: 0, blockedUntil: null };
   const accepted = { secret: stored?.totpSecret, seen, timeStep: (stored?.lastTimeStep as number) + 1 };
-  const outcomes = await Promise.all(Array.from({ length: PARALLEL }, () => documents.acceptTotpCode('alice', accepted, new Date())));
+  const outcomes = await Promise.all(Array.from({ length: PARALLEL }, () => writes.acceptTotpCode('alice', accepted, new Date())));
   t.equal(outcomes.filter(Boolean).length, 1);
-  t.equal(await documents.acceptTotpCode('alice', { ...accepted, timeStep: accepted.timeStep - 1 }, new Date()), false, 'an earlier step is refused');
+  t.equal(await writes.acceptTotpCode('alice', { ...accepted, timeStep: accepted.timeStep - 1 }, new Date()), false, 'an earlier step is refused');
 });

@@ -68,7 +68,8 @@ t.test('re-enrolling keeps the active factor working until the new one is confir
   const fixture = await createMfaFixture(t);
   const first = await fixture.store.beginEnrollment('alice', 'alice');
   await fixture.store.confirmEnrollment('alice', await generateTotpCode(first.secret));
-  const second = await fixture.store.beginEnrollment('alice', 'alice');
+  const second = await fixture.store.beginEnrollment('alice', 'alice', { replace: true });
+  if (!second.ok) throw new Error('re-enrolment refused');
   t.not(second.secret, first.secret);
   t.match(await fixture.store.getStatus('alice'), { enabled: true, pendingEnrollment: true });
   t.match(await fixture.store.verifyCode('alice', await nextTotpCode(first.secret)), { ok: true }, 'old app still works');
@@ -89,6 +90,6 @@ t.test('activation names the exact pending secret: one replaced meanwhile is not
   // As if a code for the first secret had just been checked when the second enrolment began.
   const documents = new MfaDocuments(fixture.collection);
   const set = { generatedAt: new Date(), tagKeyId: 'k1', codes: [] };
-  t.equal(await documents.activatePendingSecret('alice', abandoned, 1, set, new Date()), null, 'nothing activated');
+  t.equal(await documents.activatePendingSecret('alice', abandoned, null, 1, set, new Date()), null, 'nothing activated');
   t.match(await fixture.store.getStatus('alice'), { enabled: false, pendingEnrollment: true });
 });

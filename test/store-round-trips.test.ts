@@ -62,3 +62,24 @@ t.test('round trips per attempt: TOTP success 2, backup code success 3, failure 
   const totp = await nextTotpCode(start.secret);
   t.same(await names(() => store.verifyCode('alice', totp)), ['find'], 'a right TOTP code while throttled: the same');
 });
+
+t.test('round trips of enrolment: begin 2, refused begin 1, begin proven by a TOTP code 2, confirm 3', async (t) => {
+  const { client, db } = await openTestDatabase(t, { monitorCommands: true });
+  const commands: string[] = [];
+  client.on('commandStarted', (event) => commands.push(event.commandName));
+  const store = new MfaStore({ collection: db.collection('mfa'), encryptionKeys: newEncryptionKeys(), issuer: 'X', bcryptCost: 4 });
+  const names = async (attempt: () => Promise<unknown>) => {
+    commands.length = 0;
+    await attempt();
+    return [...commands];
+  };
+  let secret = '';
+  t.same(await names(async () => (secret = (await store.beginEnrollment('alice', 'alice')).secret)), ['find', 'update'], 'begin: read the factor state, store the pending secret');
+  t.same(await names(async () => store.confirmEnrollment('alice', await generateTotpCode(secret))), ['find', 'update', 'findAndModify'], 'confirm: read, charge, activate');
+  t.same(await names(() => store.beginEnrollment('alice', 'alice').catch(() => null)), ['find'], 'refused while active: one read, nothing written');
+  t.same(
+    await names(async () => t.match(await store.beginEnrollment('alice', 'alice', { currentCode: await nextTotpCode(secret) }), { ok: true })),
+    ['find', 'update'],
+    'proven by a TOTP code: read, one update that uses the code and stores the pending secret',
+  );
+});

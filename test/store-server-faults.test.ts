@@ -1,5 +1,6 @@
 import t from 'tap';
 import { MfaStore, MfaStoreUnavailableError, SecretDecryptionError, bcryptHasher, generateTotpCode, type BackupCodeHasher } from '../lib/index.js';
+import { AttemptWrites } from '../lib/attempt-writes.js';
 import { MfaDocuments } from '../lib/mfa-documents.js';
 import { TestMongoClient, openTestDatabase } from './helpers/database.js';
 import { createMfaFixture, enrollUser, newEncryptionKeys, nextTotpCode, type MfaFixture } from './helpers/mfa-fixture.js';
@@ -72,8 +73,9 @@ t.test('when the database is gone after the charge, the failed undo is swallowed
 t.test('undoing a charge is one conditional update: it lands only while the counter is what the charge wrote', async (t) => {
   const { db } = await openTestDatabase(t);
   const documents = new MfaDocuments(db.collection('mfa'));
+  const writes = new AttemptWrites(db.collection('mfa'));
   const now = new Date();
-  await documents.savePendingSecret('alice', { keyId: 'k1', iv: 'iv', ciphertext: 'c', authTag: 'a' }, now);
+  await documents.savePendingSecret('alice', { keyId: 'k1', iv: 'iv', ciphertext: 'c', authTag: 'a' }, null, now);
   const read = async () => {
     const record = await documents.find('alice');
     return { failedAttempts: record!.failedAttempts, blockedUntil: record!.blockedUntil };
@@ -82,16 +84,16 @@ t.test('undoing a charge is one conditional update: it lands only while the coun
   const one = { failedAttempts: 1, blockedUntil: null };
   const two = { failedAttempts: 2, blockedUntil: new Date(now.getTime() + 60_000) };
 
-  t.ok(await documents.chargeAttempt('alice', zero, one, now));
-  t.ok(await documents.refundAttempt('alice', one, zero, now), 'undone');
+  t.ok(await writes.chargeAttempt('alice', zero, one, now));
+  t.ok(await writes.refundAttempt('alice', one, zero, now), 'undone');
   t.same(await read(), zero);
-  t.notOk(await documents.refundAttempt('alice', one, zero, now), 'a second undo finds nothing to undo');
+  t.notOk(await writes.refundAttempt('alice', one, zero, now), 'a second undo finds nothing to undo');
 
-  t.ok(await documents.chargeAttempt('alice', zero, one, now));
-  t.ok(await documents.chargeAttempt('alice', one, two, now), 'a later attempt charged meanwhile');
-  t.notOk(await documents.refundAttempt('alice', one, zero, now), "the earlier attempt's undo does not erase the later charge");
+  t.ok(await writes.chargeAttempt('alice', zero, one, now));
+  t.ok(await writes.chargeAttempt('alice', one, two, now), 'a later attempt charged meanwhile');
+  t.notOk(await writes.refundAttempt('alice', one, zero, now), "the earlier attempt's undo does not erase the later charge");
   t.same(await read(), two);
-  t.ok(await documents.refundAttempt('alice', two, one, now), 'a blockedUntil written by the charge is matched exactly');
+  t.ok(await writes.refundAttempt('alice', two, one, now), 'a blockedUntil written by the charge is matched exactly');
   t.same(await read(), one);
 });
 

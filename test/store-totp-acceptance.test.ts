@@ -89,7 +89,7 @@ t.test('the same code accepted by another instance after the read: a lost race, 
 
 t.test('a re-enrolment confirmed after the read: a code of the replaced app is refused', async (t) => {
   const { store, other, secret, counter, commandsOf } = await setUp(t);
-  const next = await other.beginEnrollment('alice', 'alice');
+  const next = await other.beginEnrollment('alice', 'alice', { replace: true });
   const oldCode = await nextTotpCode(secret);
   let result: unknown;
   await commandsOf(

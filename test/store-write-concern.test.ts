@@ -82,7 +82,7 @@ t.test("every write waits for a majority by default, whatever the app's collecti
 t.test('every read goes to the primary', async (t) => {
   const { commands, askedReadPreferences } = await runEverything(t);
   const finds = commands.filter((command) => command.name === 'find');
-  t.equal(finds.length, 5, 'confirmation, two logins, the wrong code and the status each read once');
+  t.equal(finds.length, 6, 'the enrolment, its confirmation, two logins, the wrong code and the status each read once');
   // The driver leaves $readPreference out for the primary on a standalone and sends it for any other
   // mode on a replica set: none, or primary, is what a primary read looks like on the wire.
   for (const { command } of finds) t.ok(command.$readPreference === undefined || command.$readPreference.mode === 'primary', 'sent as a primary read');

@@ -44,8 +44,13 @@ const readCredentials = (body: { username?: unknown; password?: unknown }) =>
   typeof body.username === 'string' && typeof body.password === 'string' && body.username && body.password
     ? { username: body.username, password: body.password } : null;
 const signedIn: RequestHandler = (req, res, next) => (req.user ? next() : res.status(401).json({ error: 'Sign in first' }));
+// Another site's page can post a form, text/plain or no body at all without asking, JSON only after a
+// CORS preflight this app never answers: a POST that is not JSON may be forged, so none is accepted.
+const isJson = (type = '') => type.split(';')[0].trim().toLowerCase() === 'application/json';
 
 const app = express();
+app.use((req, res, next) => (req.method !== 'POST' || isJson(req.headers['content-type']) ? next()
+  : res.status(415).json({ error: 'Send the request as JSON (Content-Type: application/json)' })));
 app.use(express.json());
 app.use(session({ secret: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'), resave: false, saveUninitialized: false }));
 app.use(passport.session());
@@ -89,6 +94,8 @@ app.post('/login/mfa', (req, res, next) => {
 });
 
 app.post('/mfa/setup', signedIn, async (req, res) => {
+  // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none.
+  if ((await store.getStatus(req.user!.id)).enabled) return res.status(409).json({ error: 'MFA is already on' });
   const { otpauthUrl, secret } = await store.beginEnrollment(req.user!.id, req.user!.username);
   res.json({ otpauthUrl, secret });
 });

@@ -48,8 +48,16 @@ type Credentials = { Body: { username: string; password: string } };
 const signedIn = async (request: FastifyRequest, reply: FastifyReply) => {
   if (!request.user) return reply.code(401).send({ error: 'Sign in first' });
 };
+// Another site's page can post a form, text/plain or no body at all without asking, JSON only after a
+// CORS preflight this app never answers: a POST that is not JSON may be forged, so none is accepted.
+const isJson = (type = '') => type.split(';')[0].trim().toLowerCase() === 'application/json';
 
 const app = Fastify();
+app.addHook('onRequest', async (request, reply) => {
+  if (request.method === 'POST' && !isJson(request.headers['content-type'])) {
+    return reply.code(415).send({ error: 'Send the request as JSON (Content-Type: application/json)' });
+  }
+});
 await app.register(fastifyCookie);
 await app.register(fastifySession, {
   secret: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
@@ -96,7 +104,9 @@ app.post('/login/mfa', passport.authenticate('totp-or-backup-code', async (reque
   return reply.send({ authenticated: true, ...info });
 }));
 
-app.post('/mfa/setup', { preHandler: signedIn }, async (request) => {
+app.post('/mfa/setup', { preHandler: signedIn }, async (request, reply) => {
+  // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none.
+  if ((await store.getStatus(request.user!.id)).enabled) return reply.code(409).send({ error: 'MFA is already on' });
   const { otpauthUrl, secret } = await store.beginEnrollment(request.user!.id, request.user!.username);
   return { otpauthUrl, secret };
 });
