@@ -10,6 +10,7 @@ import { readSubmittedCode, type SubmittedCode } from './code-input.js';
 import { useBackupCode, useTotpCode, type CodeAttempt } from './code-use.js';
 import { decryptSecret, encryptSecret, generateTotpSecret } from './crypto.js';
 import { DeviceTrust, emitForgotten } from './device-trust.js';
+import { assertSafeEngine, type EngineCheckOptions, type EngineCheckReport } from './engine-check.js';
 import type { MfaEvent, MfaRequestContext, VerificationMethod } from './events.js';
 import { RememberedDevices } from './remembered-devices.js';
 import { MfaDocuments, type MfaRecord, type StoredBackupCodeSet } from './mfa-documents.js';
@@ -81,6 +82,15 @@ export class MfaStore {
   /** Creates the unique index on `userId`. Call once at start-up. */
   ensureIndexes(): Promise<void> {
     return this.documents.ensureIndexes();
+  }
+
+  /**
+   * Proves at start-up that the database engine decides each conditional update this store relies on
+   * once (`assertSafeEngine`, with this store's write concern, in a scratch collection beside this one):
+   * throws `UnsafeEngineError` when it does not. Needs driver 6.20+ (`collection.db`).
+   */
+  checkEngine(options: Omit<EngineCheckOptions, 'writeConcern'> = {}): Promise<EngineCheckReport> {
+    return assertSafeEngine(this.options.collection, { ...options, writeConcern: this.options.writeConcern });
   }
 
   /**
