@@ -11,7 +11,8 @@
 import type { Collection, Db, Document, WriteConcernSettings } from 'mongodb';
 import { randomString } from './crypto.js';
 import { isDatabaseUnavailableError } from './database-errors.js';
-import { ENGINE_SHAPES, errorsOf, type RoundFinding, type ShapeContext, type WriteTally } from './engine-shapes.js';
+import { errorsOf, type RoundFinding, type ShapeContext, type WriteTally } from './engine-race.js';
+import { ENGINE_SHAPES } from './engine-shapes.js';
 import { UnsafeEngineError } from './errors.js';
 import { MfaDocuments } from './mfa-documents.js';
 import { resolveWriteConcern } from './mfa-store-options.js';
