@@ -146,6 +146,15 @@ t.test('the command prints one line per shape and a verdict on a safe engine, ex
   t.equal((await runCommand(['check-engine', process.env.MONGODB_URI!, '--rounds', 'many'])).code, 2, 'a round count that is no number');
 });
 
+t.test('a server the command cannot reach is exit code 2, in one line without the password', async (t) => {
+  // Port 1 on loopback refuses connections; the command waits out its server selection (10 s).
+  const unreachable = await runCommand(['check-engine', 'mongodb://admin:hunter2-secret@127.0.0.1:1/app']);
+  t.equal(unreachable.code, 2);
+  t.equal(unreachable.stdout, '');
+  t.match(unreachable.stderr, /^passport-totp-backup-code: could not check the engine at mongodb:\/\/\*\*\*@127\.0\.0\.1:1\/app: .+\n$/);
+  t.notMatch(unreachable.stderr, 'hunter2', 'the password is never printed');
+});
+
 t.test('the command says UNSAFE on FerretDB, exit code 1', onFerret, async (t) => {
   const unsafe = await runCommand(['check-engine', withDatabase(ferretBase!, `test_${randomBytes(6).toString('hex')}`), '--rounds', '2']);
   t.equal(unsafe.code, 1, 'a failing shape: exit code 1');
