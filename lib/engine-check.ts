@@ -134,7 +134,8 @@ export async function checkEngine(target: Db | Collection<Document>, options: En
   const rounds = positiveInteger(options.rounds, DEFAULT_ENGINE_CHECK_ROUNDS, 'rounds');
   const engine = await describeEngine(db);
   const scratchCollection = `${ENGINE_CHECK_COLLECTION_PREFIX}${randomString('abcdefghijklmnopqrstuvwxyz0123456789', 12)}`;
-  const collection = db.collection(scratchCollection);
+  // The scratch documents themselves are written with it too, not only the store's calls.
+  const collection = db.collection(scratchCollection, { writeConcern });
   const tally: WriteTally = { acknowledged: 0, refusedByWriteConcern: 0, firstWriteConcernError: null };
   const context: ShapeContext = {
     documents: new MfaDocuments(collection, writeConcern),

@@ -6,6 +6,7 @@
 import { errorsOf, nowOf, race, readBack, scratchDevice, winnersOf, type EngineShape } from './engine-race.js';
 import { MAX_REMEMBERED_DEVICES, type StoredDevice } from './remembered-devices.js';
 
+/** Of 50 uses of one token at once, one rotates it. */
 export const deviceRotation: EngineShape = {
   id: 'device_rotation',
   description: "a remembered browser's token rotation (findOneAndUpdate with $elemMatch, arrayFilters and a projection)",
@@ -27,6 +28,7 @@ export const deviceRotation: EngineShape = {
   },
 };
 
+/** Of 50 replays of one copied token at once, one forgets the browser. */
 export const replayedDeviceForgetting: EngineShape = {
   id: 'replayed_device_forgetting',
   description: "a copied browser token's forgetting ($pull in updateOne, on $elemMatch)",
@@ -47,6 +49,7 @@ export const replayedDeviceForgetting: EngineShape = {
   },
 };
 
+/** 50 browsers remembered at once: the newest ten stay, every one dropped is reported once. */
 export const deviceBound: EngineShape = {
   id: 'device_bound',
   description: `the bound on remembered browsers ($push with $each, $sort and $slice, in findOneAndUpdate)`,

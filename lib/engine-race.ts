@@ -60,15 +60,18 @@ export const SCRATCH_SECRET: EncryptedValue = { keyId: 'engine-check', iv: 'scra
 export const SCRATCH_PENDING: EncryptedValue = { ...SCRATCH_SECRET, ciphertext: 'scratch-pending' };
 /** A scratch browser's expiry, after every probe's end. */
 export const FAR_FUTURE = new Date(Date.UTC(2999, 0, 1));
+/** How far in the past a scratch block or code set lies: far enough to be over, near enough to be real. */
 export const MINUTE_MS = 60_000;
 
 /** A distinct "now" per caller, so the document tells whose write it holds. */
 export const nowOf = (base: number, caller: number) => new Date(base + caller);
 
+/** Three scratch backup codes, `scratch-hash-a` to `-c`, as `createBackupCodeSet` would store them. */
 export function scratchCodes(now: Date): StoredBackupCodeSet {
   return { generatedAt: now, tagKeyId: 'engine-check', codes: ['a', 'b', 'c'].map((tag) => ({ tag, hash: `scratch-hash-${tag}` })) };
 }
 
+/** A scratch remembered browser whose token hash is `scratch-<id>`, live until `FAR_FUTURE`. */
 export function scratchDevice(id: string, createdAt: Date): StoredDevice {
   return { id, hash: `scratch-${id}`, previousHash: null, label: 'engine check', createdAt, lastUsedAt: null, expiresAt: FAR_FUTURE };
 }
@@ -101,6 +104,7 @@ function isWriteConcernError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'MongoWriteConcernError' || (error as { writeConcernError?: unknown }).writeConcernError !== undefined);
 }
 
+/** The unique index refused the write (E11000). */
 export function isDuplicateKeyError(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 11000;
 }
@@ -124,9 +128,11 @@ export function describeError(error: unknown): string {
   return `${error.name}${label ? ` (${label})` : ''}: ${error.message}`;
 }
 
+/** The callers whose result says they won. */
 export const winnersOf = <T>(results: Array<T | undefined>, won: (result: T) => boolean) =>
   results.flatMap((result, caller) => (result !== undefined && won(result) ? [caller] : []));
 
+/** The scratch document as it is after the race, from the primary. */
 export async function readBack(context: ShapeContext, userId: string): Promise<Document | null> {
   return context.collection.findOne({ userId }, { readPreference: 'primary' });
 }
