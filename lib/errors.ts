@@ -1,3 +1,5 @@
+import type { EngineCheckReport } from './engine-check.js';
+
 /**
  * Base class of every error this package throws. Errors are reserved for
  * programming, configuration and infrastructure faults; a wrong code is a
@@ -37,4 +39,21 @@ export class MfaStoreUnavailableError extends MfaError {
 export class MfaFactorActiveError extends MfaError {
   override name = 'MfaFactorActiveError';
   readonly statusCode = 409;
+}
+
+/**
+ * The database engine did not decide every conditional update the store
+ * relies on once (`MfaStore.checkEngine`, `assertSafeEngine`): on it, one
+ * code could log in several times. A configuration fault; `report` has the
+ * numbers of every shape.
+ */
+export class UnsafeEngineError extends MfaError {
+  override name = 'UnsafeEngineError';
+
+  constructor(
+    message: string,
+    readonly report: EngineCheckReport,
+  ) {
+    super(message);
+  }
 }

@@ -60,4 +60,14 @@ export type { QrCodeImages } from './qr-code.js';
 export { DEFAULT_THROTTLE_POLICY } from './throttle.js';
 export type { ThrottlePolicy } from './throttle.js';
 export type { MfaEvent, MfaEventListener, MfaEventType, MfaRequestContext, VerificationMethod } from './events.js';
-export { MfaError, MfaFactorActiveError, MfaStoreUnavailableError, SecretDecryptionError } from './errors.js';
+export { MfaError, MfaFactorActiveError, MfaStoreUnavailableError, SecretDecryptionError, UnsafeEngineError } from './errors.js';
+export {
+  checkEngine,
+  assertSafeEngine,
+  formatEngineReport,
+  describeEngineFailure,
+  DEFAULT_ENGINE_CHECK_CONCURRENCY,
+  DEFAULT_ENGINE_CHECK_ROUNDS,
+  ENGINE_CHECK_COLLECTION_PREFIX,
+} from './engine-check.js';
+export type { EngineCheckOptions, EngineCheckReport, EngineShapeResult } from './engine-check.js';

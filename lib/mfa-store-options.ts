@@ -65,7 +65,8 @@ function integerAtLeast(min: number, value: number | undefined, fallback: number
   return resolved;
 }
 
-function resolveWriteConcern(writeConcern: WriteConcernSettings | undefined): Readonly<WriteConcernSettings> {
+/** The store's write concern: the default, or the app's, refused when unacknowledged. */
+export function resolveWriteConcern(writeConcern: WriteConcernSettings | undefined): Readonly<WriteConcernSettings> {
   if (writeConcern === undefined) return DEFAULT_WRITE_CONCERN;
   if (!writeConcern || typeof writeConcern !== 'object' || Array.isArray(writeConcern)) {
     throw new TypeError("writeConcern must be an object, e.g. { w: 'majority', wtimeoutMS: 5000 }");

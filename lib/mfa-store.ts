@@ -12,6 +12,7 @@ import { readSubmittedCode, type SubmittedCode } from './code-input.js';
 import { CodeVerification } from './code-verification.js';
 import { DeviceTrust, emitForgotten } from './device-trust.js';
 import { Enrollment } from './enrollment.js';
+import { assertSafeEngine, type EngineCheckOptions, type EngineCheckReport } from './engine-check.js';
 import type { MfaEvent, MfaRequestContext } from './events.js';
 import { MfaDocuments } from './mfa-documents.js';
 import type {
@@ -85,6 +86,15 @@ export class MfaStore {
   /** Creates the unique index on `userId`. Call once at start-up. */
   ensureIndexes(): Promise<void> {
     return this.documents.ensureIndexes();
+  }
+
+  /**
+   * Proves at start-up that the database engine decides each conditional update this store relies on
+   * once (`assertSafeEngine`, with this store's write concern, in a scratch collection beside this one):
+   * throws `UnsafeEngineError` when it does not. Needs driver 6.20+ (`collection.db`).
+   */
+  checkEngine(options: Omit<EngineCheckOptions, 'writeConcern'> = {}): Promise<EngineCheckReport> {
+    return assertSafeEngine(this.options.collection, { ...options, writeConcern: this.options.writeConcern });
   }
 
   /**

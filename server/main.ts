@@ -10,6 +10,7 @@ import type { EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
 import { buildApp } from './app/build-app.js';
 import { readConfig, readDataDir, type ServerConfig } from './app/config.js';
 import { encryptionKeyId } from './app/crypto.js';
+import { refuseUnsafeEngine } from './app/engine-guard.js';
 import {
   announceEmbeddedUri,
   databaseNameIn,
@@ -130,9 +131,11 @@ async function start(): Promise<void> {
 
   try {
     await client.connect();
+    const db = client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME);
+    const engineCheck = await refuseUnsafeEngine(db, local.env);
     const logger = { level: config.logLevel, stream: logDestination(config.logFormat) };
-    app = await buildApp({ db: client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME), config, logger });
-    app.log.info({ mongodb: describeUri(uri) }, 'using MongoDB');
+    app = await buildApp({ db, config, logger });
+    app.log.info({ mongodb: describeUri(uri), engineCheck }, 'using MongoDB');
     logReachability(client, app);
     const log = app.log;
     stopWatchingMonitoring = restartStuckMonitoring(client, () => log.warn('MongoDB monitoring stuck (a driver bug): reconnecting the client'));

@@ -57,6 +57,24 @@ t.test('the tarball holds the built library, its declarations and its papers, no
   t.ok(['passport', 'passport-strategy', 'totp', '2fa', 'mfa', 'backup-codes', 'mongodb'].every((word) => rootPackage.keywords.includes(word)));
 });
 
+t.test('the check-engine command runs as an app runs it, with npx, against the embedded server', async (t) => {
+  t.same(rootPackage.bin, { 'passport-totp-backup-code': './dist/lib/check-engine-command.js' }, 'the bin is the built command');
+  t.ok(packed.files.some((file) => file.path === 'dist/lib/check-engine-command.js'), 'and it is in the tarball');
+  const mongo = await startEmbeddedMongoDB();
+  t.teardown(() => mongo.stop());
+  const safe = await run('npx', ['--no-install', 'passport-totp-backup-code', 'check-engine', `${mongo.uri}/app`, '--rounds', '1'], { cwd: consumer });
+  const lines = safe.stdout.trim().split('\n');
+  t.match(lines[0], /^engine: a server reporting MongoDB /);
+  t.ok(lines.slice(1, -1).length >= 8 && lines.slice(1, -1).every((line) => line.startsWith('holds  ')), 'one line per shape, each holding');
+  t.match(lines.at(-1), /^verdict: SAFE: /, 'exit code 0 and the verdict last');
+  const usage = await run('npx', ['--no-install', 'passport-totp-backup-code', 'check-engine'], { cwd: consumer }).then(
+    () => null,
+    (error: { code?: number; stderr?: string }) => error,
+  );
+  t.equal(usage?.code, 2, 'no connection string: exit code 2');
+  t.match(usage?.stderr, /usage: passport-totp-backup-code check-engine <mongodb-uri>/);
+});
+
 t.test("the app's driver 7 is the one copy of mongodb", async (t) => {
   const copies: string[] = [];
   const look = async (dir: string): Promise<void> => {
