@@ -4,6 +4,7 @@
  */
 import { MongoServerError, ObjectId, type Collection, type Document } from 'mongodb';
 import { driverCall } from '../app/database-outages.js';
+import { usernameKey } from './usernames.js';
 
 /** A stored user. `id` is the string form of the document's `_id`, also the user id of the MFA store. */
 export interface UserRecord {
@@ -28,10 +29,6 @@ const DUPLICATE_KEY = 11000;
 
 function toRecord(document: UserDocument): UserRecord {
   return { id: document._id.toHexString(), username: document.username, passwordHash: document.passwordHash };
-}
-
-function usernameKey(username: string): string {
-  return username.toLowerCase();
 }
 
 /** Reads and writes users in the collection the app hands in. */

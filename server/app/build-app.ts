@@ -14,11 +14,13 @@ import { SecurityEvents } from '../activity/security-events.js';
 import { FormSubmissions } from '../accounts/form-submissions.js';
 import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
+import { WorkLimiter, type WorkLimits } from './work-limiter.js';
 import { answerAddressError, registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
+import { PasswordThrottle, type PasswordThrottlePolicy } from '../login/password-throttle.js';
 import { sessionOwner } from '../login/login-session.js';
 import { RememberedBrowsers } from '../login/remembered-browsers.js';
 import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
@@ -44,7 +46,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
-  /** The database holding the `users`, `mfa`, `sessions` and `security_events` collections. */
+  /** The database holding the `users`, `mfa`, `sessions`, `password_attempts` and `security_events` collections. */
   db: Db;
   config: AppConfig;
   /** pino options (level, stream, ...); redaction of secrets is always added. Default: no logging. */
@@ -53,6 +55,10 @@ export interface BuildAppOptions {
   bcryptCost?: number;
   /** Overrides of the MFA store's policy (throttling, number of backup codes, ...). */
   mfa?: Pick<MfaStoreOptions, 'throttle' | 'backupCodeCount' | 'lowBackupCodeThreshold' | 'backupCodeMaxAgeMs' | 'rememberedDeviceTtlMs'>;
+  /** Overrides of the password step's waits (`DEFAULT_PASSWORD_THROTTLE_POLICY`). */
+  passwordThrottle?: Partial<PasswordThrottlePolicy>;
+  /** Bcrypt turns at once and in the queue, per process (`defaultWorkLimits`). */
+  passwordWork?: Partial<WorkLimits>;
 }
 
 /**
@@ -95,9 +101,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const users = new Users(db.collection('users'));
   const sessionStore = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
   const forms = new FormSubmissions(db.collection('form_submissions'));
-  await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes(), forms.ensureIndexes(), securityEvents.ensureIndexes()]);
+  const passwordThrottle = new PasswordThrottle(db.collection('password_attempts'), config.sessionSecret, options.passwordThrottle);
+  await Promise.all([
+    store.ensureIndexes(),
+    users.ensureIndexes(),
+    sessionStore.ensureIndexes(),
+    forms.ensureIndexes(),
+    securityEvents.ensureIndexes(),
+    passwordThrottle.ensureIndexes(),
+  ]);
 
-  const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost));
+  const passwordWork = new WorkLimiter(options.passwordWork);
+  const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost, passwordWork));
   const passport = createPassport(store);
   const context: RouteContext = {
     db,
@@ -110,6 +125,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     sessions: sessionStore,
     forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
+    passwordThrottle,
+    passwordWork,
     activity,
   };
   // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.

@@ -55,7 +55,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: CredentialsBody }>('/login', { ...formPost, schema: { body: credentialsForm } }, async (request, reply) => {
     if (request.validationError) return refuse(request, reply, '/login', MALFORMED_CREDENTIALS_MESSAGE);
-    const outcome = await runPasswordStep(request, reply, { accounts, mfa, browsers, activity: context.activity }, request.body.username, request.body.password);
+    const outcome = await runPasswordStep(request, reply, { accounts, mfa, browsers, activity: context.activity, throttle: context.passwordThrottle, passwordWork: context.passwordWork }, request.body.username, request.body.password);
     if (outcome === 'wrong_credentials') return refuse(request, reply, '/login', WRONG_CREDENTIALS_MESSAGE);
     return redirectAfterPost(reply, outcome === 'mfa_required' ? '/login/mfa' : '/account');
   });

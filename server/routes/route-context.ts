@@ -5,6 +5,8 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import type { FormSubmissions } from '../accounts/form-submissions.js';
 import type { LoginForwarding } from '../login/login-forwarding.js';
+import type { PasswordThrottle } from '../login/password-throttle.js';
+import type { WorkLimiter } from '../app/work-limiter.js';
 import type { RememberedBrowsers } from '../login/remembered-browsers.js';
 import type { Passport } from '../login/second-factor.js';
 import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
@@ -27,6 +29,10 @@ export interface RouteContext {
   forwarding: LoginForwarding;
   /** The rate limit of auth routes, as @fastify/rate-limit's route config. */
   authRateLimit: { max: number; timeWindow: number };
+  /** The per-username count of wrong passwords, shared by the JSON and HTML logins. */
+  passwordThrottle: PasswordThrottle;
+  /** The bound on this process's bcrypt work. */
+  passwordWork: WorkLimiter;
   /** The account's security events: written without waiting, listed on the account page and by the API. */
   activity: ActivityLog;
 }
