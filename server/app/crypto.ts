@@ -49,9 +49,9 @@ export async function createPasswordHasher(cost: number = DEFAULT_PASSWORD_BCRYP
  * reads as one, and without the secret not even a fast hash to try
  * passwords against.
  */
-export function digestThrottleKey(usernameKey: string, secret: Uint8Array | string): string {
+export function digestThrottleKey(throttleKey: string, secret: Uint8Array | string): string {
   const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'totp-demo password throttle', 32));
-  return createHmac('sha256', key).update(usernameKey, 'utf8').digest('base64url');
+  return createHmac('sha256', key).update(throttleKey, 'utf8').digest('base64url');
 }
 
 /**

@@ -16,7 +16,7 @@
 import { MongoServerError, type Collection, type Document } from 'mongodb';
 import { driverCall } from '../app/database-outages.js';
 import { digestThrottleKey } from '../app/crypto.js';
-import { usernameKey } from '../accounts/usernames.js';
+import { throttleKey } from '../accounts/usernames.js';
 
 /** Waits of the password step after consecutive failures. */
 export interface PasswordThrottlePolicy {
@@ -113,7 +113,7 @@ export class PasswordThrottle {
    * do not tell which names exist.
    */
   async claim(username: string, now = new Date()): Promise<PasswordClaim> {
-    const key = digestThrottleKey(usernameKey(username), this.#secret);
+    const key = digestThrottleKey(throttleKey(username), this.#secret);
     const remembered = this.#waiting.get(key);
     if (remembered !== undefined && remembered > now.getTime()) return { claimed: false, retryAfterSeconds: secondsUntil(new Date(remembered), now) };
     let seen = NO_FAILURES;

@@ -13,6 +13,7 @@ import {
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
 } from '../accounts/accounts.js';
+import { USERNAME_PATTERN } from '../accounts/usernames.js';
 import { BCRYPT_MAX_PASSWORD_BYTES } from '../app/crypto.js';
 
 const username = { type: 'string', minLength: 1, maxLength: LOGIN_USERNAME_MAX_LENGTH } as const;
@@ -87,7 +88,7 @@ export const secondFactorBody = {
 export const documentedRegistrationBody = {
   ...registrationBody,
   properties: {
-    username: { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH, pattern: '^[A-Za-z0-9._-]+$' },
+    username: { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN.source },
     password: {
       type: 'string',
       minLength: PASSWORD_MIN_LENGTH,
