@@ -4,7 +4,7 @@
  */
 import fastifyCsrfProtection from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Db } from 'mongodb';
 import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../../lib/index.js';
 import { Accounts } from '../accounts/accounts.js';
@@ -15,6 +15,7 @@ import { FormSubmissions } from '../accounts/form-submissions.js';
 import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
 import { WorkLimiter, type WorkLimits } from './work-limiter.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
 import { answerAddressError, registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
@@ -73,7 +74,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     logger: options.logger ? loggerOptions(options.logger) : false,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    // A count or a list of proxies, never `true` (see trust-proxy.ts); typed as the option Fastify's overloads expect.
+    trustProxy: fastifyTrustProxy(config.trustProxy) as FastifyServerOptions['trustProxy'],
     // No coercion: `{"token": 123456}` is a 400, not quietly the string "123456".
     // No removal: an unexpected field is refused, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
