@@ -16,6 +16,7 @@ import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
 import { WorkLimiter, type WorkLimits } from './work-limiter.js';
 import { fastifyTrustProxy } from './trust-proxy.js';
+import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './connection-limits.js';
 import { answerAddressError, registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
@@ -60,6 +61,8 @@ export interface BuildAppOptions {
   passwordThrottle?: Partial<PasswordThrottlePolicy>;
   /** Bcrypt turns at once and in the queue, per process (`defaultWorkLimits`). */
   passwordWork?: Partial<WorkLimits>;
+  /** Overrides of the timeouts and connection bounds (`DEFAULT_CONNECTION_LIMITS`). Tests shorten them. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /**
@@ -71,9 +74,11 @@ export interface BuildAppOptions {
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { db, config } = options;
+  const connections = resolveConnectionLimits(options.connections);
   const app = Fastify({
     logger: options.logger ? loggerOptions(options.logger) : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    ...fastifyConnectionOptions(connections),
     // A count or a list of proxies, never `true` (see trust-proxy.ts); typed as the option Fastify's overloads expect.
     trustProxy: fastifyTrustProxy(config.trustProxy) as FastifyServerOptions['trustProxy'],
     // No coercion: `{"token": 123456}` is a 400, not quietly the string "123456".
@@ -82,6 +87,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // A path parameter too long for the router (over 100 characters) is a 400 in words, not Fastify's 414.
     frameworkErrors: answerAddressError,
   });
+
+  boundConnections(app.server, connections, trustedProxyPeer(config.trustProxy));
 
   const securityEvents = new SecurityEvents(db.collection('security_events'));
   const activity = new ActivityLog(securityEvents, new SecurityNotices(securityEvents, db.collection('security_notice_marks')), app.log);
