@@ -157,3 +157,38 @@ t.test('past the bcrypt turns and their queue: 503 with Retry-After, and nothing
   const { username } = busy[0]!;
   for (let i = 0; i < FREE_FAILURES; i++) t.equal((await jsonLogin(baseUrl, '127.0.0.2', username, WRONG)).status, 401, 'the busy answer cost none of the free failures');
 });
+
+t.test("a stranger's guesses do not keep the owner's known browser out: it has a count of its own", async (t) => {
+  const { app } = await startTestApp(t);
+  const baseUrl = await listen(app);
+  const username = await registerUser(new TestClient(app));
+  // The owner's browser signed in here before, and kept the cookie that says so.
+  const owner = new Map<string, string>();
+  t.equal((await localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.2', cookies: owner, json: { username, password: TEST_PASSWORD } })).status, 200);
+  t.ok(owner.has('known_login'), 'the right password made this browser known');
+  await localRequest(baseUrl, { path: '/api/logout', localAddress: '127.0.0.2', cookies: owner, headers: { 'content-type': 'application/json' }, method: 'POST' });
+
+  const guesses = await Promise.all(clientAddresses(12).map((address, i) => jsonLogin(baseUrl, address, username, `${WRONG} ${i}`)));
+  t.ok(guesses.filter((response) => response.status === 429).length >= 12 - FREE_FAILURES, 'the guesses made the name wait');
+  t.equal((await jsonLogin(baseUrl, '127.0.0.3', username, TEST_PASSWORD)).status, 429, 'a browser that is not known waits, right password or not');
+
+  const known = await localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.2', cookies: owner, json: { username, password: TEST_PASSWORD } });
+  t.equal(known.status, 200, 'the known browser signs in at once');
+
+  // Its own count is throttled like any other, and a cookie made for another name counts for nothing.
+  for (let i = 0; i < FREE_FAILURES; i++) {
+    t.equal((await localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.2', cookies: owner, json: { username, password: WRONG } })).status, 401);
+  }
+  t.equal((await localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.2', cookies: owner, json: { username, password: WRONG } })).status, 429);
+  const other = await registerUser(new TestClient(app));
+  const otherBrowser = new Map<string, string>();
+  t.equal((await localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.4', cookies: otherBrowser, json: { username: other, password: TEST_PASSWORD } })).status, 200);
+  const borrowed = await localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.4', cookies: otherBrowser, json: { username, password: TEST_PASSWORD } });
+  t.equal(borrowed.status, 429, "another account's known-browser cookie is the shared count");
+  const forged = new Map([['known_login', `${owner.get('known_login')!.slice(0, -2)}AA`]]);
+  t.equal((await jsonLoginWith(baseUrl, forged, username)).status, 429, 'an altered cookie is the shared count');
+});
+
+function jsonLoginWith(baseUrl: string, cookies: Map<string, string>, username: string): Promise<LocalResponse> {
+  return localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.5', cookies, json: { username, password: TEST_PASSWORD } });
+}

@@ -22,6 +22,7 @@ import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
+import { KnownBrowsers } from '../login/known-browsers.js';
 import { PasswordThrottle, type PasswordThrottlePolicy } from '../login/password-throttle.js';
 import { sessionOwner } from '../login/login-session.js';
 import { RememberedBrowsers } from '../login/remembered-browsers.js';
@@ -136,6 +137,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
     passwordThrottle,
     passwordWork,
+    knownBrowsers: new KnownBrowsers(config.sessionSecret, { secureCookies: config.production }),
     activity,
   };
   // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.

@@ -7,6 +7,7 @@ import { beginPendingLogin, completeLogin } from './login-session.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import { RateLimitedError, ServerBusyError } from '../app/errors.js';
 import { BUSY_RETRY_AFTER_SECONDS, type WorkLimiter } from '../app/work-limiter.js';
+import type { KnownBrowsers } from './known-browsers.js';
 import type { PasswordThrottle } from './password-throttle.js';
 import type { RememberedBrowsers } from './remembered-browsers.js';
 
@@ -23,6 +24,8 @@ export interface PasswordStepServices {
   throttle: PasswordThrottle;
   /** The bound on this process's bcrypt work, which the password's check takes a turn of. */
   passwordWork: WorkLimiter;
+  /** Browsers that passed this step before: counted apart, so a stranger's guesses do not keep the owner out. */
+  knownBrowsers: KnownBrowsers;
 }
 
 /** What a throttled password step says; the same for a name that is no account's. */
@@ -46,7 +49,7 @@ export async function runPasswordStep(
 ): Promise<PasswordStepResult> {
   // Asked before the charge, so a busy process refuses without counting anything against the name.
   if (services.passwordWork.full) throw new ServerBusyError(BUSY_RETRY_AFTER_SECONDS);
-  const claim = await services.throttle.claim(username);
+  const claim = await services.throttle.claim(username, services.knownBrowsers.countFor(request, username));
   if (!claim.claimed) {
     // No username: people type their password into that field by mistake.
     request.log.info({ retryAfterSeconds: claim.retryAfterSeconds }, 'password step throttled');
@@ -65,6 +68,7 @@ export async function runPasswordStep(
     request.log.info('password step refused');
     return 'wrong_credentials';
   }
+  services.knownBrowsers.remember(request, reply, username);
   if ((await services.mfa.status(user.id)).enabled) {
     // The cookie is looked at only now, for the user whose password is right: it never names a user by itself.
     if (!(await services.browsers.skipsSecondFactor(request, reply, user.id))) {

@@ -4,7 +4,9 @@
  * factor's (lib/attempt-counter.ts): an attempt is charged as a failure
  * before its password is checked, by one update conditional on the counter
  * as read, so parallel guesses cannot run more checks than the counter
- * allows; a right password takes its charge back.
+ * allows; a right password takes its charge back. A browser that passed the
+ * step for the name before has a count of its own (known-browsers.ts), so a
+ * stranger's guesses, which make the shared count wait, do not keep it out.
  *
  * The policy (NIST SP 800-63B §5.2.2: growing waits rather than a lockout):
  * 5 failures in a row cost nothing (typos), then each further attempt waits
@@ -110,10 +112,13 @@ export class PasswordThrottle {
   /**
    * Charges one failure to `username`'s counter, unless it must wait. Any
    * name is counted, one that is no account's too: the answer and its timing
-   * do not tell which names exist.
+   * do not tell which names exist. `knownBrowser`, the id of a browser that
+   * passed this step for the name before, selects that browser's own counter.
    */
-  async claim(username: string, now = new Date()): Promise<PasswordClaim> {
-    const key = digestThrottleKey(throttleKey(username), this.#secret);
+  async claim(username: string, knownBrowser: string | null = null, now = new Date()): Promise<PasswordClaim> {
+    // A known browser (known-browsers.ts) has a count of its own beside the name's shared one.
+    const counted = knownBrowser === null ? throttleKey(username) : `${throttleKey(username)}\0${knownBrowser}`;
+    const key = digestThrottleKey(counted, this.#secret);
     const remembered = this.#waiting.get(key);
     if (remembered !== undefined && remembered > now.getTime()) return { claimed: false, retryAfterSeconds: secondsUntil(new Date(remembered), now) };
     let seen = NO_FAILURES;

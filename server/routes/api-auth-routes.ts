@@ -6,7 +6,7 @@ import { currentUser, endSession } from '../login/login-session.js';
 import { runPasswordStep } from '../login/password-step.js';
 import { secondFactorStep } from '../login/second-factor.js';
 import { requireLogin } from './api-guards.js';
-import type { RouteContext } from './route-context.js';
+import { passwordStepServices, type RouteContext } from './route-context.js';
 import {
   anyJsonBody,
   credentialsBody,
@@ -106,7 +106,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       config: rateLimited,
     },
     async (request, reply) => {
-      const outcome = await runPasswordStep(request, reply, { accounts, mfa, browsers, activity: context.activity, throttle: context.passwordThrottle, passwordWork: context.passwordWork }, request.body.username, request.body.password);
+      const outcome = await runPasswordStep(request, reply, passwordStepServices(context), request.body.username, request.body.password);
       if (outcome === 'wrong_credentials') return sendJsonError(reply, 401, WRONG_CREDENTIALS_MESSAGE);
       return { authenticated: outcome === 'logged_in', mfaRequired: outcome === 'mfa_required' };
     },
