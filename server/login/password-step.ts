@@ -36,9 +36,11 @@ export function passwordThrottledMessage(retryAfterSeconds: number): string {
 /**
  * Checks the password, unless the username's counter says to wait (a 429,
  * `RateLimitedError`) or the process has all the bcrypt work it takes (a
- * 503, `ServerBusyError`, before anything is counted). With MFA on, the session only waits for the second
- * factor, unless this browser is remembered for this very user; without MFA,
- * the user is logged in. Either way the session id is new.
+ * 503, `ServerBusyError`, before anything is counted). With MFA on, the
+ * session only waits for the second factor, unless this browser is
+ * remembered for this very user; without MFA, the user is logged in. Either
+ * way the session id is new, and a right password makes the browser known
+ * for the name (`KnownBrowsers`).
  */
 export async function runPasswordStep(
   request: FastifyRequest,
