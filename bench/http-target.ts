@@ -62,7 +62,7 @@ async function buildDemo(spec: TargetSpec, client: MongoClient): Promise<Fastify
   });
   const db = client.db(spec.database);
   const measured = await buildApp({ db, config });
-  const setup = await buildApp({ db, config, bcryptCost: 4 });
+  const setup = await buildApp({ db, config, bcryptCost: 4, passwordWork: { concurrency: 4, queue: 10_000 } });
   return [measured, setup];
 }
 

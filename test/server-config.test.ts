@@ -33,7 +33,7 @@ t.test('every variable is read', async (t) => {
     MFA_ISSUER: 'Acme',
     RATE_LIMIT_MAX: '5',
     NODE_ENV: 'production',
-    TRUST_PROXY: 'true',
+    TRUST_PROXY: '1',
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'pretty',
   });
@@ -45,7 +45,7 @@ t.test('every variable is read', async (t) => {
     mfaIssuer: 'Acme',
     rateLimitMax: 5,
     production: true,
-    trustProxy: true,
+    trustProxy: 1,
     logLevel: 'warn',
     logFormat: 'pretty',
     generatedSecrets: [],
@@ -89,6 +89,24 @@ t.test('bad values are all reported at once, each naming its variable, never ech
   }
   t.notMatch(error.message, /short-secret-value/);
   t.notOk(error.message.includes(badKey));
+});
+
+t.test('TRUST_PROXY takes a number of proxies or their addresses, and refuses true, which would believe the client', async (t) => {
+  t.equal(readConfig({}).trustProxy, false);
+  t.equal(readConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+  t.equal(readConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  t.same(readConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,loopback' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'loopback']);
+  t.throws(() => readConfig({ TRUST_PROXY: 'true' }), {
+    name: 'ConfigError',
+    message: /TRUST_PROXY=true is no longer accepted: it believes every hop of X-Forwarded-For, the first of which the client writes itself.*TRUST_PROXY=1 behind one nginx.*TRUST_PROXY=127\.0\.0\.1,10\.0\.0\.0\/8/s,
+  });
+  for (const bad of ['10.0.0.0/33', 'nginx.internal', '11', '127.0.0.1,', ',', '1.2.3.4/8/2']) {
+    if (bad === '127.0.0.1,') {
+      t.same(readConfig({ TRUST_PROXY: bad }).trustProxy, ['127.0.0.1'], 'a trailing comma is nothing');
+      continue;
+    }
+    t.throws(() => readConfig({ TRUST_PROXY: bad }), { name: 'ConfigError', message: /TRUST_PROXY must be/ }, bad);
+  }
 });
 
 t.test('an issuer with a colon stops the start with a clear error, as authenticator apps would misread it', async (t) => {

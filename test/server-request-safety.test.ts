@@ -137,7 +137,7 @@ t.test('helmet headers, no caching, and session cookies that are httpOnly and Sa
 });
 
 t.test('in production the session cookie is Secure (behind a TLS proxy)', async (t) => {
-  const { app } = await startTestApp(t, { config: { production: true, trustProxy: true } });
+  const { app } = await startTestApp(t, { config: { production: true, trustProxy: 1 } });
   const client = new TestClient(app);
   const username = await registerUser(client);
   const login = await client.request({

@@ -6,11 +6,9 @@
 import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
 import type { SessionUser } from '../login/login-session.js';
 import type { UserRecord, Users } from './users.js';
+import { isValidUsername, USERNAME_RULE_MESSAGE } from './usernames.js';
 
-export const USERNAME_MIN_LENGTH = 3;
-export const USERNAME_MAX_LENGTH = 32;
-/** Letters, digits, dot, underscore and hyphen: nothing that looks like another name when displayed. */
-const USERNAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+export { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from './usernames.js';
 export const PASSWORD_MIN_LENGTH = 8;
 /** Longest password accepted anywhere, in characters; bcrypt's byte limit is checked on top. */
 export const PASSWORD_MAX_LENGTH = 128;
@@ -53,9 +51,7 @@ export class Accounts {
    * the rules a schema cannot say, in words a person can act on.
    */
   async register(username: string, password: string): Promise<RegistrationResult> {
-    if (!USERNAME_PATTERN.test(username) || username.length < USERNAME_MIN_LENGTH || username.length > USERNAME_MAX_LENGTH) {
-      return refuse(400, `Choose a username of ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens`);
-    }
+    if (!isValidUsername(username)) return refuse(400, USERNAME_RULE_MESSAGE);
     const broken = checkNewPassword(password);
     if (broken) return broken;
     const created = await this.#users.create(username, await this.#passwords.hash(password));
@@ -63,7 +59,11 @@ export class Accounts {
     return { ok: true, user: toSessionUser(created) };
   }
 
-  /** The user whose password this is; `null` for an unknown user and a wrong password alike. */
+  /**
+   * The user whose password this is; `null` for an unknown user and a wrong
+   * password alike, and for a name registration would refuse: that one names
+   * no account, and still costs the one bcrypt comparison a wrong password does.
+   */
   async checkPassword(username: string, password: string): Promise<SessionUser | null> {
     const record = await this.#users.findByUsername(username);
     const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);

@@ -4,6 +4,7 @@
  */
 import { MongoServerError, ObjectId, type Collection, type Document } from 'mongodb';
 import { driverCall } from '../app/database-outages.js';
+import { accountKey } from './usernames.js';
 
 /** A stored user. `id` is the string form of the document's `_id`, also the user id of the MFA store. */
 export interface UserRecord {
@@ -30,10 +31,6 @@ function toRecord(document: UserDocument): UserRecord {
   return { id: document._id.toHexString(), username: document.username, passwordHash: document.passwordHash };
 }
 
-function usernameKey(username: string): string {
-  return username.toLowerCase();
-}
-
 /** Reads and writes users in the collection the app hands in. */
 export class Users {
   readonly #collection: Collection<UserDocument>;
@@ -49,12 +46,16 @@ export class Users {
   /**
    * Adds a user; `null` when the username is taken. The unique index decides,
    * so two registrations racing for one name cannot both succeed.
+   *
+   * @throws TypeError for a name the rule of usernames refuses (registration checks it first).
    */
   async create(username: string, passwordHash: string): Promise<UserRecord | null> {
+    const key = accountKey(username);
+    if (key === null) throw new TypeError('Users.create: a username the rule refuses');
     const document: UserDocument = {
       _id: new ObjectId(),
       username,
-      usernameKey: usernameKey(username),
+      usernameKey: key,
       passwordHash,
       createdAt: new Date(),
     };
@@ -67,8 +68,11 @@ export class Users {
     return toRecord(document);
   }
 
+  /** The user `username` names; `null` for no user, and for a name registration would refuse (`accountKey`). */
   async findByUsername(username: string): Promise<UserRecord | null> {
-    const document = await driverCall(() => this.#collection.findOne({ usernameKey: usernameKey(username) }));
+    const key = accountKey(username);
+    if (key === null) return null;
+    const document = await driverCall(() => this.#collection.findOne({ usernameKey: key }));
     return document ? toRecord(document) : null;
   }
 

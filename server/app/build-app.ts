@@ -4,7 +4,7 @@
  */
 import fastifyCsrfProtection from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Db } from 'mongodb';
 import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../../lib/index.js';
 import { Accounts } from '../accounts/accounts.js';
@@ -13,11 +13,16 @@ import { SecurityEvents } from '../activity/security-events.js';
 import { FormSubmissions } from '../accounts/form-submissions.js';
 import type { AppConfig } from './config.js';
 import { createPasswordHasher, encryptionKeyId } from './crypto.js';
+import { WorkLimiter, type WorkLimits } from './work-limiter.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
+import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './connection-limits.js';
 import { answerAddressError, registerErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { registerOpenApi } from './openapi.js';
 import { MfaActions } from '../accounts/mfa-actions.js';
 import { LoginForwarding } from '../login/login-forwarding.js';
+import { KnownBrowsers } from '../login/known-browsers.js';
+import { PasswordThrottle, type PasswordThrottlePolicy } from '../login/password-throttle.js';
 import { sessionOwner } from '../login/login-session.js';
 import { RememberedBrowsers } from '../login/remembered-browsers.js';
 import { registerSignInCauses } from '../login/sign-in-cause.js';
@@ -45,7 +50,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
-  /** The database holding the `users`, `mfa`, `sessions` and `security_events` collections. */
+  /** The database holding the `users`, `mfa`, `sessions`, `password_attempts` and `security_events` collections. */
   db: Db;
   config: AppConfig;
   /** pino options (level, stream, ...); redaction of secrets is always added. Default: no logging. */
@@ -56,6 +61,12 @@ export interface BuildAppOptions {
   loginForwardTtlMs?: number;
   /** Overrides of the MFA store's policy (throttling, number of backup codes, ...). */
   mfa?: Pick<MfaStoreOptions, 'throttle' | 'backupCodeCount' | 'lowBackupCodeThreshold' | 'backupCodeMaxAgeMs' | 'rememberedDeviceTtlMs'>;
+  /** Overrides of the password step's waits (`DEFAULT_PASSWORD_THROTTLE_POLICY`). */
+  passwordThrottle?: Partial<PasswordThrottlePolicy>;
+  /** Bcrypt turns at once and in the queue, per process (`defaultWorkLimits`). */
+  passwordWork?: Partial<WorkLimits>;
+  /** Overrides of the timeouts and connection bounds (`DEFAULT_CONNECTION_LIMITS`). Tests shorten them. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /**
@@ -67,16 +78,21 @@ export interface BuildAppOptions {
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { db, config } = options;
+  const connections = resolveConnectionLimits(options.connections);
   const app = Fastify({
     logger: options.logger ? loggerOptions(options.logger) : false,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    ...fastifyConnectionOptions(connections),
+    // A count or a list of proxies, never `true` (see trust-proxy.ts); typed as the option Fastify's overloads expect.
+    trustProxy: fastifyTrustProxy(config.trustProxy) as FastifyServerOptions['trustProxy'],
     // No coercion: `{"token": 123456}` is a 400, not quietly the string "123456".
     // No removal: an unexpected field is refused, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // A path parameter too long for the router (over 100 characters) is a 400 in words, not Fastify's 414.
     frameworkErrors: answerAddressError,
   });
+
+  boundConnections(app.server, connections, trustedProxyPeer(config.trustProxy));
 
   const securityEvents = new SecurityEvents(db.collection('security_events'));
   const activity = new ActivityLog(securityEvents, app.log);
@@ -98,9 +114,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const users = new Users(db.collection('users'));
   const sessionStore = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
   const forms = new FormSubmissions(db.collection('form_submissions'));
-  await Promise.all([store.ensureIndexes(), users.ensureIndexes(), sessionStore.ensureIndexes(), forms.ensureIndexes(), securityEvents.ensureIndexes()]);
+  const passwordThrottle = new PasswordThrottle(db.collection('password_attempts'), config.sessionSecret, options.passwordThrottle);
+  await Promise.all([
+    store.ensureIndexes(),
+    users.ensureIndexes(),
+    sessionStore.ensureIndexes(),
+    forms.ensureIndexes(),
+    securityEvents.ensureIndexes(),
+    passwordThrottle.ensureIndexes(),
+  ]);
 
-  const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost));
+  const passwordWork = new WorkLimiter(options.passwordWork);
+  const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost, passwordWork));
   const passport = createPassport(store);
   const context: Omit<RouteContext, 'formProtection'> = {
     db,
@@ -113,6 +138,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     sessions: sessionStore,
     forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production, ...(options.loginForwardTtlMs ? { ttlMs: options.loginForwardTtlMs } : {}) }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
+    passwordThrottle,
+    passwordWork,
+    knownBrowsers: new KnownBrowsers(config.sessionSecret, { secureCookies: config.production }),
     activity,
   };
   // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ENCRYPTION_KEY_BYTES } from '../../lib/index.js';
 import { generateRandomSecret } from './crypto.js';
 import { ConfigError } from './errors.js';
+import { readTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -36,8 +37,12 @@ export interface AppConfig {
   rateLimitMax: number;
   /** `NODE_ENV=production`: cookies are `secure`, and secrets must be configured. */
   production: boolean;
-  /** Trust `X-Forwarded-*` from a reverse proxy in front (for the client address and https). */
-  trustProxy: boolean;
+  /**
+   * Which hops of `X-Forwarded-*` to believe (for the client address and
+   * https): none, the last N (the proxies in front), or those added by these
+   * addresses. See `readTrustProxy`.
+   */
+  trustProxy: TrustProxy;
 }
 
 /** The whole configuration of one server process. */
@@ -117,8 +122,8 @@ export function readConfig(env: Env): ServerConfig {
   // A person reads a development run in a terminal; production logs go to a collector that wants JSON.
   const logFormat = value('LOG_FORMAT') ?? (production ? 'json' : 'pretty');
   if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) problems.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
-  const trustProxy = value('TRUST_PROXY') ?? 'false';
-  if (trustProxy !== 'true' && trustProxy !== 'false') problems.push('TRUST_PROXY must be true or false');
+  const trustProxy = readTrustProxy(value('TRUST_PROXY'));
+  if ('problem' in trustProxy) problems.push(trustProxy.problem);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -133,7 +138,7 @@ export function readConfig(env: Env): ServerConfig {
     mfaIssuer,
     rateLimitMax,
     production,
-    trustProxy: trustProxy === 'true',
+    trustProxy: 'value' in trustProxy ? trustProxy.value : false,
     logLevel,
     logFormat: logFormat as LogFormat,
     generatedSecrets,

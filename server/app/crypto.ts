@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
+import { WorkLimiter } from './work-limiter.js';
 
 /** bcrypt cost of password hashes unless configured otherwise. */
 export const DEFAULT_PASSWORD_BCRYPT_COST = 12;
@@ -24,16 +25,33 @@ export interface PasswordHasher {
   verify(password: string, hash: string | null): Promise<boolean>;
 }
 
-/** A `PasswordHasher` at `cost`; computes its stand-in hash for unknown users once, up front. */
-export async function createPasswordHasher(cost: number = DEFAULT_PASSWORD_BCRYPT_COST): Promise<PasswordHasher> {
+/**
+ * A `PasswordHasher` at `cost`; computes its stand-in hash for unknown users
+ * once, up front. Every hash and comparison takes a turn of `limiter`, so a
+ * flood of passwords makes the process refuse work (503) rather than queue it
+ * behind everyone's sign-in.
+ */
+export async function createPasswordHasher(cost: number = DEFAULT_PASSWORD_BCRYPT_COST, limiter = new WorkLimiter()): Promise<PasswordHasher> {
   const standIn = await bcrypt.hash(randomBytes(16).toString('base64'), cost);
   return {
-    hash: (password) => bcrypt.hash(password, cost),
+    hash: (password) => limiter.run(() => bcrypt.hash(password, cost)),
     async verify(password, hash) {
-      const matches = await bcrypt.compare(password, hash ?? standIn);
+      const matches = await limiter.run(() => bcrypt.compare(password, hash ?? standIn));
       return hash !== null && matches;
     },
   };
+}
+
+/**
+ * The key a password-step counter is stored under: HMAC-SHA256 of the
+ * normalised username under a key derived from `secret`. People type their
+ * password into the username field; the collection then holds nothing that
+ * reads as one, and without the secret not even a fast hash to try
+ * passwords against.
+ */
+export function digestThrottleKey(throttleKey: string, secret: Uint8Array | string): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'totp-demo password throttle', 32));
+  return createHmac('sha256', key).update(throttleKey, 'utf8').digest('base64url');
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretDecryptionError } from '../../lib/index.js';
 import { isDatabaseOutage } from './database-outages.js';
-import { RateLimitedError, SessionEndedError } from './errors.js';
+import { RateLimitedError, ServerBusyError, SessionEndedError } from './errors.js';
 import { sendJsonError, wantsJson } from './json-errors.js';
 import { currentUser, discardSessionChanges, readPendingUserId, SESSION_COOKIE_NAME } from '../login/login-session.js';
 import { JSON_REQUIRED_MESSAGE } from '../routes/api-guards.js';
@@ -37,6 +37,7 @@ interface ErrorAnswer {
 function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
   if (isDatabaseOutage(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
   if (error instanceof RateLimitedError) return { status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
+  if (error instanceof ServerBusyError) return { status: 503, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
   const status = error.statusCode ?? 500;
   if (status < 400 || status >= 500) return { status: 500, message: INTERNAL_ERROR_MESSAGE };
   if (error.validation) return { status: 400, message: error.message };
@@ -48,7 +49,9 @@ function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
 }
 
 function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAnswer): void {
-  if (answer.status === 503) {
+  if (error instanceof ServerBusyError) {
+    request.log.warn('too much password work in hand: answered 503');
+  } else if (answer.status === 503) {
     request.log.warn({ err: error }, 'MongoDB unavailable: answered 503');
   } else if (error instanceof SecretDecryptionError) {
     // The usual cause: a restart with another (or a generated) MFA_ENCRYPTION_KEY.

@@ -19,8 +19,25 @@ export class RateLimitedError extends DemoServerError {
   override name = 'RateLimitedError';
   readonly statusCode = 429;
 
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many requests; try again in ${retryAfterSeconds} s`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The process has as much password work in hand as it takes (see
+ * `WorkLimiter`): a 503 with `Retry-After`, never counted against the
+ * account the request named.
+ */
+export class ServerBusyError extends DemoServerError {
+  override name = 'ServerBusyError';
+  readonly statusCode = 503;
+
   constructor(readonly retryAfterSeconds: number) {
-    super(`Too many requests; try again in ${retryAfterSeconds} s`);
+    super(`The service is busy checking other sign-ins; nothing was counted against you. Try again in ${retryAfterSeconds} s.`);
   }
 }
 

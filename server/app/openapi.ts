@@ -30,7 +30,7 @@ const DESCRIPTION = `The JSON API of the demo of passport-totp-backup-code: regi
   else, or none, is a 415. This is the CSRF defence: a cross-site page can post a form, text or nothing
   without asking, but JSON only after a CORS preflight, which this server never grants.
 - Bodies are at most 16 KiB; unknown fields are a 400; nothing is coerced (\`{"token": 123456}\` is a 400).
-- Every error is \`{ "error": "message" }\`, plus \`retryAfterSeconds\` and a \`Retry-After\` header on a 429.`;
+- Every error is \`{ "error": "message" }\`, plus \`retryAfterSeconds\` and a \`Retry-After\` header on a 429, and on a 503 of a process busy checking passwords.`;
 
 const DOCUMENT: Partial<OpenAPIV3_1.Document> = {
   openapi: '3.1.0',

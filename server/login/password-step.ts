@@ -5,29 +5,72 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import { recordSignIn } from '../activity/sign-in-event.js';
 import { beginPendingLogin, completeLogin } from './login-session.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
+import { RateLimitedError, ServerBusyError } from '../app/errors.js';
+import { BUSY_RETRY_AFTER_SECONDS, type WorkLimiter } from '../app/work-limiter.js';
+import type { KnownBrowsers } from './known-browsers.js';
+import type { PasswordThrottle } from './password-throttle.js';
 import type { RememberedBrowsers } from './remembered-browsers.js';
 
 /** `wrong_credentials` covers an unknown user and a wrong password alike. */
 export type PasswordStepResult = 'wrong_credentials' | 'mfa_required' | 'logged_in';
 
+/** The services the password step uses. */
+export interface PasswordStepServices {
+  accounts: Accounts;
+  mfa: MfaActions;
+  browsers: RememberedBrowsers;
+  activity: ActivityLog;
+  /** The per-username count of failures, shared by every login route and instance. */
+  throttle: PasswordThrottle;
+  /** The bound on this process's bcrypt work, which the password's check takes a turn of. */
+  passwordWork: WorkLimiter;
+  /** Browsers that passed this step before: counted apart, so a stranger's guesses do not keep the owner out. */
+  knownBrowsers: KnownBrowsers;
+}
+
+/** What a throttled password step says; the same for a name that is no account's. */
+export function passwordThrottledMessage(retryAfterSeconds: number): string {
+  return `Too many wrong passwords for this username in a row. Wait ${retryAfterSeconds} s, then try again.`;
+}
+
 /**
- * Checks the password. With MFA on, the session only waits for the second
- * factor, unless this browser is remembered for this very user; without MFA,
- * the user is logged in. Either way the session id is new.
+ * Checks the password, unless the username's counter says to wait (a 429,
+ * `RateLimitedError`) or the process has all the bcrypt work it takes (a
+ * 503, `ServerBusyError`, before anything is counted). With MFA on, the
+ * session only waits for the second factor, unless this browser is
+ * remembered for this very user; without MFA, the user is logged in. Either
+ * way the session id is new, and a right password makes the browser known
+ * for the name (`KnownBrowsers`).
  */
 export async function runPasswordStep(
   request: FastifyRequest,
   reply: FastifyReply,
-  services: { accounts: Accounts; mfa: MfaActions; browsers: RememberedBrowsers; activity: ActivityLog },
+  services: PasswordStepServices,
   username: string,
   password: string,
 ): Promise<PasswordStepResult> {
-  const user = await services.accounts.checkPassword(username, password);
-  if (!user) {
+  // Asked before the charge, so a busy process refuses without counting anything against the name.
+  if (services.passwordWork.full) throw new ServerBusyError(BUSY_RETRY_AFTER_SECONDS);
+  const claim = await services.throttle.claim(username, services.knownBrowsers.countFor(request, username));
+  if (!claim.claimed) {
     // No username: people type their password into that field by mistake.
+    request.log.info({ retryAfterSeconds: claim.retryAfterSeconds }, 'password step throttled');
+    throw new RateLimitedError(claim.retryAfterSeconds, passwordThrottledMessage(claim.retryAfterSeconds));
+  }
+  let user;
+  try {
+    user = await services.accounts.checkPassword(username, password);
+    if (user) await services.throttle.reset(claim);
+  } catch (error) {
+    // The server ended the attempt (busy, or the database failed), not the password: no charge.
+    await services.throttle.refund(claim).catch(() => {});
+    throw error;
+  }
+  if (!user) {
     request.log.info('password step refused');
     return 'wrong_credentials';
   }
+  services.knownBrowsers.remember(request, reply, username);
   if ((await services.mfa.status(user.id)).enabled) {
     // The cookie is looked at only now, for the user whose password is right: it never names a user by itself.
     if (!(await services.browsers.skipsSecondFactor(request, reply, user.id))) {

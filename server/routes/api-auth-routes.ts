@@ -6,7 +6,7 @@ import { currentUser, endSession } from '../login/login-session.js';
 import { runPasswordStep } from '../login/password-step.js';
 import { secondFactorStep } from '../login/second-factor.js';
 import { requireLogin } from './api-guards.js';
-import type { RouteContext } from './route-context.js';
+import { passwordStepServices, type RouteContext } from './route-context.js';
 import {
   anyJsonBody,
   credentialsBody,
@@ -15,6 +15,7 @@ import {
   documentedRegistrationBody,
   errorResponse,
   passwordStepResponse,
+  passwordWorkResponse,
   postFailureResponses,
   registeredResponse,
   registrationBody,
@@ -47,6 +48,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
           400: errorResponse('Not JSON, not the schema, or a username or password the rules refuse (the message says which rule)'),
           409: errorResponse('The username is taken, in any case'),
           429: RATE_LIMITED,
+          ...passwordWorkResponse,
         },
       },
       // For clients and Schemathesis's stateful phase: what comes after registering.
@@ -86,7 +88,11 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
           200: { description: 'The password is right', ...passwordStepResponse },
           ...postFailureResponses,
           401: errorResponse('Wrong username or password (one message for both)'),
-          429: RATE_LIMITED,
+          429: tooManyRequestsResponse(
+            'Too many wrong passwords in a row for this username (one count for /api/login and the /login form, on every instance; ' +
+              'any name is counted, so the answer does not tell which exist), or more requests from this address in a minute than RATE_LIMIT_MAX',
+          ),
+          ...passwordWorkResponse,
         },
       },
       links: {
@@ -100,7 +106,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       config: rateLimited,
     },
     async (request, reply) => {
-      const outcome = await runPasswordStep(request, reply, { accounts, mfa, browsers, activity: context.activity }, request.body.username, request.body.password);
+      const outcome = await runPasswordStep(request, reply, passwordStepServices(context), request.body.username, request.body.password);
       if (outcome === 'wrong_credentials') return sendJsonError(reply, 401, WRONG_CREDENTIALS_MESSAGE);
       return { authenticated: outcome === 'logged_in', mfaRequired: outcome === 'mfa_required' };
     },

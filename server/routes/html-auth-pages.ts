@@ -13,11 +13,11 @@ import { secondFactorStep } from '../login/second-factor.js';
 import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactorPage } from '../views/auth-pages.js';
 import { flashForCodeFailure, renderFlashError } from '../views/code-failure-words.js';
 import { MALFORMED_CREDENTIALS_MESSAGE, MALFORMED_REGISTRATION_MESSAGE, readNotice, redirectAfterPost, sendPage } from './html-helpers.js';
-import type { RouteContext } from './route-context.js';
+import { passwordStepServices, type RouteContext } from './route-context.js';
 import { credentialsForm, registrationForm, secondFactorForm, type CredentialsBody, type SecondFactorFormBody } from './schemas.js';
 
 export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { accounts, mfa, passport, forwarding, browsers } = context;
+  const { accounts, passport, forwarding, browsers } = context;
   const { formProtection } = context;
   const formPost = { preValidation: formProtection.check, attachValidation: true, config: { rateLimit: context.authRateLimit } };
 
@@ -57,7 +57,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: CredentialsBody }>('/login', { ...formPost, schema: { body: credentialsForm } }, async (request, reply) => {
     if (request.validationError) return refuse(request, reply, '/login', MALFORMED_CREDENTIALS_MESSAGE);
-    const outcome = await runPasswordStep(request, reply, { accounts, mfa, browsers, activity: context.activity }, request.body.username, request.body.password);
+    const outcome = await runPasswordStep(request, reply, passwordStepServices(context), request.body.username, request.body.password);
     if (outcome === 'wrong_credentials') return refuse(request, reply, '/login', WRONG_CREDENTIALS_MESSAGE);
     return redirectAfterPost(reply, outcome === 'mfa_required' ? '/login/mfa' : '/account');
   });

@@ -5,6 +5,10 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import type { FormSubmissions } from '../accounts/form-submissions.js';
 import type { LoginForwarding } from '../login/login-forwarding.js';
+import type { KnownBrowsers } from '../login/known-browsers.js';
+import type { PasswordStepServices } from '../login/password-step.js';
+import type { PasswordThrottle } from '../login/password-throttle.js';
+import type { WorkLimiter } from '../app/work-limiter.js';
 import type { RememberedBrowsers } from '../login/remembered-browsers.js';
 import type { Passport } from '../login/second-factor.js';
 import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
@@ -30,6 +34,18 @@ export interface RouteContext {
   authRateLimit: { max: number; timeWindow: number };
   /** The proof a posted form needs: a session's CSRF token, or an anonymous form's token and origin. */
   formProtection: FormProtection;
+  /** The per-username count of wrong passwords, shared by the JSON and HTML logins. */
+  passwordThrottle: PasswordThrottle;
+  /** The bound on this process's bcrypt work. */
+  passwordWork: WorkLimiter;
+  /** Browsers that passed the password step before, whose wrong passwords are counted apart. */
+  knownBrowsers: KnownBrowsers;
   /** The account's security events: written without waiting, listed on the account page and by the API. */
   activity: ActivityLog;
+}
+
+/** What the password step of either login route works with. */
+export function passwordStepServices(context: RouteContext): PasswordStepServices {
+  const { accounts, mfa, browsers, activity, passwordThrottle, passwordWork, knownBrowsers } = context;
+  return { accounts, mfa, browsers, activity, throttle: passwordThrottle, passwordWork, knownBrowsers };
 }

@@ -13,6 +13,7 @@ import {
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
 } from '../accounts/accounts.js';
+import { USERNAME_PATTERN } from '../accounts/usernames.js';
 import { BCRYPT_MAX_PASSWORD_BYTES } from '../app/crypto.js';
 
 const username = { type: 'string', minLength: 1, maxLength: LOGIN_USERNAME_MAX_LENGTH } as const;
@@ -88,7 +89,7 @@ export const secondFactorBody = {
 export const documentedRegistrationBody = {
   ...registrationBody,
   properties: {
-    username: { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH, pattern: '^[A-Za-z0-9._-]+$' },
+    username: { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN.source },
     password: {
       type: 'string',
       minLength: PASSWORD_MIN_LENGTH,
@@ -169,15 +170,15 @@ export const codeChangeForm = { ...tokenForm, required: ['token', 'formId'], pro
 /** `$id` of the one shape of every JSON error, registered once with `addSchema` (see `registerOpenApi`). */
 export const JSON_ERROR_SCHEMA_ID = 'JsonError';
 
-/** `{ error }`, plus `retryAfterSeconds` on a 429: `sendJsonError` in `server/app/json-errors.ts`. */
+/** `{ error }`, plus `retryAfterSeconds` on a 429 or a busy 503: `sendJsonError` in `server/app/json-errors.ts`. */
 export const jsonErrorSchema = {
   $id: JSON_ERROR_SCHEMA_ID,
   type: 'object',
-  description: 'Every error of the API: a message for a person, and on a 429 the wait',
+  description: 'Every error of the API: a message for a person, and on a 429 (or a 503 of a busy process) the wait',
   required: ['error'],
   properties: {
     error: { type: 'string', description: 'What went wrong, in words a person can act on' },
-    retryAfterSeconds: { type: 'integer', minimum: 1, description: 'On a 429 only: seconds until a new attempt may succeed, as in Retry-After' },
+    retryAfterSeconds: { type: 'integer', minimum: 1, description: 'On a 429, or a 503 of a process busy checking passwords: seconds until a new attempt may succeed, as in Retry-After' },
   },
 } as const;
 
@@ -197,6 +198,20 @@ export function tooManyRequestsResponse(description: string) {
 /** Any route that reads the database: an outage is a 503 (`server/app/error-handler.ts`). */
 export const databaseUnavailableResponse = {
   503: errorResponse('MongoDB is unreachable; nothing was changed, try again in a moment'),
+} as const;
+
+/**
+ * A route whose work includes bcrypt: a 503 also when the process has as
+ * many passwords to hash or check as it takes (`WorkLimiter`), then with
+ * `Retry-After`, and nothing counted against the account.
+ */
+export const passwordWorkResponse = {
+  503: {
+    ...errorResponse(
+      'MongoDB is unreachable, or the process is busy checking other passwords (then with Retry-After); nothing was changed or counted, try again in a moment',
+    ),
+    headers: { 'Retry-After': { type: 'integer', minimum: 1, description: 'When the process is busy: seconds to wait, the same number as retryAfterSeconds' } },
+  },
 } as const;
 
 /**

@@ -33,14 +33,18 @@ export interface TestApp {
   config: AppConfig;
 }
 
-/** Builds the app with bcrypt cost 4 on a fresh database (or `options.db`); closed when `t` ends. */
+/**
+ * Builds the app with bcrypt cost 4 on a fresh database (or `options.db`); closed when `t` ends. Its
+ * bound on bcrypt work is, like the rate limit, high enough not to get in the way of a test that
+ * registers many users at once; a test of the bound sets `passwordWork`.
+ */
 export async function startTestApp(
   t: Test,
   options: Partial<Omit<BuildAppOptions, 'config'>> & { config?: Partial<AppConfig> } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await openTestDatabase(t)).db;
   const config = testConfig(options.config);
-  const app = await buildApp({ bcryptCost: 4, ...options, db, config });
+  const app = await buildApp({ bcryptCost: 4, passwordWork: { concurrency: 4, queue: 10_000 }, ...options, db, config });
   t.teardown(() => app.close());
   await app.ready();
   return { app, db, config };

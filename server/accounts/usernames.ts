@@ -1,0 +1,39 @@
+/**
+ * The one rule of usernames, for registration, the password step and the
+ * operator's CLI alike: what registration refuses never names an account
+ * anywhere else either. Without it, `'\u212Aim'.toLowerCase()` (a Kelvin sign
+ * K, U+212A) is the ASCII `kim`, and a look-alike name signed in to, or was
+ * reset by the CLI as, the account it imitates.
+ */
+
+export const USERNAME_MIN_LENGTH = 3;
+export const USERNAME_MAX_LENGTH = 32;
+/** ASCII letters, digits, dot, underscore and hyphen: nothing that looks like another name when displayed. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+/** What registration says to a name the rule refuses. */
+export const USERNAME_RULE_MESSAGE = `Choose a username of ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens`;
+
+/** Whether `username` keeps the rule. */
+export function isValidUsername(username: string): boolean {
+  return USERNAME_PATTERN.test(username) && username.length >= USERNAME_MIN_LENGTH && username.length <= USERNAME_MAX_LENGTH;
+}
+
+/**
+ * The key of the account `username` names: lower-cased, so `Alice` and
+ * `alice` are one account; `null` for a name the rule refuses, which then
+ * names no account. Lower-casing is safe only on the rule's ASCII: beyond
+ * it, `toLowerCase` folds look-alikes into the letters they imitate.
+ */
+export function accountKey(username: string): string | null {
+  return isValidUsername(username) ? username.toLowerCase() : null;
+}
+
+/**
+ * The key the password step counts wrong passwords under, for any name
+ * typed: lower-cased, so a look-alike that folds into an account's name
+ * (the Kelvin sign) is counted with it and gains no fresh count of its own.
+ */
+export function throttleKey(username: string): string {
+  return username.toLowerCase();
+}
