@@ -1,11 +1,11 @@
 // Who may acknowledge a security notice: a session that did not cause it (nor its remembered browser),
-// signed in with the authenticator app, or before the event without having caused a notice itself.
+// signed in with the authenticator app, and that caused no notice itself except with the app.
 // Attacked as someone with the password and stolen backup codes would: a second session, a remembered
 // browser signed in again with the password alone, three tabs at once. And the owner who lost their phone,
 // and the operator's reset.
 import t from 'tap';
 import { ownNotices, signInAgainOnRememberedBrowser, signInWithApp, signInWithBackupCode, warnings } from './helpers/notices.js';
-import { TEST_PASSWORD, TestClient, createMfaUser, enableMfa, startTestApp, type TestResponse } from './helpers/server.js';
+import { TEST_PASSWORD, TestClient, createMfaUser, enableMfa, pendingClient, startTestApp, type TestResponse } from './helpers/server.js';
 
 interface ApiNotice {
   id: string;
@@ -76,6 +76,44 @@ t.test('a remembered browser signed in again with the password alone cannot ackn
   t.same(later.map((notice) => [notice.description, notice.acknowledgeable]), [['Signed in with a backup code, 8 left', false]]);
   t.equal((await acknowledge(attacker, [later[0]!.id])).status, 403);
   t.equal((await apiNotices(owner)).length, 3, 'the owner sees all three');
+});
+
+t.test("the password and a copy of the owner's remembered-browser cookie cannot hide the intruder's warnings", async (t) => {
+  const { app } = await startTestApp(t);
+  const mfa = await createMfaUser(app);
+  // The owner remembers a laptop, signing in with the app; the intruder copies that browser's cookie.
+  const laptop = await pendingClient(app, mfa.username);
+  t.equal((await laptop.post('/api/login/mfa', { token: await mfa.device.nextCode(), rememberBrowser: true })).status, 200);
+  const copied = new TestClient(app);
+  copied.cookies.set('mfa_device', laptop.cookies.get('mfa_device')!);
+  t.equal((await copied.post('/api/login', { username: mfa.username, password: TEST_PASSWORD })).json.authenticated, true, 'the copy signs in without a code');
+  // Then signs in elsewhere with a stolen backup code, and tries to acknowledge from the copy.
+  await signInWithBackupCode(app, mfa.username, mfa.backupCodes[0]!, { rememberBrowser: true });
+  const seen = await apiNotices(copied);
+  t.ok(seen.length >= 2, 'the copy is shown the warnings');
+  t.ok(seen.every((notice) => !notice.acknowledgeable), 'and may acknowledge none of them');
+  t.equal((await acknowledge(copied, seen.map((notice) => notice.id))).status, 403);
+  const owner = await signInWithApp(app, mfa.username, mfa);
+  t.ok((await apiNotices(owner)).some((notice) => notice.type === 'signed_in'), "the owner's next sign-in with the app still sees the backup-code warning");
+});
+
+t.test("a remembered browser's old token presented again is a warning for the owner", async (t) => {
+  const { app } = await startTestApp(t);
+  const mfa = await createMfaUser(app);
+  const laptop = await pendingClient(app, mfa.username);
+  t.equal((await laptop.post('/api/login/mfa', { token: await mfa.device.nextCode(), rememberBrowser: true })).status, 200);
+  const copy = laptop.cookies.get('mfa_device')!;
+  // The intruder's copy gets in first and rotates the token; the owner's laptop then presents the old one.
+  const intruder = new TestClient(app);
+  intruder.cookies.set('mfa_device', copy);
+  t.equal((await intruder.post('/api/login', { username: mfa.username, password: TEST_PASSWORD })).json.authenticated, true);
+  await laptop.post('/api/logout');
+  t.equal((await laptop.post('/api/login', { username: mfa.username, password: TEST_PASSWORD })).json.mfaRequired, true, 'the laptop is asked for a code');
+  const owner = await signInWithApp(app, mfa.username, mfa);
+  const replayed = (await apiNotices(owner)).find((notice) => notice.type === 'device_token_replayed');
+  t.ok(replayed, 'the owner is warned');
+  t.match(replayed?.description ?? '', /old sign-in token of a remembered browser/);
+  t.match((await owner.get('/account')).text, /someone copied that browser&#39;s cookie|someone copied that browser's cookie/);
 });
 
 t.test('the owner who lost their phone signs in with a backup code: told plainly, asked to acknowledge from the app', async (t) => {

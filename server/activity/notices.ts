@@ -66,18 +66,17 @@ function causedBy(event: SecurityEvent, viewer: NoticeViewer, browsers: Map<stri
  */
 export function noticesFor(viewer: NoticeViewer, notices: readonly StoredEvent[]): NoticesForViewer {
   const browsers = browsersOfSignIns(notices);
-  // A session whose own sign-in is something to warn about cannot vouch for anything after it:
-  // acknowledged or not, unless it was caused with the authenticator app.
+  // Only a sign-in with the authenticator app vouches: the one factor an intruder with the password is
+  // least likely to hold. A backup code is itself a notice; a remembered browser's cookie can be copied;
+  // a password alone is what the intruder has. And it vouches only while every notice it caused was
+  // caused with the app too (the owner remembering a browser of their own).
   const caused = notices.filter((notice) => causedBy(notice.event, viewer, browsers));
-  const vouches = viewer.loginId !== undefined && viewer.signedInAt !== undefined &&
-    (viewer.via === 'totp' || caused.every((notice) => notice.event.causedBy?.via === 'totp'));
-  const mayAcknowledge = (event: SecurityEvent) =>
-    vouches && (viewer.via === 'totp' || viewer.signedInAt! < event.at.getTime());
+  const vouches = viewer.loginId !== undefined && viewer.via === 'totp' && caused.every((notice) => notice.event.causedBy?.via === 'totp');
   const open = notices.filter((notice) => !notice.acknowledged).reverse();
   return {
     warnings: open
       .filter((notice) => !caused.includes(notice))
-      .map((notice) => ({ notice, acknowledgeable: mayAcknowledge(notice.event) })),
+      .map((notice) => ({ notice, acknowledgeable: vouches })),
     own: open.filter((notice) => caused.includes(notice)),
   };
 }

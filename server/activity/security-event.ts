@@ -73,6 +73,8 @@ export function isNoticeEvent(event: SecurityEvent): boolean {
       return event.method === 'backup_code';
     case 'locked':
     case 'device_remembered':
+    // An old token of a remembered browser came back: its cookie was copied, or two tabs raced.
+    case 'device_token_replayed':
     case 'admin_reset':
       return true;
     default:

@@ -91,7 +91,8 @@ export class SecurityEvents {
   }
 
   async #find(filter: Document, limit: number): Promise<StoredEvent[]> {
-    const cursor = (this.#collection as unknown as Collection<Document>).find(filter).sort({ at: -1 }).limit(limit);
+    // Events of one request can share a millisecond; the _id (made in the order they were recorded) keeps them in order.
+    const cursor = (this.#collection as unknown as Collection<Document>).find(filter).sort({ at: -1, _id: -1 }).limit(limit);
     return (await driverCall(() => cursor.toArray())).map(fromDocument);
   }
 }

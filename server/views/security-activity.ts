@@ -57,6 +57,9 @@ If you did not enter them, someone may know your password: ${CHANGE_PASSWORD_LIN
     case 'device_remembered':
       return html`A browser was remembered for signing in to your account without a code, ${whenAndWhere(event)} (${event.label}).
 If this was not you, someone has your password and a code: ${CHANGE_PASSWORD_LINK}, forget your remembered browsers, and ${NEW_CODES_LINK}.`;
+    case 'device_token_replayed':
+      return html`An old sign-in token of a remembered browser was presented again, ${whenAndWhere(event)}, so that browser was forgotten.
+Unless you had just signed in from two tabs at once, someone copied that browser's cookie and knows your password: ${CHANGE_PASSWORD_LINK} and forget your remembered browsers.`;
     case 'admin_reset':
       return html`An operator reset two-factor sign-in for your account, ${whenAndWhere(event)}${event.note ? `: ${event.note}` : ''}.
 ${mfa.enabled ? '' : 'Signing in needs only your password now: turn two-factor sign-in on again below.'}
