@@ -15,6 +15,12 @@ export const PASSWORD_MAX_LENGTH = 128;
 /** Longest username looked up at login; registration applies its own, stricter rules. */
 export const LOGIN_USERNAME_MAX_LENGTH = 64;
 
+/** A password found right: whose it is, and a later check that it still is. */
+export interface CheckedPassword {
+  user: SessionUser;
+  stillCurrent(): Promise<boolean>;
+}
+
 /** One message for an unknown user and a wrong password, so it does not tell which usernames exist. */
 export const WRONG_CREDENTIALS_MESSAGE = 'Wrong username or password';
 
@@ -63,11 +69,14 @@ export class Accounts {
    * The user whose password this is; `null` for an unknown user and a wrong
    * password alike, and for a name registration would refuse: that one names
    * no account, and still costs the one bcrypt comparison a wrong password does.
+   * `stillCurrent` says, when asked later, whether the password checked is
+   * still the user's (no change landed since it was read).
    */
-  async checkPassword(username: string, password: string): Promise<SessionUser | null> {
+  async checkPassword(username: string, password: string): Promise<CheckedPassword | null> {
     const record = await this.#users.findByUsername(username);
     const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);
-    return record && matches ? toSessionUser(record) : null;
+    if (!record || !matches) return null;
+    return { user: toSessionUser(record), stillCurrent: () => this.#users.hasPasswordHash(record.id, record.passwordHash) };
   }
 
   /**

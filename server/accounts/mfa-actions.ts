@@ -66,14 +66,21 @@ const ALREADY_CONFIRMED: ActionRefusal = {
 /** The MFA store seen from the account pages. */
 export class MfaActions {
   readonly #store: MfaStore;
+  readonly #stillAuthorised: (() => Promise<void>) | undefined;
 
-  constructor(store: MfaStore) {
+  constructor(store: MfaStore, stillAuthorised?: () => Promise<void>) {
+    this.#stillAuthorised = stillAuthorised;
     this.#store = store;
   }
 
-  /** The same actions for one request: their events say where it came from (its address and browser). */
-  forRequest(request: RequestWithOrigin): MfaActions {
-    return new MfaActions(this.#store.withContext(requestContextOf(request)));
+  /**
+   * The same actions for one request: their events say where it came from
+   * (its address and browser), and `stillAuthorised`, when given, runs after a
+   * change's proof and right before its write (it throws when the request's
+   * session was signed out meanwhile).
+   */
+  forRequest(request: RequestWithOrigin, stillAuthorised?: () => Promise<void>): MfaActions {
+    return new MfaActions(this.#store.withContext(requestContextOf(request)), stillAuthorised);
   }
 
   status(userId: string): Promise<MfaStatus> {
@@ -118,6 +125,10 @@ export class MfaActions {
   async #proveFactor(userId: string, token: unknown): Promise<ActionRefusal | null> {
     if (!(await this.#store.getStatus(userId)).enabled) return MFA_NOT_ON;
     const result = await this.#store.verifyCode(userId, token);
-    return result.ok ? null : refuse(result);
+    if (!result.ok) return refuse(result);
+    // The proof may have taken long (a backup code's bcrypt comparison, queued behind other work):
+    // the session that asked must still be signed in now, right before the write.
+    await this.#stillAuthorised?.();
+    return null;
   }
 }

@@ -83,6 +83,13 @@ export class Users {
     return document ? toRecord(document) : null;
   }
 
+  /** Whether the password hash of `userId` is still `hash` (the server compares: no hash is compared here). */
+  async hasPasswordHash(userId: string, hash: string): Promise<boolean> {
+    if (!ObjectId.isValid(userId)) return false;
+    const document = await driverCall(() => this.#collection.findOne({ _id: new ObjectId(userId), passwordHash: hash }, { projection: { _id: 1 } }));
+    return document !== null;
+  }
+
   /**
    * Replaces the password hash, only if it is still `oldHash`; returns whether
    * it did. One conditional update: of two changes that both checked the same

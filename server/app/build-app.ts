@@ -42,6 +42,7 @@ import { createFormProtection } from '../routes/form-protection.js';
 import { registerSecurity } from './security.js';
 import { createPassport } from '../login/second-factor.js';
 import { registerSessions } from '../sessions/sessions.js';
+import { confirmSessionStillLive } from '../sessions/session-liveness.js';
 import { Users } from '../accounts/users.js';
 import './fastify-types.js';
 
@@ -127,7 +128,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const passwordWork = new WorkLimiter(options.passwordWork);
   const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost, passwordWork));
   const passport = createPassport(store);
-  const context: Omit<RouteContext, 'formProtection'> = {
+  const context: Omit<RouteContext, 'formProtection' | 'stillAuthorised'> = {
     db,
     accounts,
     mfa: new MfaActions(store),
@@ -160,7 +161,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // At the root rather than around the pages alone: error pages, the 404 included,
   // need a token for the "Cancel sign-in" form of a login that waits for its second factor.
   await app.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' });
-  const routeContext: RouteContext = { ...context, formProtection: createFormProtection(app, config.sessionSecret) };
+  const routeContext: RouteContext = {
+    ...context,
+    formProtection: createFormProtection(app, config.sessionSecret),
+    stillAuthorised: (request) => () => confirmSessionStillLive(request, sessionStore, sessionOwner),
+  };
   registerErrorHandling(app);
   // Before the routes: @fastify/swagger documents the routes registered after it.
   await registerOpenApi(app);

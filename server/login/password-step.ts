@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Accounts } from '../accounts/accounts.js';
 import type { ActivityLog } from '../activity/activity-log.js';
 import { recordSignIn } from '../activity/sign-in-event.js';
-import { beginPendingLogin, completeLogin } from './login-session.js';
+import { beginPendingLogin, completeLogin, endSession, type SessionUser } from './login-session.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import { RateLimitedError, ServerBusyError } from '../app/errors.js';
 import { BUSY_RETRY_AFTER_SECONDS, type WorkLimiter } from '../app/work-limiter.js';
@@ -57,21 +57,47 @@ export async function runPasswordStep(
     request.log.info({ retryAfterSeconds: claim.retryAfterSeconds }, 'password step throttled');
     throw new RateLimitedError(claim.retryAfterSeconds, passwordThrottledMessage(claim.retryAfterSeconds));
   }
-  let user;
+  let checked;
   try {
-    user = await services.accounts.checkPassword(username, password);
-    if (user) await services.throttle.reset(claim);
+    checked = await services.accounts.checkPassword(username, password);
+    if (checked) await services.throttle.reset(claim);
   } catch (error) {
     // The server ended the attempt (busy, or the database failed), not the password: no charge.
     await services.throttle.refund(claim).catch(() => {});
     throw error;
   }
-  if (!user) {
+  if (!checked) {
     request.log.info('password step refused');
     return 'wrong_credentials';
   }
+  const { user } = checked;
   services.knownBrowsers.remember(request, reply, username);
-  if ((await services.mfa.status(user.id)).enabled) {
+  const mfaOn = (await services.mfa.status(user.id)).enabled;
+  const outcome = await signInOrWait(request, reply, services, user, mfaOn);
+  // A password change elsewhere may have landed while this one was checked: it signed out every
+  // session of the user, but not this one, not yet written. So this session is written now and the
+  // password read again after it: a change that landed first is seen here, and one that lands after
+  // finds this session and signs it out. Either way nothing that passed the old password survives.
+  await request.session.save();
+  if (!(await checked.stillCurrent())) {
+    await endSession(request, reply);
+    request.log.info({ userId: user.id }, 'password step refused: the password changed while it was checked');
+    return 'wrong_credentials';
+  }
+  // A sign-in with the password alone is this sign-in's line; a remembered browser's is the store's `device_used`.
+  if (outcome === 'logged_in' && !mfaOn) recordSignIn(services.activity, request, user.id);
+  return outcome;
+}
+
+/** With the password right: the pending login, or the sign-in (a remembered browser, or MFA off). */
+async function signInOrWait(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: PasswordStepServices,
+  user: SessionUser,
+  mfaOn: boolean,
+): Promise<PasswordStepResult> {
+  if (mfaOn) {
     // The cookie is looked at only now, for the user whose password is right: it never names a user by itself.
     if (!(await services.browsers.skipsSecondFactor(request, reply, user.id))) {
       await beginPendingLogin(request, user);
@@ -84,7 +110,6 @@ export async function runPasswordStep(
     return 'logged_in';
   }
   await completeLogin(request, user, 'password');
-  recordSignIn(services.activity, request, user.id);
   request.log.info({ userId: user.id }, 'password accepted; logged in');
   return 'logged_in';
 }

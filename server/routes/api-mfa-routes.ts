@@ -38,7 +38,7 @@ function refuse(reply: FastifyReply, refusal: ActionRefusal): FastifyReply {
 }
 
 export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { mfa, browsers } = context;
+  const { mfa, browsers, stillAuthorised } = context;
   const options = { preValidation: requireLogin, config: { rateLimit: context.authRateLimit } };
 
   const setup = {
@@ -90,7 +90,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     response: { 200: { description: 'The new set', ...backupCodesResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
   };
   app.post<{ Body: TokenBody }>('/api/mfa/backup-codes', { ...options, schema: backupCodes }, async (request, reply) => {
-    const result = await mfa.forRequest(request).replaceBackupCodes(currentUser(request)!.id, request.body.token);
+    const result = await mfa.forRequest(request, stillAuthorised(request)).replaceBackupCodes(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { backupCodes: result.backupCodes };
   });
@@ -104,7 +104,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
     response: { 200: { description: 'MFA is off', ...mfaOffResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
   };
   app.post<{ Body: TokenBody }>('/api/mfa/disable', { ...options, schema: disable }, async (request, reply) => {
-    const result = await mfa.forRequest(request).turnOff(currentUser(request)!.id, request.body.token);
+    const result = await mfa.forRequest(request, stillAuthorised(request)).turnOff(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
     return { enabled: false };
   });

@@ -42,7 +42,7 @@ import {
 const CODES_PAGE = '/mfa/backup-codes/new';
 
 export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { mfa, vault, forms, activity, browsers } = context;
+  const { mfa, vault, forms, activity, browsers, stillAuthorised } = context;
   // Login is checked before CSRF: an anonymous visitor is sent to the login page, not shown a CSRF error.
   app.addHook('preValidation', requireLoginPage);
   const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
@@ -83,7 +83,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       if (request.validationError) return refuse(request, reply, MALFORMED, spec.wording, spec.back);
       const { formId, token } = request.body;
       if (!(await forms.claim(formId, user.id))) return redirectAfterPost(reply, spec.twin(formId));
-      const result = await spec.change(mfa.forRequest(request), user, token);
+      const result = await spec.change(mfa.forRequest(request, stillAuthorised(request)), user, token);
       if (result.ok) return spec.changed(request, reply, result);
       await forms.release(formId, user.id);
       const elsewhere = spec.alreadyDone?.(result);

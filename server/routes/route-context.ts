@@ -1,4 +1,5 @@
 /** What every route plugin is registered with. */
+import type { FastifyRequest } from 'fastify';
 import type { Db } from 'mongodb';
 import type { Accounts } from '../accounts/accounts.js';
 import type { ActivityLog } from '../activity/activity-log.js';
@@ -32,6 +33,8 @@ export interface RouteContext {
   forwarding: LoginForwarding;
   /** The rate limit of auth routes, as @fastify/rate-limit's route config. */
   authRateLimit: { max: number; timeWindow: number };
+  /** For a change whose proof may be slow: a check, right before its write, that the request's session is still signed in. */
+  stillAuthorised: (request: FastifyRequest) => () => Promise<void>;
   /** The proof a posted form needs: a session's CSRF token, or an anonymous form's token and origin. */
   formProtection: FormProtection;
   /** The per-username count of wrong passwords, shared by the JSON and HTML logins. */

@@ -273,6 +273,18 @@ export class MongoSessionStore {
     }
   }
 
+  /**
+   * The user the stored session `sessionId` belongs to now: `undefined` when it
+   * is gone, over or ended (a stand-in belongs to no one). One read.
+   */
+  async ownerNow(sessionId: string): Promise<string | undefined> {
+    const document = await driverCall(() =>
+      this.#collection.findOne({ _id: digestSessionId(sessionId) }, { projection: { userId: 1, standIn: 1, expiresAt: 1 } }),
+    );
+    if (!document || document.standIn || document.expiresAt.getTime() <= Date.now()) return undefined;
+    return document.userId;
+  }
+
   /** One field of what the store holds for `sessionId` now, read afresh (another request may have changed it). */
   async readField(sessionId: string, field: string): Promise<unknown> {
     const session = (await this.#find(sessionId)) as Record<string, unknown> | null;

@@ -19,6 +19,16 @@ interface LostReply {
   /** Reset the connection when the reply comes, or keep it open and say nothing. */
   reset: boolean;
   done: () => void;
+  /** Set: the reply is not lost but held back, and passed on once this resolves. */
+  release?: Promise<void>;
+}
+
+/** A reply held back by `delayReplyTo`. */
+export interface DelayedReply {
+  /** Resolves once the command reached MongoDB and its reply is held here. */
+  arrived: Promise<void>;
+  /** Passes the reply on. */
+  release(): void;
 }
 
 export class TcpProxy {
@@ -93,6 +103,20 @@ export class TcpProxy {
     });
   }
 
+  /**
+   * The next command whose bytes contain `marker` reaches MongoDB and is
+   * answered, but its reply waits here until `release`: the caller holds what
+   * it read while the world moves on.
+   */
+  delayReplyTo(marker: string): DelayedReply {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    this.#lostReply = { marker: Buffer.from(marker), reset: false, done: arrived, release: released };
+    return { arrived: arrival, release };
+  }
+
   async close(): Promise<void> {
     this.resetAll();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -118,6 +142,18 @@ export class TcpProxy {
     server.on('data', (chunk: Buffer) => {
       if (!replyToLose) {
         client.write(chunk);
+        return;
+      }
+      const release = replyToLose.release;
+      if (release) {
+        replyToLose.done();
+        replyToLose = null;
+        // The reply and whatever follows it on this connection, in order, once released.
+        server.pause();
+        void release.then(() => {
+          client.write(chunk);
+          server.resume();
+        });
         return;
       }
       if (replyToLose.reset) this.#reset(pair);
