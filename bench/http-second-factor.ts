@@ -26,7 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
+import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
 import { closeIdleConnections } from './http-client.js';
 import { freshTotpCodes, prepareDemo, prepareReference, wrongTotpCode, type FixtureSizes } from './http-fixtures.js';
 import { runLoad } from './http-load.js';

@@ -2,7 +2,7 @@
  * One server under test of `npm run bench:http`, run by it in a process of
  * its own so that the CPU time it reports is the server's alone: the demo
  * built in-process from a checkout (this one, or another such as
- * BENCH_BASELINE_DIR) with `server/app/build-app.ts`, or the tutorial
+ * BENCH_BASELINE_DIR) with `server/build-app.ts`, or the tutorial
  * reference. Its MongoClient counts every command it starts (the driver's
  * command monitoring), and the parent reads the counts and the CPU time over
  * IPC before and after each phase.
@@ -12,7 +12,7 @@
  * which is measured, and one at bcrypt cost 4 that the preparation uses to
  * register users and pass password steps quickly.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,13 +46,15 @@ export type TargetRequest =
   | { type: 'profile-start' }
   | { type: 'profile-stop'; file: string };
 
-type BuildAppModule = typeof import('../server/app/build-app.js');
+type BuildAppModule = typeof import('../server/build-app.js');
 type ConfigModule = typeof import('../server/app/config.js');
 
 async function buildDemo(spec: TargetSpec, client: MongoClient): Promise<FastifyInstance[]> {
-  const load = (file: string) => import(pathToFileURL(path.join(spec.dir, 'server', 'app', file)).href);
-  const { buildApp } = (await load('build-app.ts')) as BuildAppModule;
-  const { readConfig } = (await load('config.ts')) as ConfigModule;
+  const load = (...file: string[]) => import(pathToFileURL(path.join(spec.dir, 'server', ...file)).href);
+  // A checkout from before server/build-app.ts moved up out of server/app/ keeps it there.
+  const buildAppFile = existsSync(path.join(spec.dir, 'server', 'build-app.ts')) ? ['build-app.ts'] : ['app', 'build-app.ts'];
+  const { buildApp } = (await load(...buildAppFile)) as BuildAppModule;
+  const { readConfig } = (await load('app', 'config.ts')) as ConfigModule;
   // Through the checkout's own readConfig, so a field added to the configuration gets its default.
   const config = readConfig({
     MONGODB_URI: spec.mongodbUri,

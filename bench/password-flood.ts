@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startEmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
+import { startEmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
 import { clientAddresses, localRequest } from '../test/helpers/local-http.js';
 import { startServerProcess } from '../test/helpers/server-process.js';
 

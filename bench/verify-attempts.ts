@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { MfaStore, bcryptHasher, generateTotpCode, TOTP_PERIOD_SECONDS } from '../lib/index.js';
-import { startEmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
+import { startEmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedMongoDB, type EmbeddedMongoDB } from './embedded-mongodb.js';
+import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
 
 const TAP_BIN = fileURLToPath(new URL('../node_modules/.bin/tap', import.meta.url));
 /** The files run a second time on the 6.x driver (`TEST_MONGODB_DRIVER=mongodb6`). */

@@ -23,11 +23,11 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
-import { buildApp } from '../server/app/build-app.js';
+import { buildApp } from '../server/build-app.js';
 import { readConfig } from '../server/app/config.js';
-import { OPENAPI_PATH } from '../server/app/openapi.js';
-import { SESSION_COOKIE_NAME } from '../server/login/login-session.js';
-import { startEmbeddedMongoDB, type EmbeddedMongoDB } from './embedded-mongodb.js';
+import { OPENAPI_PATH } from '../server/routes/openapi.js';
+import { SESSION_COOKIE_NAME } from '../server/sessions/sessions.js';
+import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
 
 /** The one version CI installs; bump it on purpose, then run `npm run fuzz`. */
 export const SCHEMATHESIS_VERSION = '4.32.5';

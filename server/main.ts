@@ -6,8 +6,8 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
-import type { EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
-import { buildApp } from './app/build-app.js';
+import type { EmbeddedMongoDB } from './app/embedded-mongodb.js';
+import { buildApp } from './build-app.js';
 import { readConfig, readDataDir, type ServerConfig } from './app/config.js';
 import { encryptionKeyId } from './app/crypto.js';
 import { refuseUnsafeEngine } from './app/engine-guard.js';

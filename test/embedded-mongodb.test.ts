@@ -1,6 +1,6 @@
 // The library's security rests on a handful of MongoDB behaviours: single-document atomicity
 // of conditional updates, unique indexes, $pull with returnDocument 'after', and a few filter
-// semantics. The tests run against mongo-java-server (see scripts/embedded-mongodb.ts), so each
+// semantics. The tests run against mongo-java-server (see server/app/embedded-mongodb.ts), so each
 // of those behaviours is checked here against whatever server MONGODB_URI names.
 import t from 'tap';
 import type { Document, MongoServerError, UpdateFilter } from 'mongodb';

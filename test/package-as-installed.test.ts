@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { MfaStore, generateTotpCode, TOTP_PERIOD_SECONDS } from '../lib/index.js';
-import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
+import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
 import { TestMongoClient } from './helpers/database.js';
 import { FetchClient } from './helpers/fetch-client.js';
 

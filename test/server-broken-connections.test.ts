@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import t, { type Test } from 'tap';
-import { DATABASE_UNAVAILABLE_MESSAGE } from '../server/app/error-handler.js';
+import { DATABASE_UNAVAILABLE_MESSAGE } from '../server/routes/error-handler.js';
 import { MONGODB_CLIENT_OPTIONS } from '../server/app/mongodb-client-options.js';
 import { restartStuckMonitoring, STUCK_MONITOR_AFTER_MS } from '../server/app/stuck-monitor.js';
 import { TestClient, createMfaUser, pendingClient, registerAndLogIn, startTestApp } from './helpers/server.js';

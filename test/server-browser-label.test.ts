@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeBrowser } from '../server/login/browser-label.js';
+import { describeBrowser } from '../server/activity/browser-label.js';
 
 // Real User-Agent strings, as these browsers send them.
 const EXAMPLES: Array<[string, string]> = [

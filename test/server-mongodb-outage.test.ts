@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import t from 'tap';
-import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../scripts/embedded-mongodb.js';
-import { DATABASE_UNAVAILABLE_MESSAGE } from '../server/app/error-handler.js';
+import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
+import { DATABASE_UNAVAILABLE_MESSAGE } from '../server/routes/error-handler.js';
 import { TEST_PASSWORD, TestClient, createMfaUser, pendingClient, registerAndLogIn, startTestApp, uniqueUsername } from './helpers/server.js';
 
 const RECOVERY_TIMEOUT_MS = 30_000;

@@ -10,7 +10,7 @@ import { logCollector } from './helpers/log-collector.js';
 import { readCsrfToken, registerUser, startTestApp, TEST_PASSWORD, TestClient, uniqueUsername } from './helpers/server.js';
 import { openTestDatabase } from './helpers/database.js';
 import { testConfig } from './helpers/server.js';
-import { buildApp } from '../server/app/build-app.js';
+import { buildApp } from '../server/build-app.js';
 
 const WRONG = 'not the password at all';
 const FREE_FAILURES = 5;

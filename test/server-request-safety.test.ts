@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BODY_LIMIT_BYTES } from '../server/app/build-app.js';
+import { BODY_LIMIT_BYTES } from '../server/build-app.js';
 import { TEST_PASSWORD, TestClient, createMfaUser, pendingClient, registerAndLogIn, registerUser, startTestApp } from './helpers/server.js';
 
 t.test('the JSON API takes only application/json: 415 for forms and text', async (t) => {

@@ -4,7 +4,7 @@
  * deserve; only a database fault throws.
  */
 import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
-import type { SessionUser } from '../login/login-session.js';
+import type { SessionUser } from './session-user.js';
 import type { UserRecord, Users } from './users.js';
 import { isValidUsername, USERNAME_RULE_MESSAGE } from './usernames.js';
 

@@ -12,7 +12,7 @@ import {
   type RejectedCode,
   type RequestWithOrigin,
 } from '../../lib/index.js';
-import type { SessionUser } from '../login/login-session.js';
+import type { SessionUser } from './session-user.js';
 
 /** A refused action with its status, why (for the pages' own wording), and a message for the user. */
 export interface ActionRefusal {

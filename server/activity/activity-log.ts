@@ -14,7 +14,7 @@ import { activityLines, type ActivityLine } from './activity-lines.js';
 import { decideAcknowledgment, noticesFor, type NoticeViewer, type NoticesForViewer } from './notices.js';
 import { isRecordedMfaEvent, type SecurityEvent } from './security-event.js';
 import type { SecurityEvents } from './security-events.js';
-import { causeOfCurrentRequest } from '../login/sign-in-cause.js';
+import { causeOfCurrentRequest } from './sign-in-cause.js';
 
 /** More events than this waiting to be written (a database that hangs) and new ones are dropped, with a warning. */
 export const MAX_PENDING_WRITES = 1000;

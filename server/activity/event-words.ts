@@ -6,7 +6,7 @@
  */
 import type { MfaRequestContext } from '../../lib/index.js';
 import type { SecurityEvent } from './security-event.js';
-import { describeBrowser } from '../login/browser-label.js';
+import { describeBrowser } from './browser-label.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 

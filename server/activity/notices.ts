@@ -15,7 +15,7 @@
  *   browser or the password alone, after the event, is what the person being
  *   warned about could also have.
  */
-import type { SessionUser } from '../login/login-session.js';
+import type { SessionUser } from '../accounts/session-user.js';
 import type { SecurityEvent } from './security-event.js';
 import type { StoredEvent } from './security-events.js';
 

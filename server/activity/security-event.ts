@@ -4,7 +4,7 @@
  * carries a secret, a code, a token or a hash.
  */
 import type { MfaEvent, MfaEventType, MfaRequestContext, VerificationMethod } from '../../lib/index.js';
-import type { EventCause } from '../login/sign-in-cause.js';
+import type { EventCause } from './sign-in-cause.js';
 
 /** Longest operator's note kept: a sentence or two. */
 export const MAX_NOTE_LENGTH = 200;

@@ -10,7 +10,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
-import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from '../../scripts/embedded-mongodb.js';
+import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from '../app/embedded-mongodb.js';
 import { MfaStore, type MfaEvent } from '../../lib/index.js';
 import { readConfig, readDataDir } from '../app/config.js';
 import { encryptionKeyId } from '../app/crypto.js';

@@ -5,7 +5,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from '../../scripts/embedded-mongodb.js';
+import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from './embedded-mongodb.js';
 import { withDevelopmentSecrets } from './development-secrets.js';
 import { ConfigError } from './errors.js';
 

@@ -19,7 +19,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sealValue, TWIN_KEY_PATTERN, unsealValue } from '../app/crypto.js';
 import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
-import { SESSION_COOKIE_NAME } from './login-session.js';
+import { SESSION_COOKIE_NAME } from '../sessions/sessions.js';
 
 /** How long a twin may follow a finished login. */
 export const LOGIN_FORWARD_TTL_MS = 60_000;

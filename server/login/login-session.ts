@@ -5,42 +5,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
-import { signInInProgress } from './sign-in-cause.js';
-
-/** How a full sign-in was completed. */
-export type SignInMethod = 'password' | 'totp' | 'backup_code' | 'remembered_browser';
-
-/**
- * A logged-in user as the session and `request.user` hold it. The login's
- * fields are missing in sessions signed in before they existed.
- */
-export interface SessionUser {
-  id: string;
-  username: string;
-  /** This sign-in's public id: its security events carry it (see `sign-in-cause.ts`). Authorises nothing. */
-  loginId?: string;
-  /** When the sign-in completed, in ms since the epoch. */
-  signedInAt?: number;
-  /** How it was completed. */
-  via?: SignInMethod;
-  /** The remembered browser it signed in on (its public id), when `via` is `remembered_browser`. */
-  deviceId?: string;
-}
-
-/** Name of the session cookie. */
-export const SESSION_COOKIE_NAME = 'sid';
+import { isSessionUser, type SessionUser, type SignInMethod } from '../accounts/session-user.js';
+import { SESSION_COOKIE_NAME } from '../sessions/sessions.js';
+import { signInInProgress } from '../activity/sign-in-cause.js';
 
 /** How long a password step stays good for its second factor. */
 export const PENDING_LOGIN_TTL_MS = 5 * 60 * 1000;
-
-/** Narrows what a session holds to a `SessionUser`. */
-export function isSessionUser(value: unknown): value is SessionUser {
-  if (value === null || typeof value !== 'object') return false;
-  const { id, username, loginId, signedInAt, via, deviceId } = value as Record<string, unknown>;
-  const optional = (field: unknown, type: 'string' | 'number') => field === undefined || typeof field === type;
-  return typeof id === 'string' && typeof username === 'string' &&
-    optional(loginId, 'string') && optional(signedInAt, 'number') && optional(via, 'string') && optional(deviceId, 'string');
-}
 
 /**
  * The user a stored session belongs to: the signed-in one (Passport's field),

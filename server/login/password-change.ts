@@ -5,7 +5,8 @@ import type { Accounts, Refusal } from '../accounts/accounts.js';
 import type { ActivityLog } from '../activity/activity-log.js';
 import type { SecurityEvent } from '../activity/security-event.js';
 import type { MongoSessionStore } from '../sessions/mongo-session-store.js';
-import { renewSession, type SessionUser } from './login-session.js';
+import { renewSession } from './login-session.js';
+import { type SessionUser } from '../accounts/session-user.js';
 import type { RememberedBrowsers } from './remembered-browsers.js';
 
 export type PasswordChangeOutcome = { ok: true; forgottenBrowsers: number; signedOutSessions: number } | Refusal;

@@ -7,9 +7,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailableError, requestContextOf, type MfaStore, type RememberedDevice } from '../../lib/index.js';
-import { describeBrowser } from './browser-label.js';
-import type { SessionUser } from './login-session.js';
-import { noteRememberedBrowserUsed } from './sign-in-cause.js';
+import { describeBrowser } from '../activity/browser-label.js';
+import type { SessionUser } from '../accounts/session-user.js';
+import { noteRememberedBrowserUsed } from '../activity/sign-in-cause.js';
 
 /** Name of the remembered browser's cookie. */
 export const DEVICE_COOKIE_NAME = 'mfa_device';

@@ -4,7 +4,7 @@
  * the second-factor step through `secondFactorStep`.
  */
 import { Authenticator } from '@fastify/passport';
-import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import {
   DEFAULT_STRATEGY_NAME,
   TotpOrBackupCodeStrategy,
@@ -16,7 +16,8 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import { recordSignIn } from '../activity/sign-in-event.js';
 import { writeThroughOutage } from '../app/database-outages.js';
 import type { LoginForwarding } from './login-forwarding.js';
-import { completeLogin, isSessionUser, readPendingUser, readPendingUserId, type SessionUser } from './login-session.js';
+import { completeLogin, readPendingUser, readPendingUserId } from './login-session.js';
+import { isSessionUser, type SessionUser } from '../accounts/session-user.js';
 
 /** An @fastify/passport authenticator (the package exports the class only as a value). */
 export type Passport = InstanceType<typeof Authenticator>;
@@ -53,6 +54,12 @@ export function createPassport(store: MfaStore): Passport {
   // would crash the process during a MongoDB outage. The session holds all a page needs.
   passport.registerUserDeserializer(async (stored: unknown) => (isSessionUser(stored) ? stored : null));
   return passport;
+}
+
+/** Registers `passport` on `app`, after the sessions (`registerSessions`): its hook restores the user from the session. */
+export async function registerPassport(app: FastifyInstance, passport: Passport): Promise<void> {
+  await app.register(passport.initialize());
+  await app.register(passport.secureSession());
 }
 
 /**

@@ -4,7 +4,7 @@ import type { MfaRequestContext } from '../../lib/index.js';
 import { describeActivityLine, describeSecurityEvent } from '../activity/event-words.js';
 import { NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE } from '../activity/notices.js';
 import { sendJsonError } from '../app/json-errors.js';
-import { describeBrowser } from '../login/browser-label.js';
+import { describeBrowser } from '../activity/browser-label.js';
 import { currentUser } from '../login/login-session.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';

@@ -13,7 +13,8 @@ import type { ActionRefusal, ActionResult, MfaActions } from '../accounts/mfa-ac
 import { NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE } from '../activity/notices.js';
 import { generateFormId } from '../app/crypto.js';
 import { setFlash, takeFlash } from '../login/flash.js';
-import { currentUser, type SessionUser } from '../login/login-session.js';
+import { currentUser } from '../login/login-session.js';
+import { type SessionUser } from '../accounts/session-user.js';
 import { runPasswordChange } from '../login/password-change.js';
 import type { FreshBackupCodes } from '../sessions/session-vault.js';
 import {

@@ -195,7 +195,7 @@ export function tooManyRequestsResponse(description: string) {
   } as const;
 }
 
-/** Any route that reads the database: an outage is a 503 (`server/app/error-handler.ts`). */
+/** Any route that reads the database: an outage is a 503 (`server/routes/error-handler.ts`). */
 export const databaseUnavailableResponse = {
   503: errorResponse('MongoDB is unreachable; nothing was changed, try again in a moment'),
 } as const;

@@ -1,19 +1,20 @@
 /**
- * Cookies, sessions in MongoDB and Passport, registered in the order they
- * depend on each other.
+ * Cookies and sessions in MongoDB, registered in the order they depend on
+ * each other. Passport comes after them (`registerPassport`), so its session
+ * hook reads the session as `reloadSessionsBeforeActing` leaves it.
  */
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import type { FastifyInstance, Session } from 'fastify';
-import { SESSION_COOKIE_NAME } from '../login/login-session.js';
 import type { MongoSessionStore } from './mongo-session-store.js';
-import type { Passport } from '../login/second-factor.js';
 import { reloadSessionsBeforeActing } from './session-liveness.js';
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE_NAME = 'sid';
 
 export interface SessionOptions {
   secret: string;
   store: MongoSessionStore;
-  passport: Passport;
   /** `secure` cookies: sent over https only. */
   secureCookies: boolean;
   maxAgeMs: number;
@@ -41,6 +42,4 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
     rolling: false,
   });
   reloadSessionsBeforeActing(app, options.ownerOf);
-  await app.register(options.passport.initialize());
-  await app.register(options.passport.secureSession());
 }

@@ -2,7 +2,7 @@
 import type { MfaStatus } from '../../lib/index.js';
 import type { ActivityLine } from '../activity/activity-lines.js';
 import type { NoticesForViewer } from '../activity/notices.js';
-import type { SessionUser } from '../login/login-session.js';
+import type { SessionUser } from '../accounts/session-user.js';
 import type { RememberedBrowser } from '../login/remembered-browsers.js';
 import { clockTime, codeField, csrfField, describeWait, formError, formIdField, notice } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';

@@ -1,5 +1,5 @@
 /** The page frame around every HTML page. */
-import type { SessionUser } from '../login/login-session.js';
+import type { SessionUser } from '../accounts/session-user.js';
 import { csrfField } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 

@@ -1,6 +1,6 @@
 /** The account page's "Change password" form. */
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../accounts/accounts.js';
-import type { SessionUser } from '../login/login-session.js';
+import type { SessionUser } from '../accounts/session-user.js';
 import { csrfField, formError, invalidWhen } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 

@@ -7,9 +7,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Db } from 'mongodb';
 import type { Test } from 'tap';
 import { generateTotpCode, TOTP_PERIOD_SECONDS } from '../../lib/index.js';
-import { buildApp, type BuildAppOptions } from '../../server/app/build-app.js';
+import { buildApp, type BuildAppOptions } from '../../server/build-app.js';
 import type { AppConfig } from '../../server/app/config.js';
-import { SESSION_COOKIE_NAME } from '../../server/login/login-session.js';
+import { SESSION_COOKIE_NAME } from '../../server/sessions/sessions.js';
 import { openTestDatabase } from './database.js';
 
 export const TEST_PASSWORD = 'correct horse battery staple';

@@ -5,12 +5,13 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretDecryptionError } from '../../lib/index.js';
-import { isDatabaseOutage } from './database-outages.js';
-import { RateLimitedError, ServerBusyError, SessionEndedError } from './errors.js';
-import { sendJsonError, wantsJson } from './json-errors.js';
-import { currentUser, discardSessionChanges, readPendingUserId, SESSION_COOKIE_NAME } from '../login/login-session.js';
-import { JSON_REQUIRED_MESSAGE } from '../routes/api-guards.js';
-import { sendPage } from '../routes/html-helpers.js';
+import { isDatabaseOutage } from '../app/database-outages.js';
+import { RateLimitedError, ServerBusyError, SessionEndedError } from '../app/errors.js';
+import { sendJsonError, wantsJson } from '../app/json-errors.js';
+import { currentUser, discardSessionChanges, readPendingUserId } from '../login/login-session.js';
+import { SESSION_COOKIE_NAME } from '../sessions/sessions.js';
+import { JSON_REQUIRED_MESSAGE } from './api-guards.js';
+import { sendPage } from './html-helpers.js';
 import { renderErrorPage } from '../views/error-page.js';
 
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';

@@ -6,45 +6,45 @@ import fastifyCsrfProtection from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Db } from 'mongodb';
-import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../../lib/index.js';
-import { Accounts } from '../accounts/accounts.js';
-import { ActivityLog } from '../activity/activity-log.js';
-import { SecurityEvents } from '../activity/security-events.js';
-import { FormSubmissions } from '../accounts/form-submissions.js';
-import type { AppConfig } from './config.js';
-import { createPasswordHasher, encryptionKeyId } from './crypto.js';
-import { WorkLimiter, type WorkLimits } from './work-limiter.js';
-import { fastifyTrustProxy } from './trust-proxy.js';
-import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './connection-limits.js';
-import { answerAddressError, registerErrorHandling } from './error-handler.js';
-import { loggerOptions } from './logger.js';
-import { registerOpenApi } from './openapi.js';
-import { MfaActions } from '../accounts/mfa-actions.js';
-import { LoginForwarding } from '../login/login-forwarding.js';
-import { KnownBrowsers } from '../login/known-browsers.js';
-import { PasswordThrottle, type PasswordThrottlePolicy } from '../login/password-throttle.js';
-import { sessionOwner } from '../login/login-session.js';
-import { RememberedBrowsers } from '../login/remembered-browsers.js';
-import { registerSignInCauses } from '../login/sign-in-cause.js';
-import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../sessions/mongo-session-store.js';
-import { SessionVault } from '../sessions/session-vault.js';
-import { apiActivityRoutes } from '../routes/api-activity-routes.js';
-import { apiAuthRoutes } from '../routes/api-auth-routes.js';
-import { acceptEmptyJsonBodies, requireJsonContentType } from '../routes/api-guards.js';
-import { apiMfaRoutes } from '../routes/api-mfa-routes.js';
-import { apiPasswordRoutes } from '../routes/api-password-routes.js';
-import { healthRoutes } from '../routes/health-routes.js';
-import { htmlAccountPages } from '../routes/html-account-pages.js';
-import { htmlAuthPages } from '../routes/html-auth-pages.js';
-import type { RouteContext } from '../routes/route-context.js';
-import { staticRoutes } from '../routes/static-routes.js';
-import { createFormProtection } from '../routes/form-protection.js';
-import { registerSecurity } from './security.js';
-import { createPassport } from '../login/second-factor.js';
-import { registerSessions } from '../sessions/sessions.js';
-import { confirmSessionStillLive } from '../sessions/session-liveness.js';
-import { Users } from '../accounts/users.js';
-import './fastify-types.js';
+import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../lib/index.js';
+import { Accounts } from './accounts/accounts.js';
+import { ActivityLog } from './activity/activity-log.js';
+import { SecurityEvents } from './activity/security-events.js';
+import { FormSubmissions } from './accounts/form-submissions.js';
+import type { AppConfig } from './app/config.js';
+import { createPasswordHasher, encryptionKeyId } from './app/crypto.js';
+import { WorkLimiter, type WorkLimits } from './app/work-limiter.js';
+import { fastifyTrustProxy } from './app/trust-proxy.js';
+import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './app/connection-limits.js';
+import { answerAddressError, registerErrorHandling } from './routes/error-handler.js';
+import { loggerOptions } from './app/logger.js';
+import { registerOpenApi } from './routes/openapi.js';
+import { MfaActions } from './accounts/mfa-actions.js';
+import { LoginForwarding } from './login/login-forwarding.js';
+import { KnownBrowsers } from './login/known-browsers.js';
+import { PasswordThrottle, type PasswordThrottlePolicy } from './login/password-throttle.js';
+import { sessionOwner } from './login/login-session.js';
+import { RememberedBrowsers } from './login/remembered-browsers.js';
+import { registerSignInCauses } from './activity/sign-in-cause.js';
+import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from './sessions/mongo-session-store.js';
+import { SessionVault } from './sessions/session-vault.js';
+import { apiActivityRoutes } from './routes/api-activity-routes.js';
+import { apiAuthRoutes } from './routes/api-auth-routes.js';
+import { acceptEmptyJsonBodies, requireJsonContentType } from './routes/api-guards.js';
+import { apiMfaRoutes } from './routes/api-mfa-routes.js';
+import { apiPasswordRoutes } from './routes/api-password-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { htmlAccountPages } from './routes/html-account-pages.js';
+import { htmlAuthPages } from './routes/html-auth-pages.js';
+import type { RouteContext } from './routes/route-context.js';
+import { staticRoutes } from './routes/static-routes.js';
+import { createFormProtection } from './routes/form-protection.js';
+import { registerSecurity } from './app/security.js';
+import { createPassport, registerPassport } from './login/second-factor.js';
+import { registerSessions } from './sessions/sessions.js';
+import { confirmSessionStillLive } from './sessions/session-liveness.js';
+import { Users } from './accounts/users.js';
+import './login/fastify-types.js';
 
 /** Largest request body accepted: a form or JSON object of a few short fields. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -153,11 +153,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await registerSessions(app, {
     secret: config.sessionSecret,
     store: sessionStore,
-    passport,
     secureCookies: config.production,
     maxAgeMs: DEFAULT_SESSION_TTL_MS,
     ownerOf: sessionOwner,
   });
+  await registerPassport(app, passport);
   // At the root rather than around the pages alone: error pages, the 404 included,
   // need a token for the "Cancel sign-in" form of a login that waits for its second factor.
   await app.register(fastifyCsrfProtection, { sessionPlugin: '@fastify/session' });

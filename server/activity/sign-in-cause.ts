@@ -15,7 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { generateLoginId } from '../app/crypto.js';
-import type { SignInMethod } from './login-session.js';
+import type { SignInMethod } from '../accounts/session-user.js';
 
 /** What an event records of the sign-in behind it. Public ids only: never a token. */
 export interface EventCause {

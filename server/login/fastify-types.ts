@@ -3,8 +3,8 @@
  * every route reads the same typed fields.
  */
 import type { ActivityLog } from '../activity/activity-log.js';
-import type { Flash } from '../login/flash.js';
-import type { SessionUser } from '../login/login-session.js';
+import type { Flash } from './flash.js';
+import type { SessionUser } from '../accounts/session-user.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -13,8 +13,8 @@ import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { SESSION_COOKIE_NAME } from '../login/login-session.js';
-import { jsonErrorSchema } from '../routes/schemas.js';
+import { SESSION_COOKIE_NAME } from '../sessions/sessions.js';
+import { jsonErrorSchema } from './schemas.js';
 
 /** Where the document is served. */
 export const OPENAPI_PATH = '/openapi.json';

@@ -2,7 +2,7 @@
  * Starts mongo-java-server (embedded-mongodb/EmbeddedMongoDB.java), a MongoDB wire-protocol
  * server on the JVM, so tests and the demo run without a mongod or Docker.
  *
- * As a program: `tsx scripts/embedded-mongodb.ts [--h2 FILE] [--port N]` (also `npm run db`)
+ * As a program: `tsx server/app/embedded-mongodb.ts [--h2 FILE] [--port N]` (also `npm run db`)
  * keeps a server running until Ctrl-C; `--fetch-jars` (also `npm run db:jars`) only fetches
  * the Maven jars.
  */
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const SERVER_DIR = fileURLToPath(new URL('../embedded-mongodb/', import.meta.url));
+const SERVER_DIR = fileURLToPath(new URL('../../embedded-mongodb/', import.meta.url));
 const POM_FILE = path.join(SERVER_DIR, 'pom.xml');
 const JAVA_SOURCE = path.join(SERVER_DIR, 'EmbeddedMongoDB.java');
 const JARS_DIR = path.join(SERVER_DIR, 'jars');
@@ -246,8 +246,8 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: tsx scripts/embedded-mongodb.ts [--h2 FILE] [--port N]   run a server until Ctrl-C\n' +
-        '       tsx scripts/embedded-mongodb.ts --fetch-jars             only fetch the Maven jars\n' +
+      'usage: tsx server/app/embedded-mongodb.ts [--h2 FILE] [--port N]   run a server until Ctrl-C\n' +
+        '       tsx server/app/embedded-mongodb.ts --fetch-jars             only fetch the Maven jars\n' +
         `--port defaults to ${CLI_DEFAULT_PORT}; --port 0 picks a free one. Without --h2 data lives in memory.\n`,
     );
     return;
