@@ -1,11 +1,10 @@
 // `npm run admin`: the real command, run as a child process, against the demo's database: a test
 // database by MONGODB_URI, and the embedded server's data folder, while a demo runs and after it stopped.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { runAdmin } from './helpers/admin-cli.js';
 import { generateTotpCode } from '../lib/index.js';
 import { FetchClient } from './helpers/fetch-client.js';
 import { mongodbUriOf, startServerProcess } from './helpers/server-process.js';
@@ -14,27 +13,7 @@ import { TEST_PASSWORD, TestClient, createMfaUser, pendingClient, startTestApp, 
 // About twenty child processes (tsx starts in seconds each on a busy machine), and a demo with its JVM.
 t.setTimeout(300_000);
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
 
-interface AdminRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `tsx server/admin/cli.ts` (what `npm run admin --` runs) with `env` over this process's. */
-function runAdmin(args: string[], env: Record<string, string>): Promise<AdminRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['server/admin/cli.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Everything in the collections an admin command may touch, to show that nothing changed. */
 async function snapshot(db: import('mongodb').Db): Promise<string> {

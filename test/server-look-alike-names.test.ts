@@ -1,18 +1,15 @@
 // One rule for names (server/accounts/usernames.ts): a name registration refuses never names an account
 // at the login (JSON and form) or in `npm run admin`. The Kelvin sign K (U+212A) lower-cases to the ASCII
 // k, so before the rule `\u212Aim-...` signed in to, and was reset by the CLI as, `kim-...`.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { runAdmin } from './helpers/admin-cli.js';
 import { WRONG_CREDENTIALS_MESSAGE } from '../server/accounts/accounts.js';
 import { logDestination } from '../server/app/logger.js';
 import { logCollector } from './helpers/log-collector.js';
 import { mongodbUriOf } from './helpers/server-process.js';
 import { enableMfa, registerAndLogIn, registerUser, startTestApp, TEST_PASSWORD, TestClient } from './helpers/server.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
 
 /** Names that look like (or fold into) `kim-<suffix>` but are not its ASCII. */
 function lookAlikes(suffix: string): Record<string, string> {
@@ -54,17 +51,6 @@ t.test('a Kelvin-sign name is counted with the account it imitates: no fresh cou
   t.equal((await new TestClient(app).post('/api/login', { username: `\u212Aim-${suffix}`, password: 'another wrong one' })).status, 429);
 });
 
-function runAdmin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['server/admin/cli.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 t.test('npm run admin with a look-alike name: no such user, nothing changed', async (t) => {
   t.setTimeout(120_000);
