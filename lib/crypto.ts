@@ -14,6 +14,7 @@ import {
 } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { SecretDecryptionError } from './errors.js';
+import { assertKnownOptionKeys } from './option-keys.js';
 
 /** Size of an AES-256 key in bytes. */
 export const ENCRYPTION_KEY_BYTES = 32;
@@ -45,18 +46,36 @@ export interface EncryptedValue {
 
 /** Throws a `TypeError` naming the problem when a key ring is unusable. */
 export function validateKeyRing(keyRing: EncryptionKeyRing | undefined, optionName: string): EncryptionKeyRing {
-  if (!keyRing || typeof keyRing !== 'object' || !keyRing.keys || typeof keyRing.keys !== 'object') {
+  if (!keyRing || typeof keyRing !== 'object') {
     throw new TypeError(`${optionName} is required: { currentKeyId, keys: { [keyId]: 32-byte key } }`);
+  }
+  assertKnownOptionKeys(keyRing, ['currentKeyId', 'keys'], optionName);
+  if (!keyRing.keys || typeof keyRing.keys !== 'object') {
+    throw new TypeError(`${optionName}.keys must be an object of keys by id: { currentKeyId, keys: { [keyId]: 32-byte key } }`);
   }
   for (const [keyId, key] of Object.entries(keyRing.keys)) {
     if (!(key instanceof Uint8Array) || key.length !== ENCRYPTION_KEY_BYTES) {
-      throw new TypeError(`${optionName}.keys["${keyId}"] must be a ${ENCRYPTION_KEY_BYTES}-byte Buffer or Uint8Array`);
+      throw new TypeError(`${optionName}.keys["${keyId}"] must be a ${ENCRYPTION_KEY_BYTES}-byte Buffer or Uint8Array; ${describeKey(key)}`);
     }
   }
   if (typeof keyRing.currentKeyId !== 'string' || !Object.hasOwn(keyRing.keys, keyRing.currentKeyId)) {
     throw new TypeError(`${optionName}.currentKeyId must name one of the keys in ${optionName}.keys`);
   }
   return keyRing;
+}
+
+/**
+ * What arrived instead of a key: its length and, for the usual slips, how to fix it.
+ * Never its content, which may be the key itself.
+ */
+function describeKey(key: unknown): string {
+  if (typeof key === 'string') return `it is a string of ${key.length} characters: decode it, e.g. Buffer.from(text, 'base64')`;
+  if (!(key instanceof Uint8Array)) return `it is ${key === null ? 'null' : typeof key}`;
+  // A key's text form read as UTF-8 instead of decoded: 44 characters of base64, 64 of hex.
+  if (key.length === 44) return "it is 44 bytes: base64 text read as is? Decode it with Buffer.from(text, 'base64')";
+  if (key.length === 64) return "it is 64 bytes: hex text read as is? Decode it with Buffer.from(text, 'hex')";
+  if (key.length === 0) return 'it is empty (is the variable it is read from set?)';
+  return `it is ${key.length} bytes`;
 }
 
 function keyFor(keyRing: EncryptionKeyRing, keyId: string): Uint8Array {

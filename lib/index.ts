@@ -39,6 +39,7 @@ export {
   DEFAULT_TOKEN_FIELD,
 } from './strategy.js';
 export type { TotpOrBackupCodeStrategyOptions, MfaSuccessInfo, RequestWithBody } from './strategy.js';
+export { mfaFailureOf } from './failure-of-request.js';
 export { readSubmittedCode, MAX_CODE_INPUT_LENGTH } from './code-input.js';
 export { normalizeRequestContext, requestContextOf, MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH } from './request-context.js';
 export type { RequestWithOrigin } from './request-context.js';

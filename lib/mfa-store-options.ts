@@ -6,7 +6,8 @@ import type { Collection, Document, WriteConcernSettings } from 'mongodb';
 import { DEFAULT_BACKUP_CODE_COUNT } from './backup-codes.js';
 import { bcryptHasher, validateKeyRing, type BackupCodeHasher, type EncryptionKeyRing } from './crypto.js';
 import type { MfaEventListener } from './events.js';
-import { resolveThrottlePolicy, type ThrottlePolicy } from './throttle.js';
+import { assertKnownOptionKeys, describeValue } from './option-keys.js';
+import { DEFAULT_THROTTLE_POLICY, resolveThrottlePolicy, type ThrottlePolicy } from './throttle.js';
 import { assertOtpauthLabelPart, DEFAULT_TOTP_TOLERANCE_STEPS } from './totp.js';
 
 export const DEFAULT_BCRYPT_COST = 10;
@@ -53,6 +54,24 @@ export interface MfaStoreOptions {
   writeConcern?: WriteConcernSettings;
 }
 
+/** Every option's name, once: `satisfies` keeps the list and the interface in step. */
+const MFA_STORE_OPTION_KEYS = Object.keys({
+  collection: true,
+  encryptionKeys: true,
+  issuer: true,
+  backupCodeCount: true,
+  bcryptCost: true,
+  lowBackupCodeThreshold: true,
+  backupCodeMaxAgeMs: true,
+  rememberedDeviceTtlMs: true,
+  throttle: true,
+  totpToleranceSteps: true,
+  onEvent: true,
+  hasher: true,
+  writeConcern: true,
+} satisfies Record<keyof MfaStoreOptions, true>);
+const THROTTLE_OPTION_KEYS = Object.keys(DEFAULT_THROTTLE_POLICY);
+
 /** Every option with its default applied. */
 export type ResolvedMfaStoreOptions = Required<Omit<MfaStoreOptions, 'throttle' | 'onEvent'>> & {
   throttle: ThrottlePolicy;
@@ -84,12 +103,34 @@ export function resolveDeviceTtl(ttlMs: unknown, name: string): number {
   return ttlMs;
 }
 
+/** A collection given but of the wrong kind is told apart from one left out. */
+function assertCollection(collection: unknown): void {
+  if (collection === undefined || collection === null) {
+    throw new TypeError('collection is required: a MongoDB Collection, e.g. db.collection("mfa")');
+  }
+  const given = collection as { findOneAndUpdate?: unknown; collection?: unknown; db?: unknown };
+  if (typeof given.findOneAndUpdate === 'function') return;
+  let what = `${describeValue(collection)} was given`;
+  if (typeof given.collection === 'function') what = 'a Db was given';
+  else if (typeof given.db === 'function') what = 'a MongoClient was given';
+  else if (typeof collection === 'object') what = 'the object given has no findOneAndUpdate method';
+  throw new TypeError(`collection must be a MongoDB Collection, e.g. db.collection("mfa"); ${what}`);
+}
+
+function checkThrottleKeys(throttle: Partial<ThrottlePolicy> | undefined): Partial<ThrottlePolicy> | undefined {
+  if (throttle === undefined) return undefined;
+  if (throttle === null || typeof throttle !== 'object' || Array.isArray(throttle)) {
+    throw new TypeError(`throttle must be an object with any of ${THROTTLE_OPTION_KEYS.join(', ')}; ${describeValue(throttle)} was given`);
+  }
+  assertKnownOptionKeys(throttle, THROTTLE_OPTION_KEYS, 'MfaStore throttle');
+  return throttle;
+}
+
 /** Checks `options` and fills in the defaults. */
 export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaStoreOptions {
   if (!options || typeof options !== 'object') throw new TypeError('MfaStore requires an options object');
-  if (!options.collection || typeof options.collection.findOneAndUpdate !== 'function') {
-    throw new TypeError('collection is required: a MongoDB Collection, e.g. db.collection("mfa")');
-  }
+  assertKnownOptionKeys(options, MFA_STORE_OPTION_KEYS, 'MfaStore');
+  assertCollection(options.collection);
   if (typeof options.issuer !== 'string' || options.issuer.trim() === '') {
     throw new TypeError('issuer is required: the name authenticator apps show for your app');
   }
@@ -115,7 +156,7 @@ export function resolveMfaStoreOptions(options: MfaStoreOptions): ResolvedMfaSto
     lowBackupCodeThreshold: integerAtLeast(0, options.lowBackupCodeThreshold, DEFAULT_LOW_BACKUP_CODE_THRESHOLD, 'lowBackupCodeThreshold'),
     backupCodeMaxAgeMs,
     rememberedDeviceTtlMs,
-    throttle: resolveThrottlePolicy(options.throttle),
+    throttle: resolveThrottlePolicy(checkThrottleKeys(options.throttle)),
     totpToleranceSteps: integerAtLeast(0, options.totpToleranceSteps, DEFAULT_TOTP_TOLERANCE_STEPS, 'totpToleranceSteps'),
     onEvent: options.onEvent,
     hasher,

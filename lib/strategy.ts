@@ -6,7 +6,9 @@ import CustomStrategy from 'passport-custom';
 import { readSubmittedCode } from './code-input.js';
 import { withDatabase } from './database-errors.js';
 import type { MfaRequestContext, VerificationMethod } from './events.js';
+import { recordMfaFailure } from './failure-of-request.js';
 import type { MfaStore } from './mfa-store.js';
+import { assertKnownOptionKeys, describeValue } from './option-keys.js';
 import {
   describeNoPendingLogin,
   describeRejectedCode,
@@ -36,13 +38,16 @@ declare global {
   }
 }
 
-/** The parts of a request the strategy reads (Fastify and Express requests both fit). */
+/**
+ * The part of a request the strategy reads, its parsed body (Fastify and Express requests
+ * both have one). The default request type; an app may name its own, with or without `body`.
+ */
 export interface RequestWithBody {
   body?: unknown;
 }
 
 /** Options of `TotpOrBackupCodeStrategy`. */
-export interface TotpOrBackupCodeStrategyOptions<TRequest extends RequestWithBody, TUser> {
+export interface TotpOrBackupCodeStrategyOptions<TRequest extends object, TUser> {
   store: MfaStore;
   /** The id of the user who passed the first factor and now waits for the second; `null` when none. */
   getPendingUserId(request: TRequest): string | null | undefined | Promise<string | null | undefined>;
@@ -67,6 +72,17 @@ export interface TotpOrBackupCodeStrategyOptions<TRequest extends RequestWithBod
 
 export const DEFAULT_STRATEGY_NAME = 'totp-or-backup-code';
 export const DEFAULT_TOKEN_FIELD = 'token';
+
+/** Every option's name, once: `satisfies` keeps the list and the interface in step. */
+const STRATEGY_OPTION_KEYS = Object.keys({
+  store: true,
+  getPendingUserId: true,
+  getUser: true,
+  tokenField: true,
+  name: true,
+  messages: true,
+  requestContext: true,
+} satisfies Record<keyof TotpOrBackupCodeStrategyOptions<object, unknown>, true>);
 
 type Verified = (error: unknown, user?: unknown, info?: MfaSuccessInfo | MfaFailureInfo) => void;
 type Outcome<TUser> = { user: TUser; info: MfaSuccessInfo } | { user: false; info: MfaFailureInfo };
@@ -107,20 +123,22 @@ export function isMfaSuccessInfo(info: unknown): info is MfaSuccessInfo {
  *   getUser: (id) => users.findOne({ id }),
  * }));
  */
-export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = RequestWithBody, TUser = unknown> extends PassportCustomStrategy {
+export class TotpOrBackupCodeStrategy<TRequest extends object = RequestWithBody, TUser = unknown> extends PassportCustomStrategy {
   constructor(options: TotpOrBackupCodeStrategyOptions<TRequest, TUser>) {
     if (!options || typeof options !== 'object') throw new TypeError('TotpOrBackupCodeStrategy requires an options object');
+    assertKnownOptionKeys(options, STRATEGY_OPTION_KEYS, 'TotpOrBackupCodeStrategy');
     const { store, getPendingUserId, getUser } = options;
-    if (!store || typeof store.verifySubmittedCode !== 'function' || typeof store.withContext !== 'function') throw new TypeError('store is required: an MfaStore');
+    assertStore(store);
     if (typeof getPendingUserId !== 'function') throw new TypeError('getPendingUserId is required: (request) => user id or null');
     if (typeof getUser !== 'function') throw new TypeError('getUser is required: (userId, request) => user or null');
-    const tokenField = options.tokenField ?? DEFAULT_TOKEN_FIELD;
+    const tokenField = nonEmptyString(options.tokenField, DEFAULT_TOKEN_FIELD, 'tokenField');
+    const name = nonEmptyString(options.name, DEFAULT_STRATEGY_NAME, 'name');
     const messages = validateFailureMessages(options.messages, 'messages');
     const requestContext = options.requestContext ?? ((request: TRequest) => requestContextOf(request as RequestWithOrigin));
     if (typeof requestContext !== 'function') throw new TypeError('requestContext must be a function: (request) => { ip, userAgent } or undefined');
 
     async function decide(request: TRequest): Promise<Outcome<TUser>> {
-      const body = request.body;
+      const { body } = request as RequestWithBody;
       const raw = body !== null && typeof body === 'object' && Object.hasOwn(body, tokenField)
         ? (body as Record<string, unknown>)[tokenField]
         : undefined;
@@ -152,14 +170,38 @@ export class TotpOrBackupCodeStrategy<TRequest extends RequestWithBody = Request
         .then((outcome) => done(null, outcome.user, outcome.info))
         .catch((error: unknown) => done(error));
     });
-    this.name = options.name ?? DEFAULT_STRATEGY_NAME;
+    this.name = name;
   }
 
-  /** passport-custom's `fail(info)` carries no status; pass the one in the info along. */
+  /**
+   * passport-custom's `fail(info)` carries no status; pass the one in the info along, and keep
+   * the failure beside the request for an error handler behind `failWithError` (`mfaFailureOf`).
+   */
   override authenticate(request: unknown, options?: unknown): void {
     const fail = this.fail;
-    this.fail = (challenge?: unknown, status?: number) =>
-      fail.call(this, challenge, status ?? (challenge as Partial<MfaFailureInfo> | undefined)?.status);
+    this.fail = (challenge?: unknown, status?: number) => {
+      const failure = challenge as MfaFailureInfo | undefined;
+      recordMfaFailure(request, failure);
+      fail.call(this, challenge, status ?? failure?.status);
+    };
+    recordMfaFailure(request, undefined);
     super.authenticate(request, options);
   }
+}
+
+/** A store given but of the wrong kind (`{}`, the store's options) is told apart from one left out. */
+function assertStore(store: unknown): asserts store is MfaStore {
+  if (store === undefined || store === null) throw new TypeError('store is required: an MfaStore, new MfaStore({ collection, encryptionKeys, issuer })');
+  const given = store as Partial<Record<'verifySubmittedCode' | 'withContext' | 'collection', unknown>>;
+  if (typeof given.verifySubmittedCode === 'function' && typeof given.withContext === 'function') return;
+  let what = `${describeValue(store)} was given`;
+  if (typeof store === 'object' && 'collection' in given) what = "MfaStore's options were given: pass new MfaStore(options)";
+  else if (typeof store === 'object') what = 'the object given is not one (it has no verifySubmittedCode method)';
+  throw new TypeError(`store must be an MfaStore, made with new MfaStore({ collection, encryptionKeys, issuer }); ${what}`);
+}
+
+function nonEmptyString(value: unknown, fallback: string, option: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${option} must be a non-empty string; ${value === '' ? 'an empty string' : describeValue(value)} was given`);
+  return value;
 }

@@ -1,18 +1,21 @@
 // The package as an app gets it: packed into a tarball, installed beside the app's own MongoDB
 // driver into a throwaway project, loaded by name from ESM, CommonJS and TypeScript, and each
-// example app compiled under --strict and driven over real HTTP against an embedded MongoDB.
+// example app built from the package.json and tsconfig.json the README's Install gives (strict,
+// libraries checked too) and driven over real HTTP against an embedded MongoDB.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, scryptSync } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { MfaStore, generateTotpCode, TOTP_PERIOD_SECONDS } from '../lib/index.js';
+import { generateTotpCode, TOTP_PERIOD_SECONDS } from '../lib/index.js';
 import { startEmbeddedMongoDB, type EmbeddedMongoDB } from '../server/app/embedded-mongodb.js';
-import { TestMongoClient } from './helpers/database.js';
 import { FetchClient } from './helpers/fetch-client.js';
+import { readmeAppFile, readmeBlocks } from './helpers/readme-blocks.js';
 
 t.setTimeout(600_000);
 
@@ -117,9 +120,12 @@ const store = new MfaStore({
   encryptionKeys: { currentKeyId: 'k', keys: { k: Buffer.alloc(32) } },
 });
 const strategy = new Strategy({ store, getPendingUserId: () => null, getUser: (id: string, _request: { body?: unknown }) => ({ id }) });
+// The app's own request type, with no body in it: the strategy takes any.
+interface AppRequest { session: { pendingUserId?: string } }
+const own = new Strategy({ store, getPendingUserId: (request: AppRequest) => request.session.pendingUserId ?? null, getUser: (id) => ({ id }) });
 const info: unknown = { reason: 'locked', status: 429, message: 'wait' };
 const reason: MfaFailureReason | null = isMfaFailureInfo(info) ? (info satisfies MfaFailureInfo).reason : null;
-console.log(strategy.name, reason);
+console.log(strategy.name === own.name ? strategy.name : 'two names', reason);
 void client.close();
 `;
 
@@ -200,6 +206,7 @@ async function driveFullFlow(t: Test, example: RunningExample) {
   const setup = await browser.post(baseUrl, '/mfa/setup', {});
   t.match(setup.json, { otpauthUrl: /^otpauth:\/\/totp\/Example:alice\?/, secret: /^[A-Z2-7]{32}$/ });
   const secret: string = setup.json.secret;
+  t.equal((await browser.post(baseUrl, '/mfa/confirm')).status, 400, 'a confirmation without a body');
   const confirmed = await browser.post(baseUrl, '/mfa/confirm', { token: await generateTotpCode(secret) });
   t.equal(confirmed.json.backupCodes.length, 10, 'enrolled, with ten backup codes');
   const backupCodes: string[] = confirmed.json.backupCodes;
@@ -245,48 +252,135 @@ async function driveFullFlow(t: Test, example: RunningExample) {
   t.equal((await browser.post(baseUrl, '/login', { username: 'alice', password: 'correct horse' })).status, 503, 'a password step too');
 }
 
-for (const name of ['express', 'fastify']) {
-  t.test(`examples/${name}: compiles under --strict and signs in with TOTP and backup codes over HTTP`, async (t) => {
+const EXAMPLES = [
+  { name: 'express', entry: 'dist/app.js' },
+  { name: 'fastify', entry: 'dist/app.js' },
+  { name: 'commonjs', entry: 'app.js' },
+] as const;
+type ExampleName = (typeof EXAMPLES)[number]['name'];
+
+/**
+ * An example as an adopter sets it up: the TypeScript ones from the README's package.json and
+ * tsconfig.json with the example's files beside them (app.ts, and the Fastify one's declaration
+ * shim), built with tsc; the CommonJS one as its folder holds it. Built once, then shared.
+ */
+const prepared = new Map<ExampleName, Promise<string>>();
+function prepareExample(name: ExampleName): Promise<string> {
+  if (!prepared.has(name)) prepared.set(name, (async () => {
     const directory = path.join(consumer, `example-${name}`);
-    await cp(path.join(root, 'examples', name), directory, { recursive: true, filter: (source) => !/node_modules|dist/.test(source) });
+    await mkdir(directory);
+    if (name === 'commonjs') {
+      await copyFile(path.join(root, 'examples', name, 'app.js'), path.join(directory, 'app.js'));
+      await copyFile(path.join(root, 'examples', name, 'package.json'), path.join(directory, 'package.json'));
+      return directory;
+    }
+    await writeFile(path.join(directory, 'package.json'), await readmeAppFile('package.json'));
+    await writeFile(path.join(directory, 'tsconfig.json'), await readmeAppFile('tsconfig.json'));
+    for (const file of await readdir(path.join(root, 'examples', name))) {
+      if (/^app\.ts$|\.d\.ts$/.test(file)) await copyFile(path.join(root, 'examples', name, file), path.join(directory, file));
+    }
     await run(tsc, ['-p', directory], { cwd: consumer });
+    return directory;
+  })());
+  return prepared.get(name)!;
+}
+
+t.test("the README's Install names every package each TypeScript example needs", async (t) => {
+  // The lines after "# an Express app" or "# a Fastify app" in the README's shell blocks.
+  const named = { express: new Set<string>(), fastify: new Set<string>() };
+  let section: keyof typeof named | null = null;
+  for (const line of (await readmeBlocks()).filter((block) => block.language === 'sh').flatMap((block) => block.body.split('\n'))) {
+    const heading = /^# an? (Express|Fastify) app/.exec(line);
+    if (heading) section = heading[1]!.toLowerCase() as keyof typeof named;
+    else if (line.startsWith('#') || line === '') section = null;
+    else if (section && line.startsWith('npm install ')) {
+      for (const word of line.split(/\s+/)) named[section].add(word.includes('vendor/passport-totp-backup-code-') ? 'passport-totp-backup-code' : word);
+    }
+  }
+  for (const name of ['express', 'fastify'] as const) {
+    const app = await readFile(path.join(root, 'examples', name, 'app.ts'), 'utf8');
+    const imported = [...app.matchAll(/^import .* from '([^'.][^']*)';$/gm)].map((match) => match[1]!).filter((spec) => !spec.startsWith('node:'));
+    t.ok(imported.length >= 5, `${name}: its imports are read`);
+    // For Express, the type packages too: without @types/express-session, TS7016 and TS2665.
+    const types = name === 'express' ? ['@types/express', '@types/express-session', '@types/passport'] : [];
+    for (const dependency of [...imported, 'typescript', '@types/node', ...types]) t.ok(named[name].has(dependency), `${name}: ${dependency}`);
+  }
+});
+
+t.test('the Fastify example needs its declaration shim under a strict build without skipLibCheck', async (t) => {
+  await prepareExample('fastify');
+  const directory = path.join(consumer, 'fastify-without-the-shim');
+  await mkdir(directory);
+  for (const file of ['package.json', 'tsconfig.json']) await writeFile(path.join(directory, file), await readmeAppFile(file));
+  await copyFile(path.join(root, 'examples', 'fastify', 'app.ts'), path.join(directory, 'app.ts'));
+  const failed = await run(tsc, ['-p', directory], { cwd: consumer }).then(() => null, (error: { stdout?: string }) => error);
+  t.match(failed?.stdout, /@fastify\/flash\/lib\/flash\.d\.ts.*Cannot find module '@fastify\/secure-session'/, 'without it: upstream fastify-flash#167');
+});
+
+for (const name of ['express', 'fastify'] as const) {
+  t.test(`examples/${name}: built as the README says, signs in with TOTP and backup codes over HTTP`, async (t) => {
+    const directory = await prepareExample(name);
     await driveFullFlow(t, await startExample(t, directory, 'dist/app.js'));
   });
 }
 
-t.test('examples/commonjs: plain require, passport-local and the second factor', async (t) => {
-  const directory = path.join(consumer, 'example-commonjs');
-  await cp(path.join(root, 'examples', 'commonjs'), directory, { recursive: true });
+t.test('examples/commonjs: plain require and passport-local, the same app driven the same way', async (t) => {
+  const directory = await prepareExample('commonjs');
   const example = await startExample(t, directory, 'app.js');
-
-  // The example has no sign-up: the user and the enrolment are made as its header comment says.
-  const client = await TestMongoClient.connect(example.dbUri);
-  t.teardown(() => client.close());
-  const salt = randomBytes(16).toString('hex');
-  await client.db().collection('users').insertOne({ id: 'u1', username: 'bob', passwordHash: `${salt}:${scryptSync('pw', salt, 32).toString('hex')}` });
-  const store = new MfaStore({
-    collection: client.db().collection('mfa'),
-    issuer: 'Example',
-    encryptionKeys: { currentKeyId: 'k1', keys: { k1: Buffer.from(example.mfaKey, 'base64') } },
-    bcryptCost: 4,
-  });
-  const { secret } = await store.beginEnrollment('u1', 'bob');
-  const enrolled = await store.confirmEnrollment('u1', await generateTotpCode(secret));
-  if (!enrolled.ok) throw new Error(`enrolment failed: ${enrolled.reason}`);
-
+  // passport-local reads the name before any database read.
   const browser = new FetchClient();
-  t.equal((await browser.post(example.baseUrl, '/login', { username: 'bob', password: 'nope' })).status, 401);
   t.match(await browser.post(example.baseUrl, '/login', { username: { $ne: null }, password: 'pw' }), { status: 400, json: { error: 'Missing credentials' } }, 'passport-local reads no object as a name');
-  t.same((await browser.post(example.baseUrl, '/login', { username: 'bob', password: 'pw' })).json, { mfaRequired: true });
-  t.equal((await browser.get(example.baseUrl, '/me')).status, 401);
-  const wrong = await browser.post(example.baseUrl, '/login/mfa', { token: '000000' });
-  t.match(wrong, { status: 401, json: { reason: 'invalid' } });
-  const totp = await browser.post(example.baseUrl, '/login/mfa', { token: await inFuture(secret) });
-  t.match(totp.json, { authenticated: true, method: 'totp' });
-  t.same((await browser.get(example.baseUrl, '/me')).json, { username: 'bob' });
+  await driveFullFlow(t, example);
+});
 
-  const second = new FetchClient();
-  await second.post(example.baseUrl, '/login', { username: 'bob', password: 'pw' });
-  await example.mongo.stop();
-  t.equal((await second.post(example.baseUrl, '/login/mfa', { token: enrolled.backupCodes[0] })).status, 503, 'an outage is a 503');
+t.test('an example started on a taken port says so and exits, for each of the three', async (t) => {
+  const mongo = await startEmbeddedMongoDB();
+  t.teardown(() => mongo.stop());
+  const taken = createServer();
+  taken.listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const port = (taken.address() as AddressInfo).port;
+  for (const { name, entry } of EXAMPLES) {
+    const directory = await prepareExample(name);
+    const child = spawn(process.execPath, [entry], {
+      cwd: directory,
+      env: { ...process.env, MONGODB_URI: `${mongo.uri}/taken-port`, MFA_KEY: randomBytes(32).toString('base64'), PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(timer);
+    t.not(code, 0, `${name}: exits with an error`);
+    t.match(output, `EADDRINUSE: address already in use 127.0.0.1:${port}`, `${name}: names the taken address`);
+    t.notMatch(output, /Cannot read properties/, `${name}: not a TypeError of its own`);
+    t.notMatch(output, /listening on/, `${name}: never claims to listen`);
+  }
+});
+
+t.test("a tarball in the app's vendor/ folder installs again from a copy of the app, as CI and Docker make one", async (t) => {
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+  const install = readme.slice(readme.indexOf('## Install'), readme.indexOf('\n## ', readme.indexOf('## Install') + 1));
+  for (const step of [`file:vendor/${packed.filename}`, 'COPY package.json package-lock.json ./', 'COPY vendor/ vendor/', 'RUN npm ci']) {
+    t.ok(install.includes(step), `the README's Install says ${step}`);
+  }
+  const app = path.join(workDir, 'vendored-app');
+  await mkdir(path.join(app, 'vendor'), { recursive: true });
+  await copyFile(tarball, path.join(app, 'vendor', packed.filename));
+  await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'vendored-app', private: true }));
+  const npmInstall = ['--no-audit', '--no-fund', '--prefer-offline'];
+  await run('npm', ['install', ...npmInstall, `./vendor/${packed.filename}`, await installed('mongodb')], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
+  const recorded = JSON.parse(await readFile(path.join(app, 'package.json'), 'utf8')).dependencies['passport-totp-backup-code'];
+  t.equal(recorded, `file:vendor/${packed.filename}`, 'recorded relative to the app, inside it');
+
+  // What a Dockerfile copies, in a folder of its own elsewhere: nothing outside the app is needed.
+  const build = path.join(workDir, 'docker-build', 'app');
+  await mkdir(path.join(build, 'vendor'), { recursive: true });
+  for (const file of ['package.json', 'package-lock.json', `vendor/${packed.filename}`]) await copyFile(path.join(app, file), path.join(build, file));
+  await run('npm', ['ci', ...npmInstall], { cwd: build, maxBuffer: 16 * 1024 * 1024 });
+  const loaded = await run(process.execPath, ['-e', "console.log(typeof require('passport-totp-backup-code').Strategy)"], { cwd: build });
+  t.equal(loaded.stdout.trim(), 'function');
 });

@@ -101,7 +101,7 @@ app.post('/mfa/setup', signedIn, async (req, res) => {
 });
 
 app.post('/mfa/confirm', signedIn, async (req, res) => {
-  const result = await store.confirmEnrollment(req.user!.id, (req.body as { token?: unknown }).token);
+  const result = await store.confirmEnrollment(req.user!.id, (req.body as { token?: unknown } | undefined)?.token);
   if (result.ok) return res.json({ backupCodes: result.backupCodes }); // shown this once
   if (result.reason === 'no_pending_enrollment') return res.status(409).json({ error: 'Start the setup first' });
   const { status, message, reason } = describeRejectedCode(result);
@@ -117,6 +117,7 @@ app.use(((err, _req, res, _next) => {
   res.status(outage ? 503 : 500).json({ error: outage ? 'Please try again in a moment' : 'Something went wrong' });
 }) satisfies ErrorRequestHandler);
 
-const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', (err) => {
+  if (err) throw err; // e.g. listen EADDRINUSE: address already in use 127.0.0.1:3000 (set PORT)
   console.log(`listening on http://127.0.0.1:${(server.address() as { port: number }).port}`);
 });
