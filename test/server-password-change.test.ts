@@ -60,6 +60,18 @@ t.test('POST /api/me/password: the new password signs in, the old one no longer 
   t.same((await logIn(new TestClient(app), username, NEW_PASSWORD)).json, { authenticated: true, mfaRequired: false }, 'the new one signs in');
 });
 
+t.test('the renewed session ends when the old one would have: a password change restarts no lifetime', async (t) => {
+  const { app, db } = await startTestApp(t);
+  const client = new TestClient(app);
+  await registerAndLogIn(client);
+  const sessions = db.collection('sessions');
+  const before = (await sessions.findOne({ userId: { $exists: true }, standIn: { $exists: false } }))!.expiresAt as Date;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal((await changePassword(client, TEST_PASSWORD, NEW_PASSWORD)).status, 200);
+  const after = (await sessions.findOne({ userId: { $exists: true }, standIn: { $exists: false } }))!.expiresAt as Date;
+  t.ok(after.getTime() <= before.getTime(), `the same end or earlier (${before.toISOString()} then ${after.toISOString()})`);
+});
+
 t.test('a wrong current password, a new password the rules refuse, or no sign-in change nothing', async (t) => {
   const { app, db } = await startTestApp(t);
   const client = new TestClient(app);

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Session } from 'fastify';
 import { digestSessionId } from '../server/app/crypto.js';
 import { sessionOwner } from '../server/login/login-session.js';
-import { DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../server/sessions/mongo-session-store.js';
+import { ANONYMOUS_SESSION_TTL_MS, DEFAULT_SESSION_TTL_MS, MongoSessionStore } from '../server/sessions/mongo-session-store.js';
 import { openTestDatabase } from './helpers/database.js';
 
 function call<T>(run: (callback: (error: unknown, value?: T) => void) => void): Promise<T | undefined> {
@@ -180,4 +180,16 @@ t.test('a save never moves the end of a session or of a stand-in', async (t) => 
   const after = (await db.collection('sessions').findOne({ _id: digestSessionId('s1') as never }))!;
   t.same(after.expiresAt, standInEnd, "the stand-in's end is not raised");
   t.equal(after.standIn, true, 'and it stays a stand-in');
+});
+
+t.test('a session that belongs to no one is kept half an hour, however long its cookie says', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
+  const anonymous = store.generateId();
+  await call((done) => store.set(anonymous, session({ flash: { error: 'Wrong username or password' } }, new Date(Date.now() + 8 * 3600_000)), done));
+  const stored = await db.collection('sessions').findOne({ _id: digestSessionId(anonymous) as never });
+  t.ok(stored!.expiresAt.getTime() <= Date.now() + ANONYMOUS_SESSION_TTL_MS, 'it ends within half an hour');
+  await call((done) => store.set('owned', session({ passport: { id: 'u1', username: 'one' } }, new Date(Date.now() + 8 * 3600_000)), done));
+  const owned = await db.collection('sessions').findOne({ _id: digestSessionId('owned') as never });
+  t.ok(owned!.expiresAt.getTime() > Date.now() + 7 * 3600_000, 'a signed-in one keeps its 8 hours');
 });

@@ -98,6 +98,11 @@ export async function renewSession(request: FastifyRequest, store: MongoSessionS
     throw error;
   }
   for (const [key, value] of kept) if (value !== undefined) request.session.set(key, value);
+  // A new id, not a new lifetime: the session still ends 8 hours after its sign-in.
+  const signedIn = kept.find(([key]) => key === 'passport')?.[1];
+  if (isSessionUser(signedIn) && signedIn.signedInAt !== undefined) {
+    request.session.cookie.expires = new Date(Math.min(signedIn.signedInAt + store.sessionLifetimeMs, request.session.cookie.expires?.getTime() ?? Infinity));
+  }
   // The renewed session and the old id's stand-in go in one write, as at login.
   store.leaveStandInOnSave(request.session.sessionId, oldSessionId, {}, store.sessionLifetimeMs);
   await request.session.save();

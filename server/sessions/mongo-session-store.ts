@@ -32,6 +32,12 @@ interface SessionDocument extends Document {
 
 type Callback = (error?: unknown) => void;
 
+/**
+ * How long a session that belongs to no one is kept (a failed sign-in's message, a stand-in's
+ * anonymous save excepted, which keeps the stand-in's end): it carries nothing worth hours.
+ */
+export const ANONYMOUS_SESSION_TTL_MS = 30 * 60 * 1000;
+
 /** How many ids made here are remembered as never written (an anonymous request makes one too). */
 const FRESH_IDS_REMEMBERED = 10_000;
 
@@ -212,8 +218,10 @@ export class MongoSessionStore {
       return;
     }
     const expires = session.cookie?.expires;
-    const expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
     const owner = this.#ownerOf?.(session);
+    let expiresAt = expires instanceof Date ? expires : new Date(Date.now() + this.#defaultTtlMs);
+    // A new session of no one's is kept half an hour; an anonymous save into an existing one (a stand-in) keeps its end.
+    if (fresh && this.#ownerOf && owner === undefined) expiresAt = new Date(Math.min(expiresAt.getTime(), Date.now() + ANONYMOUS_SESSION_TTL_MS));
     const data = JSON.stringify(session);
     // `$min`: a save never moves a session's end. A session lasts its lifetime from when it was made
     // (a sign-in makes a new one), however often it is used; a stand-in's end is not raised either.
