@@ -27,6 +27,8 @@ export const SETUP_CODE_MISMATCH_MESSAGE =
 export const LOCKED_MESSAGE =
   'Too many wrong codes in a row, so codes are not accepted for a while. If you did not enter them, someone may know your password: change it once you are signed in.';
 const THROTTLED_MESSAGE = 'Too many attempts in a row.';
+export const REUSED_CODE_PAGE_MESSAGE =
+  'That code was just used. Wait for your authenticator app to show the next code (a new one comes every 30 seconds), then enter that one.';
 
 /** The flash for a refused code: the words, and until when to wait. */
 export function flashForCodeFailure(failure: CodeFailure, context: CodeContext): Flash {
@@ -37,6 +39,8 @@ export function flashForCodeFailure(failure: CodeFailure, context: CodeContext):
     case 'invalid':
       if (failure.locked) return { error: `${INVALID_CODE_MESSAGE}, and it was one too many. ${LOCKED_MESSAGE}`, locked: true, ...(retryAt ? { retryAt } : {}) };
       return { error: context === 'setup' ? SETUP_CODE_MISMATCH_MESSAGE : `${INVALID_CODE_MESSAGE}.` };
+    case 'reused':
+      return { error: REUSED_CODE_PAGE_MESSAGE };
     case 'throttled':
       return { error: THROTTLED_MESSAGE, ...(retryAt ? { retryAt } : {}) };
     case 'locked':
