@@ -126,7 +126,7 @@ function answerSignedOut(request: FastifyRequest, reply: FastifyReply): FastifyR
   discardSessionChanges(request);
   reply.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
   if (wantsJson(request.url)) return sendJsonError(reply, 401, SIGNED_OUT_MESSAGE);
-  return reply.redirect('/login?notice=signed-out', 303);
+  return reply.redirect('/login?notice=signed-out-elsewhere', 303);
 }
 
 /** Installs the error and not-found handlers on `app` (and so on every route it holds). */
