@@ -38,6 +38,12 @@ export class AttemptReports {
     return { ok: false, reason: 'invalid' };
   }
 
+  /** A TOTP code of the step last accepted, presented again: refused, not charged. */
+  reused(userId: string, now: Date): RejectedCode {
+    this.emit({ type: 'code_reused', userId, at: now, method: 'totp' });
+    return { ok: false, reason: 'reused' };
+  }
+
   /**
    * Runs one attempt. An error that ends it (a server fault: a wrong code is a
    * result) is reported as `verification_error`, by the error's name alone

@@ -18,11 +18,13 @@ import { checkTotpCode } from './totp.js';
 
 /**
  * How an attempt ended: the code accepted and used up (with the backup codes
- * left), refused and charged (with the count it charged), or not checked.
+ * left), refused and charged (with the count it charged), a TOTP code right
+ * for the step last accepted (refused, not charged), or not checked.
  */
 export type CodeAttempt =
   | { outcome: 'accepted'; remainingBackupCodes: number }
   | { outcome: 'refused'; failedAttempts: number }
+  | { outcome: 'reused' }
   | { outcome: 'throttled'; blockedUntil: Date; failedAttempts: number };
 
 type RefusedAttempt = Extract<AttemptClaim, { claimed: false }>;
@@ -66,6 +68,7 @@ export async function useTotpCode(
     toleranceSteps: options.totpToleranceSteps,
   });
   if (!check.valid) {
+    if (await matchesLastAcceptedStep(plainSecret, record, code, now, options)) return { outcome: 'reused' };
     const claim = await claimAttempt(writes, record, options.throttle, now);
     return claim.claimed ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : throttled(claim);
   }
@@ -78,6 +81,34 @@ export async function useTotpCode(
   // in a flood of parallel guesses, of which the counter decides one per reading, that difference in
   // time would tell which of the undecided guesses was right.
   return throttled(refuseLostRace(seen, now));
+}
+
+/**
+ * Whether a code refused as used is the code of exactly the step last
+ * accepted (a person signing straight back in, or in with the code that just
+ * confirmed the setup): not a guess, so it is told to wait for the next code
+ * and not charged. Only that one step: an older step was never accepted (it
+ * is just too late), and a code that matches no step is charged. A guesser
+ * gains nothing from this answer: it takes the right code of a step already
+ * spent, which the owner's own sign-in has just used, and every other guess
+ * is charged as before. Checked in memory, so it costs no round trip.
+ */
+async function matchesLastAcceptedStep(
+  plainSecret: string,
+  record: MfaRecord,
+  code: string,
+  now: Date,
+  options: ResolvedMfaStoreOptions,
+): Promise<boolean> {
+  if (record.lastTimeStep === null) return false;
+  const check = await checkTotpCode({
+    secret: plainSecret,
+    code,
+    at: now,
+    afterTimeStep: record.lastTimeStep - 1,
+    toleranceSteps: options.totpToleranceSteps,
+  });
+  return check.valid && check.timeStep === record.lastTimeStep;
 }
 
 /**

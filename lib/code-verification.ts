@@ -58,6 +58,7 @@ export class CodeVerification {
     }
     if (attempt.outcome === 'throttled') return report.throttled(userId, attempt.blockedUntil, attempt.failedAttempts, now);
     if (attempt.outcome === 'refused') return report.failure(userId, read.kind, attempt.failedAttempts, now);
+    if (attempt.outcome === 'reused') return report.reused(userId, now);
 
     const remaining = attempt.remainingBackupCodes;
     const lowOnBackupCodes = remaining <= this.options.lowBackupCodeThreshold;

@@ -33,6 +33,8 @@ export type MfaEvent = EventBase &
     // An attempt the server could not decide (a secret that does not decrypt, a database fault): not
     // charged, and the error is thrown on. `error` is the error's name only, e.g. 'SecretDecryptionError'.
     | { type: 'verification_error'; method: VerificationMethod | 'enrollment'; error: string }
+    // The TOTP code of the step last accepted, presented again (signing straight back in): not charged.
+    | { type: 'code_reused'; method: 'totp' }
     | { type: 'throttled'; retryAfterSeconds: number }
     | { type: 'locked'; lockedUntil: Date }
     | { type: 'disabled' }

@@ -26,6 +26,7 @@ export {
   describeNoPendingLogin,
   isMfaFailureInfo,
   INVALID_CODE_MESSAGE,
+  REUSED_CODE_MESSAGE,
   MFA_FAILURE_REASONS,
 } from './rejection-messages.js';
 export type { MfaFailureInfo, MfaFailureReason, MfaFailureMessage, MfaFailureMessages } from './rejection-messages.js';

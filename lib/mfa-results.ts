@@ -16,6 +16,8 @@ export type RejectedCode =
   | { ok: false; reason: 'malformed'; problem: string }
   | { ok: false; reason: 'invalid'; /** This failure was the one that locked the factor. */ locked?: true; retryAfterSeconds?: number }
   | { ok: false; reason: 'expired' }
+  /** The TOTP code of the step last accepted: right, but used; not charged. Never said of a backup code. */
+  | { ok: false; reason: 'reused' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number; locked: boolean };
 
 /**

@@ -6,17 +6,21 @@
  */
 import type { RejectedCode } from './mfa-results.js';
 
-/** The one message for every wrong, reused or unknown code: it does not say which kind of code was wrong. */
+/** The one message for every wrong or unknown code: it does not say which kind of code was wrong. */
 export const INVALID_CODE_MESSAGE = 'The code is not valid or has already been used';
 
+/** The message for the authenticator code that was just accepted, presented again. */
+export const REUSED_CODE_MESSAGE = 'This code was just used. Wait for your authenticator app to show the next code, then enter that one';
+
 /** Why a second-factor attempt failed, for programs; `message` is for people. */
-export type MfaFailureReason = 'malformed' | 'no_pending_login' | 'invalid' | 'expired' | 'throttled' | 'locked';
+export type MfaFailureReason = 'malformed' | 'no_pending_login' | 'invalid' | 'reused' | 'expired' | 'throttled' | 'locked';
 
 /** Every failure reason, in the order of the README's table. */
 export const MFA_FAILURE_REASONS: readonly MfaFailureReason[] = Object.freeze([
   'malformed',
   'no_pending_login',
   'invalid',
+  'reused',
   'expired',
   'throttled',
   'locked',
@@ -111,6 +115,8 @@ function defaultFailure(rejected: RejectedCode): MfaFailureInfo {
         };
       }
       return { reason: 'invalid', status: 401, message: INVALID_CODE_MESSAGE };
+    case 'reused':
+      return { reason: 'reused', status: 401, message: REUSED_CODE_MESSAGE };
     case 'expired':
       return {
         reason: 'expired',

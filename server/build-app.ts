@@ -17,7 +17,7 @@ import { WorkLimiter, type WorkLimits } from './app/work-limiter.js';
 import { fastifyTrustProxy } from './app/trust-proxy.js';
 import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './app/connection-limits.js';
 import { answerAddressError, registerErrorHandling } from './routes/error-handler.js';
-import { loggerOptions } from './app/logger.js';
+import { logEachRequestOnce, loggerOptions } from './app/logger.js';
 import { registerOpenApi } from './routes/openapi.js';
 import { MfaActions } from './accounts/mfa-actions.js';
 import { LoginForwarding } from './login/login-forwarding.js';
@@ -37,7 +37,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { htmlAccountPages } from './routes/html-account-pages.js';
 import { htmlAuthPages } from './routes/html-auth-pages.js';
 import type { RouteContext } from './routes/route-context.js';
-import { staticRoutes } from './routes/static-routes.js';
+import { STATIC_PATHS, staticRoutes } from './routes/static-routes.js';
 import { createFormProtection } from './routes/form-protection.js';
 import { registerSecurity } from './app/security.js';
 import { createPassport, registerPassport } from './login/second-factor.js';
@@ -82,6 +82,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const connections = resolveConnectionLimits(options.connections);
   const app = Fastify({
     logger: options.logger ? loggerOptions(options.logger) : false,
+    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT_BYTES,
     ...fastifyConnectionOptions(connections),
     // A count or a list of proxies, never `true` (see trust-proxy.ts); typed as the option Fastify's overloads expect.
@@ -147,6 +148,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.
   app.decorate('securityActivity', activity);
 
+  logEachRequestOnce(app);
   // First: every hook and handler after it, and the store's events, then know their request's sign-in.
   registerSignInCauses(app);
   await registerSecurity(app, { production: config.production });
@@ -156,6 +158,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     secureCookies: config.production,
     maxAgeMs: DEFAULT_SESSION_TTL_MS,
     ownerOf: sessionOwner,
+    sessionlessPaths: STATIC_PATHS,
   });
   await registerPassport(app, passport);
   // At the root rather than around the pages alone: error pages, the 404 included,

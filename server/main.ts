@@ -129,6 +129,13 @@ async function start(): Promise<void> {
     });
   }
 
+  // The embedded server's data is gone with its process until a restart: every request would be a 503
+  // for ever, and nothing would say why. One line, and out, so a person (or a supervisor) starts it again.
+  void embedded?.died.then((how) => {
+    process.stderr.write(`The embedded MongoDB stopped unexpectedly (${how}), so the demo stops too. Start it again with npm start.\n`);
+    stop('embedded MongoDB stopped').finally(() => process.exit(1));
+  });
+
   try {
     await client.connect();
     const db = client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME);

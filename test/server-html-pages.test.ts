@@ -204,7 +204,7 @@ t.test('sign in with MFA: the password step leads to the code page; the account 
   t.match((await client.get('/login/mfa?notice=finish-sign-in')).text, /id="notice">Finish signing in first/);
 
   const { page: malformed } = await client.submitForm('/login/mfa', { token: '12' }, codePage);
-  t.match(malformed.text, /Enter the 6-digit code from your authenticator app, or a 10-character backup code/);
+  t.match(malformed.text, /Enter the 6-digit code from your authenticator app, or a backup code \(like ABCDE-12345\)/);
   const { post: refused, page: wrong } = await client.submitForm('/login/mfa', { token: await device.wrongCode() }, codePage);
   t.equal(redirectTarget(refused), '/login/mfa', 'a wrong code answers with a redirect');
   t.match(wrong.text, new RegExp(INVALID_CODE_MESSAGE));
@@ -229,7 +229,7 @@ t.test('mid-login, the header offers to cancel the sign-in instead of signing in
   t.match(nav, /<input type="hidden" name="_csrf" value="[^"]+">/, 'with its CSRF token');
   t.match(nav, /<button type="submit" class="link" id="cancel-sign-in">Cancel sign-in<\/button>/);
 
-  t.equal(redirectTarget(await client.postForm('/logout', {}, codePage)), '/login?notice=signed-out');
+  t.equal(redirectTarget(await client.postForm('/logout', {}, codePage)), '/login?notice=sign-in-cancelled');
   t.equal(redirectTarget(await client.get('/login/mfa')), '/login?notice=login-expired', 'the password step is gone');
   const login = await client.get('/login');
   t.match(login.text, /<nav><a href="\/login">Sign in<\/a> · <a href="\/register">Register<\/a><\/nav>/, 'the usual header again');
@@ -253,7 +253,7 @@ t.test('mid-login, error pages keep the "Cancel sign-in" header, and it works', 
     t.match(navOf(page), /id="cancel-sign-in"/, `${name}: "Cancel sign-in"`);
   }
 
-  t.equal(redirectTarget(await client.postForm('/logout', {}, { ...limited, text: navOf(limited) })), '/login?notice=signed-out');
+  t.equal(redirectTarget(await client.postForm('/logout', {}, { ...limited, text: navOf(limited) })), '/login?notice=sign-in-cancelled');
   t.equal(redirectTarget(await client.get('/login/mfa')), '/login?notice=login-expired', 'the sign-in was cancelled');
 });
 

@@ -29,7 +29,7 @@ t.test('set, get and destroy a session; the stored key is a digest of the id', a
   t.same(stored?.expiresAt, expires);
 
   await call((done) => store.destroy('session-id-1', done));
-  t.same(Object.keys((await call<Session | null>((done) => store.get('session-id-1', done))) ?? {}), ['cookie'], 'ended: it holds nothing');
+  t.same(Object.keys((await call<Session | null>((done) => store.get('session-id-1', done))) ?? {}), ['cookie', 'signedOut'], 'ended: it holds nothing but the mark that says it was signed out');
   t.equal(await call((done) => store.get('never-existed', done)), null);
 });
 
@@ -97,8 +97,8 @@ t.test("signing a user out of their other sessions: theirs read as signed out, t
 
   t.equal(await store.signOutOtherSessions('u1', 'kept'), 2, 'the signed-in laptop and the phone between its two steps');
   t.match(await read('kept'), ann, 'the session asking is kept');
-  t.same(Object.keys((await read('laptop')) ?? {}), ['cookie'], 'the laptop is signed out: its session holds nothing');
-  t.same(Object.keys((await read('phone')) ?? {}), ['cookie'], 'the phone can no longer finish its login');
+  t.same(Object.keys((await read('laptop')) ?? {}), ['cookie', 'signedOut'], 'the laptop is signed out: its session holds nothing but that mark');
+  t.same(Object.keys((await read('phone')) ?? {}), ['cookie', 'signedOut'], 'the phone can no longer finish its login: only the mark is left');
   const laptopDocument = await db.collection('sessions').findOne({ _id: digestSessionId('laptop') as never });
   t.ok(laptopDocument!.expiresAt.getTime() >= Date.now() + DEFAULT_SESSION_TTL_MS - 60_000, 'its stand-in lasts a whole session lifetime: every session loaded before expires first');
   t.match(await read('bob'), { passport: { id: 'u2' } }, "another user's session is untouched");

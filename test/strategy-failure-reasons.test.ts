@@ -75,7 +75,7 @@ t.test('a messages option that names no reason, or holds no wording, is refused 
     message: /messages\.wrong is not a failure reason; use one of malformed, no_pending_login/,
   });
   t.throws(() => new TotpOrBackupCodeStrategy({ ...base, messages: { invalid: 42 } as never }), { message: /messages\.invalid must be a string or a function/ });
-  t.same(MFA_FAILURE_REASONS, ['malformed', 'no_pending_login', 'invalid', 'expired', 'throttled', 'locked']);
+  t.same(MFA_FAILURE_REASONS, ['malformed', 'no_pending_login', 'invalid', 'reused', 'expired', 'throttled', 'locked']);
 });
 
 t.test('getUser receives the request, so an app can refuse a user of another tenant', async (t) => {
@@ -93,4 +93,17 @@ t.test('getUser receives the request, so an app can refuse a user of another ten
   t.ok(isMfaSuccessInfo(home.json().info));
   t.notOk(isMfaSuccessInfo(elsewhere.json().info));
   t.notOk(isMfaFailureInfo(home.json().info));
+});
+
+t.test('the code just used, presented again through the strategy: reused, with its own wording an app can replace', async (t) => {
+  const fixture = await createMfaFixture(t);
+  const { secret } = await enrollUser(fixture, 'alice');
+  const app = await buildApp(t, fixture.store, { messages: { reused: 'Attendez le code suivant' } });
+  const code = await nextTotpCode(secret);
+  const first = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie: await pendingSession(app, 'alice') }, payload: { token: code } });
+  t.equal(first.statusCode, 200);
+  const again = await app.inject({ method: 'POST', url: '/login/mfa/json', headers: { cookie: await pendingSession(app, 'alice') }, payload: { token: code } });
+  t.equal(again.statusCode, 401);
+  t.same(again.json().info, { reason: 'reused', status: 401, message: 'Attendez le code suivant' });
+  t.ok(isMfaFailureInfo(again.json().info));
 });

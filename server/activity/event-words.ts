@@ -56,6 +56,8 @@ export function describeSecurityEvent(event: SecurityEvent): string {
         : `A wrong ${event.method === 'totp' ? 'authenticator code' : 'backup code'} was entered (${plural(event.failedAttempts, 'wrong code', 'wrong codes')} in a row)`;
     case 'verification_error':
       return 'A code could not be checked because of a fault on our side; it was not counted against you';
+    case 'code_reused':
+      return 'The authenticator code just used was entered again; it was not counted as wrong';
     case 'throttled':
       return 'A code was turned away: too many wrong codes had been entered just before';
     case 'locked':

@@ -3,7 +3,7 @@
  * `npm run admin` (server/admin/cli.ts): MONGODB_URI, or the embedded
  * server on the data folder, with the development secrets kept beside it.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from './embedded-mongodb.js';
 import { withDevelopmentSecrets } from './development-secrets.js';
@@ -46,7 +46,23 @@ export function isLocalRun(env: NodeJS.ProcessEnv): boolean {
  */
 export async function localEnvironment(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ env: NodeJS.ProcessEnv; filled: string[] }> {
   if (!isLocalRun(env)) return { env, filled: [] };
+  await keepOutOfGit(dataDir);
   return withDevelopmentSecrets(env, path.join(dataDir, DEVELOPMENT_SECRETS_FILE_NAME));
+}
+
+/**
+ * A `.gitignore` of `*` in the data folder, as Python's venv does: whatever
+ * folder a person names in DEMO_DATA_DIR (`.data-2`, as the locked-file
+ * message suggests), `git status` never offers its secrets for commit.
+ * One a person wrote is kept.
+ */
+async function keepOutOfGit(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  try {
+    await writeFile(path.join(dataDir, '.gitignore'), '# The demo\'s data and development secrets: never commit them.\n*\n', { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** The embedded server on the data folder; a ConfigError when another demo already has it open. */

@@ -44,6 +44,11 @@ export interface EmbeddedMongoDB {
   uri: string;
   /** Stops the server and waits for its process to exit. Safe to call more than once. */
   stop(): Promise<void>;
+  /**
+   * Resolves, with how the process ended ("exit code 1", "signal SIGKILL"),
+   * if the server's process ends without `stop()`; never otherwise.
+   */
+  died: Promise<string>;
 }
 
 /**
@@ -96,7 +101,8 @@ export async function startEmbeddedMongoDB(options: EmbeddedMongoDBOptions = {})
   // Ending stdin of a server that already exited raises EPIPE, which is of no interest.
   child.stdin!.on('error', () => {});
   const stderr = collectTail(child);
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const ended = new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ? `signal ${signal}` : `exit code ${code}`)));
+  const exited = ended.then(() => {});
 
   const uri = await waitForUri(child, stderr);
   let stopping: Promise<void> | undefined;
@@ -106,6 +112,7 @@ export async function startEmbeddedMongoDB(options: EmbeddedMongoDBOptions = {})
       stopping ??= stopChild(child, exited);
       return stopping;
     },
+    died: ended.then((how) => (stopping ? new Promise<string>(() => {}) : how)),
   };
 }
 

@@ -5,7 +5,7 @@
  * Lines are pino's JSON, or human-readable ones for a terminal
  * (`logDestination`); pino redacts before either is written.
  */
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { prettyFactory } from 'pino-pretty';
 import type { LogFormat } from './config.js';
 
@@ -31,6 +31,19 @@ export function loggerOptions(options: Record<string, unknown> | true = {}): Fas
   return { level: 'info', ...base, redact: { paths: REDACT_PATHS, censor: REDACTED } };
 }
 
+/**
+ * One line per request, when it is answered: Fastify's own two (`incoming
+ * request`, `request completed`) say the same thing twice. Set with
+ * `disableRequestLogging`. A route with a `logLevel` above info (the static
+ * files) writes none.
+ */
+export function logEachRequestOnce(app: FastifyInstance): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    done();
+  });
+}
+
 /** Where log lines go: anything with a `write`, as pino takes it. */
 export interface LogDestination {
   write(text: string): unknown;
@@ -51,7 +64,7 @@ export function logDestination(format: LogFormat, destination: LogDestination = 
   const prettify = prettyFactory({
     translateTime: 'SYS:HH:MM:ss',
     ignore: 'pid,hostname',
-    // One line per entry: Fastify logs two per request, each with an object.
+    // One line per entry, each with an object.
     singleLine: true,
     // pino-pretty's default colour check looks at stdout, not at this destination.
     ...(destination === process.stdout ? {} : { colorize: false }),

@@ -49,11 +49,21 @@ function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
   return { status, message: known ?? (status === 404 ? 'Not found' : 'The request could not be processed') };
 }
 
+/** What an outage error says, in one line: its name and the first line of the deepest message (an address, never data). */
+function outageCause(error: Error): string {
+  let deepest: unknown = error;
+  while (deepest instanceof Error && deepest.cause instanceof Error) deepest = deepest.cause;
+  const message = deepest instanceof Error ? deepest.message.split('\n', 1)[0]!.slice(0, 200) : '';
+  return `${error.name}: ${message}`;
+}
+
 function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAnswer): void {
   if (error instanceof ServerBusyError) {
     request.log.warn('too much password work in hand: answered 503');
   } else if (answer.status === 503) {
-    request.log.warn({ err: error }, 'MongoDB unavailable: answered 503');
+    // One line: the error's stack and the driver's topology description add some 70 lines to every 503,
+    // and say nothing the line where the driver's monitoring saw MongoDB go (main.ts) does not.
+    request.log.warn({ cause: outageCause(error) }, 'MongoDB unavailable: answered 503');
   } else if (error instanceof SecretDecryptionError) {
     // The usual cause: a restart with another (or a generated) MFA_ENCRYPTION_KEY.
     request.log.error({ err: error }, 'a stored TOTP secret cannot be decrypted: is the key it was saved with in MFA_ENCRYPTION_KEY or MFA_PREVIOUS_ENCRYPTION_KEYS?');
@@ -116,7 +126,7 @@ function answerSignedOut(request: FastifyRequest, reply: FastifyReply): FastifyR
   discardSessionChanges(request);
   reply.clearCookie(SESSION_COOKIE_NAME, { path: '/' });
   if (wantsJson(request.url)) return sendJsonError(reply, 401, SIGNED_OUT_MESSAGE);
-  return reply.redirect('/login?notice=signed-out', 303);
+  return reply.redirect('/login?notice=signed-out-elsewhere', 303);
 }
 
 /** Installs the error and not-found handlers on `app` (and so on every route it holds). */

@@ -92,6 +92,9 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
   // else: its session is what the login left behind, with no CSRF secret and no pending login. It
   // needs the body (the form's twin key), so it runs once the body is read, before the CSRF check.
   const followFinishedLogin = async (request: FastifyRequest, reply: FastifyReply) => {
+    // A second tab's code page, once the first tab signed in: its form's token is of the session the
+    // login replaced, and the person is signed in. Going to the account page does nothing either way.
+    if (currentUser(request)) return redirectAfterPost(reply, '/account');
     if (await forwarding.follow(request, reply)) return redirectAfterPost(reply, '/account');
     return undefined;
   };
@@ -117,7 +120,9 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     else done();
   };
   app.post('/logout', { preValidation: logoutCheck }, async (request, reply) => {
+    // A login waiting for its second factor is cancelled, not signed out: nobody was signed in.
+    const cancelled = request.session !== undefined && !currentUser(request) && readPendingUserId(request) !== null;
     await endSession(request, reply);
-    return redirectAfterPost(reply, '/login?notice=signed-out');
+    return redirectAfterPost(reply, `/login?notice=${cancelled ? 'sign-in-cancelled' : 'signed-out'}`);
   });
 };

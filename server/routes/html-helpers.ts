@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from '../accounts/accounts.js';
 import { currentUser, readPendingUserId } from '../login/login-session.js';
 import { announceRetryAfter } from '../app/retry-after.js';
+import { SIGNED_OUT_MARK } from '../sessions/mongo-session-store.js';
 
 /** Sends a rendered page; on a 429 the wait `retryAfterSeconds` goes in `Retry-After`, as `sendJsonError` does for JSON. */
 export function sendPage(reply: FastifyReply, markup: string, status = 200, retryAfterSeconds?: number): FastifyReply {
@@ -21,7 +22,9 @@ export function redirectAfterPost(reply: FastifyReply, url: string): FastifyRepl
  */
 export async function requireLoginPage(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (currentUser(request)) return undefined;
-  return reply.redirect(readPendingUserId(request) ? '/login/mfa?notice=finish-sign-in' : '/login', 303);
+  if (readPendingUserId(request)) return reply.redirect('/login/mfa?notice=finish-sign-in', 303);
+  // A session ended by a sign-out (here, in another browser, a password change, an operator): say so.
+  return reply.redirect(request.session?.get(SIGNED_OUT_MARK) === true ? '/login?notice=signed-out-elsewhere' : '/login', 303);
 }
 
 /**
@@ -31,6 +34,8 @@ export async function requireLoginPage(request: FastifyRequest, reply: FastifyRe
 const NOTICES = {
   registered: 'Your account is ready. Sign in to continue.',
   'signed-out': 'You are signed out.',
+  'sign-in-cancelled': 'Sign-in cancelled. Nobody is signed in on this browser.',
+  'signed-out-elsewhere': 'You were signed out (from this or another browser). Sign in again.',
   'login-expired': 'Your sign-in took too long or was not started here. Enter your password again.',
   'mfa-on': 'Two-factor sign-in is on.',
   'codes-saved': 'Your new backup codes are in place; the old ones no longer work.',

@@ -8,6 +8,15 @@ import { digestSessionId, generateSessionId } from '../app/crypto.js';
 import { driverCall } from '../app/database-outages.js';
 import { SessionEndedError } from '../app/errors.js';
 
+/**
+ * The one field of the stand-in a sign-out leaves: the browser of that
+ * session, back on a page that needs a sign-in, is told "You were signed
+ * out" rather than landing on the sign-in page without a word. It only
+ * changes words: a cookie planted to point at such a stand-in signs no one in
+ * and shows no one's data.
+ */
+export const SIGNED_OUT_MARK = 'signedOut';
+
 /** Lifetime of a session whose cookie carries no expiry. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
@@ -163,7 +172,7 @@ export class MongoSessionStore {
    * session that is already over.
    */
   #endedSession(): UpdateFilter<SessionDocument> {
-    return standInUpdate({}, this.#defaultTtlMs);
+    return standInUpdate({ [SIGNED_OUT_MARK]: true }, this.#defaultTtlMs);
   }
 
   /** How long a stand-in left by a session's renewal must last: a whole session lifetime, as `#endedSession` says. */

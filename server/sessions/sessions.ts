@@ -20,10 +20,19 @@ export interface SessionOptions {
   maxAgeMs: number;
   /** The user a session belongs to, if any: such a session is read again before a request changes anything. */
   ownerOf: (session: Session) => string | undefined;
+  /** Paths whose requests never read a session (the stylesheet, the page script). */
+  sessionlessPaths?: ReadonlySet<string>;
 }
 
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<void> {
   await app.register(fastifyCookie);
+  // Between the cookie parser and the session: a static file is answered without its session, so it
+  // never waits on MongoDB, and an outage's error page keeps its stylesheet.
+  const sessionless = options.sessionlessPaths ?? new Set<string>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (sessionless.has(request.url.split('?', 1)[0]!) && request.cookies) delete request.cookies[SESSION_COOKIE_NAME];
+    done();
+  });
   await app.register(fastifySession, {
     secret: options.secret,
     store: options.store,
