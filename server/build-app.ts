@@ -14,6 +14,10 @@ import { FormSubmissions } from './accounts/form-submissions.js';
 import type { AppConfig } from './app/config.js';
 import { createPasswordHasher, encryptionKeyId } from './app/crypto.js';
 import { WorkLimiter, type WorkLimits } from './app/work-limiter.js';
+import { ensureRateLimitIndexes, fleetRateLimitStore, sharedRateLimits, type LimitDocument } from './app/rate-limit-store.js';
+import { FleetSecrets, type FleetRecord } from './app/fleet-secrets.js';
+import { warnOfPlainHttp } from './app/plain-http-warning.js';
+import { securityCollection } from './app/security-collections.js';
 import { fastifyTrustProxy } from './app/trust-proxy.js';
 import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './app/connection-limits.js';
 import { answerAddressError, registerErrorHandling } from './routes/error-handler.js';
@@ -96,7 +100,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   boundConnections(app.server, connections, trustedProxyPeer(config.trustProxy));
 
-  const securityEvents = new SecurityEvents(db.collection('security_events'));
+  const securityEvents = new SecurityEvents(securityCollection(db, 'security_events'));
   const activity = new ActivityLog(securityEvents, app.log);
   const onEvent = (event: MfaEvent) => {
     app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
@@ -113,10 +117,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...(options.bcryptCost === undefined ? {} : { bcryptCost: options.bcryptCost }),
     ...options.mfa,
   });
-  const users = new Users(db.collection('users'));
-  const sessionStore = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
-  const forms = new FormSubmissions(db.collection('form_submissions'));
-  const passwordThrottle = new PasswordThrottle(db.collection('password_attempts'), config.sessionSecret, options.passwordThrottle);
+  const users = new Users(securityCollection(db, 'users'));
+  const sessionStore = new MongoSessionStore(securityCollection(db, 'sessions'), { ownerOf: sessionOwner });
+  const forms = new FormSubmissions(securityCollection(db, 'form_submissions'));
+  const passwordThrottle = new PasswordThrottle(securityCollection(db, 'password_attempts'), config.sessionSecret, options.passwordThrottle);
+  const rateLimits = securityCollection<LimitDocument>(db, 'rate_limits');
+  const fleet = new FleetSecrets(securityCollection<FleetRecord>(db, 'fleet'), config);
   await Promise.all([
     store.ensureIndexes(),
     users.ensureIndexes(),
@@ -124,6 +130,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     forms.ensureIndexes(),
     securityEvents.ensureIndexes(),
     passwordThrottle.ensureIndexes(),
+    ensureRateLimitIndexes(rateLimits),
   ]);
 
   const passwordWork = new WorkLimiter(options.passwordWork);
@@ -140,6 +147,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     sessions: sessionStore,
     forwarding: new LoginForwarding(sessionStore, { secureCookies: config.production, ...(options.loginForwardTtlMs ? { ttlMs: options.loginForwardTtlMs } : {}) }),
     authRateLimit: { max: config.rateLimitMax, timeWindow: 60_000 },
+    sharedRateLimits: sharedRateLimits(config.rateLimitMax),
     passwordThrottle,
     passwordWork,
     knownBrowsers: new KnownBrowsers(config.sessionSecret, { secureCookies: config.production }),
@@ -147,11 +155,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   };
   // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.
   app.decorate('securityActivity', activity);
+  // For main.ts, which compares this instance's secrets with the fleet's before it listens.
+  app.decorate('fleetSecrets', fleet);
 
   logEachRequestOnce(app);
   // First: every hook and handler after it, and the store's events, then know their request's sign-in.
   registerSignInCauses(app);
-  await registerSecurity(app, { production: config.production });
+  await registerSecurity(app, { production: config.production, rateLimitStore: fleetRateLimitStore(rateLimits) });
+  if (config.production) warnOfPlainHttp(app, config.trustProxy);
   await registerSessions(app, {
     secret: config.sessionSecret,
     store: sessionStore,
@@ -173,7 +184,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Before the routes: @fastify/swagger documents the routes registered after it.
   await registerOpenApi(app);
 
-  await app.register(healthRoutes, { db });
+  await app.register(healthRoutes, { db, fleet });
   await app.register(staticRoutes);
   await app.register(async (api) => {
     api.addHook('onRequest', requireJsonContentType);

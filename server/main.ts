@@ -10,6 +10,7 @@ import type { EmbeddedMongoDB } from './app/embedded-mongodb.js';
 import { buildApp } from './build-app.js';
 import { readConfig, readDataDir, type ServerConfig } from './app/config.js';
 import { encryptionKeyId } from './app/crypto.js';
+import { describeTrustProxy } from './app/trust-proxy.js';
 import { refuseUnsafeEngine } from './app/engine-guard.js';
 import {
   announceEmbeddedUri,
@@ -150,6 +151,14 @@ async function start(): Promise<void> {
     const current = encryptionKeyId(config.mfaEncryptionKey);
     const previous = [...new Set((config.mfaPreviousEncryptionKeys ?? []).map(encryptionKeyId))].filter((id) => id !== current);
     app.log.info({ current, previous }, 'MFA encryption key ids');
+    // Before listening: an instance whose secrets differ from the fleet's stops here, in one line.
+    // Secrets generated for this run are checked but never recorded: they are not the fleet's.
+    const fleet = await app.fleetSecrets.join({ record: config.generatedSecrets.length === 0 });
+    app.log.info({ fleet }, 'secrets agree with the fleet');
+    app.log.info(
+      { trustProxy: describeTrustProxy(config.trustProxy), secureCookies: config.production, rateLimit: `${config.rateLimitMax} a minute per client address, counted in MongoDB for every instance` },
+      'client address and proxy settings',
+    );
     await app.listen({ port: config.port, host: config.host });
     // For `npm run admin` while this demo holds the embedded data (see EMBEDDED_URI_FILE_NAME).
     if (embedded) await announceEmbeddedUri(dataDir, embedded.uri);

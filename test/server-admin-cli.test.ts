@@ -22,6 +22,20 @@ async function snapshot(db: import('mongodb').Db): Promise<string> {
   return JSON.stringify(contents);
 }
 
+t.test('in production, unlock and reset-mfa need MONGODB_URI only, not the secrets they do not use', async (t) => {
+  const { app, db } = await startTestApp(t, { mfa: { throttle: { throttleAfterFailures: 10, lockAfterFailures: 1 } } });
+  const bob = await createMfaUser(app);
+  const bobClient = await pendingClient(app, bob.username);
+  await bobClient.post('/api/login/mfa', { token: await bob.device.wrongCode() });
+  const env = { NODE_ENV: 'production', MONGODB_URI: mongodbUriOf(db.databaseName), SESSION_SECRET: '', MFA_ENCRYPTION_KEY: '' };
+  const unlock = await runAdmin(['unlock', bob.username], env);
+  t.equal(unlock.code, 0, unlock.stderr);
+  t.equal(unlock.stdout, `unlock ${bob.username}: lock cleared, no note\n`);
+  const reset = await runAdmin(['reset-mfa', bob.username], env);
+  t.equal(reset.code, 0, reset.stderr);
+  t.match(reset.stdout, /MFA turned off/);
+});
+
 t.test('reset-mfa and unlock on the database MONGODB_URI names; an unknown user changes nothing', async (t) => {
   const { app, db } = await startTestApp(t, { mfa: { throttle: { throttleAfterFailures: 10, lockAfterFailures: 2 } } });
   const env = { MONGODB_URI: mongodbUriOf(db.databaseName) };

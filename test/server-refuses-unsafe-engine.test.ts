@@ -67,7 +67,8 @@ t.test('with MFA_SKIP_ENGINE_CHECK=1 the refusal is not what stops it on FerretD
 
 t.test('on the embedded server the demo checks, leaves no scratch collection and serves; the opt-out says it skipped', async (t) => {
   const { db } = await openTestDatabase(t);
-  const checked = await startServerProcess(await demoEnv(t, mongodbUriOf(db.databaseName)));
+  const env = await demoEnv(t, mongodbUriOf(db.databaseName));
+  const checked = await startServerProcess(env);
   t.teardown(() => checked.stop());
   t.equal((await new FetchClient().get(checked.url, '/healthz')).status, 200);
   t.notMatch(checked.output(), 'MFA_SKIP_ENGINE_CHECK');
@@ -78,7 +79,8 @@ t.test('on the embedded server the demo checks, leaves no scratch collection and
   t.notOk(names.some((name) => name.startsWith(ENGINE_CHECK_COLLECTION_PREFIX)), `no scratch collection among ${names.join(', ')}`);
   await checked.stop();
 
-  const skipped = await startServerProcess(await demoEnv(t, mongodbUriOf(db.databaseName), { MFA_SKIP_ENGINE_CHECK: '1' }));
+  // The same secrets: the first start recorded them for this database, and another set would be refused.
+  const skipped = await startServerProcess({ ...env, MFA_SKIP_ENGINE_CHECK: '1' });
   t.teardown(() => skipped.stop());
   t.match(skipped.output(), SKIPPED_LINE);
   t.match(skipped.output(), /"engineCheck":"skipped"/, 'and the log says so too');

@@ -14,6 +14,7 @@ import { DataFileLockedError, startEmbeddedMongoDB, type EmbeddedMongoDB } from 
 import { MfaStore, type MfaEvent } from '../../lib/index.js';
 import { readConfig, readDataDir } from '../app/config.js';
 import { encryptionKeyId } from '../app/crypto.js';
+import { SECURITY_COLLECTION_OPTIONS } from '../app/security-collections.js';
 import {
   databaseNameIn,
   DEFAULT_DATABASE_NAME,
@@ -81,17 +82,24 @@ async function openDatabase(uri: string | null, dataDir: string): Promise<{ uri:
 async function main(argv: string[]): Promise<string> {
   const { command, username, operator, note } = readArguments(argv);
   const dataDir = readDataDir(process.env);
-  const config = readConfig((await localEnvironment(dataDir)).env);
+  // The commands turn MFA off, clear a lock and end sessions: none decrypts, encrypts or signs, so they
+  // need the database and nothing of the fleet's secrets. Read as a development run would, so that
+  // production's demand for SESSION_SECRET and MFA_ENCRYPTION_KEY does not stop an operator without them.
+  const { NODE_ENV: _unused, ...env } = (await localEnvironment(dataDir)).env;
+  const config = readConfig(env);
   const { uri, embedded } = await openDatabase(config.mongodbUri, dataDir);
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS });
+  // Majority writes and primary reads, as the demo writes the same collections (security-collections.ts).
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS, ...SECURITY_COLLECTION_OPTIONS });
   try {
     await client.connect();
     const db = client.db(databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME);
-    const keyId = encryptionKeyId(config.mfaEncryptionKey);
+    // Possibly one readConfig made up for this run: no command reads or writes a secret with it.
+    const key = config.mfaEncryptionKey;
+    const keyId = encryptionKeyId(key);
     const events: MfaEvent[] = [];
     const store = new MfaStore({
       collection: db.collection('mfa'),
-      encryptionKeys: { currentKeyId: keyId, keys: { [keyId]: config.mfaEncryptionKey } },
+      encryptionKeys: { currentKeyId: keyId, keys: { [keyId]: key } },
       issuer: config.mfaIssuer,
       onEvent: (event) => events.push(event),
     });

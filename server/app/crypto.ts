@@ -84,6 +84,24 @@ export function encryptionKeyId(key: Uint8Array): string {
   return createHash('sha256').update('totp-demo encryption key id\0').update(key).digest('hex').slice(0, 8);
 }
 
+/**
+ * A fingerprint of `secret` for the fleet check (server/app/fleet-secrets.ts):
+ * HMAC-SHA256 of a fixed label under the secret, 128 bits. Equal secrets
+ * give equal fingerprints on every instance; the fingerprint neither reveals
+ * the secret nor helps guess it, and the label keeps it from matching any
+ * other value the demo derives from the same secret.
+ */
+export function secretFingerprint(secret: Uint8Array | string, label: string): string {
+  return createHmac('sha256', secret).update(`totp-demo fleet fingerprint\0${label}`, 'utf8').digest('base64url').slice(0, 22);
+}
+
+/** Whether two fingerprints are the same, in constant time. */
+export function sameFingerprint(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
 const SEAL_IV_BYTES = 12;
 const SEAL_TAG_BYTES = 16;
 

@@ -13,7 +13,7 @@ export function sendJsonError(reply: FastifyReply, status: number, message: stri
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-/** Requests answered in JSON: the API and the health check. Everything else gets HTML. */
+/** Requests answered in JSON: the API and the health and readiness checks. Everything else gets HTML. */
 export function wantsJson(url: string): boolean {
-  return url.startsWith('/api/') || url === '/api' || url.startsWith('/healthz');
+  return url.startsWith('/api/') || url === '/api' || url.startsWith('/healthz') || url.startsWith('/readyz');
 }

@@ -4,11 +4,11 @@
  * into with `config.rateLimit`.
  */
 import fastifyHelmet from '@fastify/helmet';
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { RateLimitedError } from './errors.js';
 
-export async function registerSecurity(app: FastifyInstance, options: { production: boolean }): Promise<void> {
+export async function registerSecurity(app: FastifyInstance, options: { production: boolean; rateLimitStore: FastifyRateLimitStoreCtor }): Promise<void> {
   // Helmet's default Content-Security-Policy fits the pages: no scripts, styles and
   // images from this origin, `data:` images for the QR code. Outside production the
   // demo is served over plain http (often to a phone on the LAN), where HSTS and
@@ -18,9 +18,10 @@ export async function registerSecurity(app: FastifyInstance, options: { producti
     hsts: options.production,
   });
   // Off by default (`global: false`): only the routes that name a limit are limited.
-  // Counts are per process; with several instances a client gets the limit at each.
+  // Counted in MongoDB for the whole fleet unless a route asks otherwise (rate-limit-store.ts).
   await app.register(fastifyRateLimit, {
     global: false,
+    store: options.rateLimitStore,
     errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
   // Pages and API answers can hold a TOTP key or backup codes: no cache may keep them.

@@ -69,3 +69,10 @@ export function readTrustProxy(raw: string | undefined): { value: TrustProxy } |
   }
   return { value: entries };
 }
+
+/** `value` in words, for the start-up log and the plain-http warning. */
+export function describeTrustProxy(value: TrustProxy): string {
+  if (value === false) return 'TRUST_PROXY=false: X-Forwarded-* is ignored, the client is whoever connects';
+  if (typeof value === 'number') return `TRUST_PROXY=${value}: the last ${value} hop${value === 1 ? '' : 's'} of X-Forwarded-For and X-Forwarded-Proto are believed, whoever connects`;
+  return `TRUST_PROXY=${value.join(',')}: X-Forwarded-For and X-Forwarded-Proto are believed from those addresses only`;
+}

@@ -3,6 +3,7 @@
  * every route reads the same typed fields.
  */
 import type { ActivityLog } from '../activity/activity-log.js';
+import type { FleetSecrets } from '../app/fleet-secrets.js';
 import type { Flash } from './flash.js';
 import type { SessionUser } from '../accounts/session-user.js';
 
@@ -10,6 +11,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Where security events are written; `settled()` waits for the writes in flight. */
     securityActivity: ActivityLog;
+    /** This instance's secrets against the fleet's (`join` before listening, `readiness` for `/readyz`). */
+    fleetSecrets: FleetSecrets;
   }
 
   /** What Passport keeps in the session once a login is complete, and puts on `request.user`. */

@@ -32,7 +32,7 @@ const RATE_LIMITED = tooManyRequestsResponse('More requests from this address in
 
 export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { accounts, mfa, passport, browsers } = context;
-  const rateLimited = { rateLimit: context.authRateLimit };
+  const { passwordStep, registration, secondFactor } = context.sharedRateLimits;
 
   app.post<{ Body: CredentialsBody }>(
     '/api/register',
@@ -62,7 +62,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
         },
       },
       config: {
-        ...rateLimited,
+        rateLimit: registration,
         // The document states all the rules; Fastify checks the bounds, `register` the rest in words.
         swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: documentedRegistrationBody }, url }),
       },
@@ -103,7 +103,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
           logOut: { operationId: 'logOut', description: 'End the session' },
         },
       },
-      config: rateLimited,
+      config: { rateLimit: passwordStep },
     },
     async (request, reply) => {
       const outcome = await runPasswordStep(request, reply, passwordStepServices(context), request.body.username, request.body.password);
@@ -133,7 +133,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
           429: tooManyRequestsResponse('Too many wrong codes for this user, or too many requests from this address'),
         },
       },
-      config: rateLimited,
+      config: { rateLimit: secondFactor },
     },
     secondFactorStep(passport, context.forwarding, context.activity, async (request, reply, outcome) => {
       if (!outcome.ok) {

@@ -19,7 +19,8 @@ import { credentialsForm, registrationForm, secondFactorForm, type CredentialsBo
 export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { accounts, passport, forwarding, browsers } = context;
   const { formProtection } = context;
-  const formPost = { preValidation: formProtection.check, attachValidation: true, config: { rateLimit: context.authRateLimit } };
+  const { passwordStep, registration, secondFactor } = context.sharedRateLimits;
+  const formPost = { preValidation: formProtection.check, attachValidation: true };
 
   /** What the person typed as a username, to fill it back in (never the password). */
   const typedUsername = (request: FastifyRequest) => {
@@ -42,7 +43,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.get('/register', async (request, reply) => sendPage(reply, renderRegisterPage(formPage(request, reply))));
 
-  app.post<{ Body: CredentialsBody }>('/register', { ...formPost, schema: { body: registrationForm } }, async (request, reply) => {
+  app.post<{ Body: CredentialsBody }>('/register', { ...formPost, config: { rateLimit: registration }, schema: { body: registrationForm } }, async (request, reply) => {
     if (request.validationError) return refuse(request, reply, '/register', MALFORMED_REGISTRATION_MESSAGE);
     const result = await accounts.register(request.body.username, request.body.password);
     if (!result.ok) return refuse(request, reply, '/register', result.message);
@@ -55,7 +56,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     return sendPage(reply, renderLoginPage(formPage(request, reply)));
   });
 
-  app.post<{ Body: CredentialsBody }>('/login', { ...formPost, schema: { body: credentialsForm } }, async (request, reply) => {
+  app.post<{ Body: CredentialsBody }>('/login', { ...formPost, config: { rateLimit: passwordStep }, schema: { body: credentialsForm } }, async (request, reply) => {
     if (request.validationError) return refuse(request, reply, '/login', MALFORMED_CREDENTIALS_MESSAGE);
     const outcome = await runPasswordStep(request, reply, passwordStepServices(context), request.body.username, request.body.password);
     if (outcome === 'wrong_credentials') return refuse(request, reply, '/login', WRONG_CREDENTIALS_MESSAGE);
@@ -101,7 +102,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: SecondFactorFormBody }>(
     '/login/mfa',
-    { ...formPost, preValidation: [followFinishedLogin, app.csrfProtection], schema: { body: secondFactorForm } },
+    { ...formPost, config: { rateLimit: secondFactor }, preValidation: [followFinishedLogin, app.csrfProtection], schema: { body: secondFactorForm } },
     async function (request, reply) {
       if (currentUser(request)) return redirectAfterPost(reply, '/account');
       if (!readPendingUserId(request)) return redirectAfterPost(reply, '/login?notice=login-expired');

@@ -9,6 +9,7 @@ import type { LoginForwarding } from '../login/login-forwarding.js';
 import type { KnownBrowsers } from '../login/known-browsers.js';
 import type { PasswordStepServices } from '../login/password-step.js';
 import type { PasswordThrottle } from '../login/password-throttle.js';
+import type { RouteRateLimit, SharedRateLimits } from '../app/rate-limit-store.js';
 import type { WorkLimiter } from '../app/work-limiter.js';
 import type { RememberedBrowsers } from '../login/remembered-browsers.js';
 import type { Passport } from '../login/second-factor.js';
@@ -31,8 +32,10 @@ export interface RouteContext {
   sessions: MongoSessionStore;
   /** Where a finished login went, for the twin of its request. */
   forwarding: LoginForwarding;
-  /** The rate limit of auth routes, as @fastify/rate-limit's route config. */
-  authRateLimit: { max: number; timeWindow: number };
+  /** The rate limit of auth routes, as @fastify/rate-limit's route config: counted per route, for the fleet. */
+  authRateLimit: RouteRateLimit;
+  /** The limits one bucket of which the JSON and the HTML form of a route share. */
+  sharedRateLimits: SharedRateLimits;
   /** For a change whose proof may be slow: a check, right before its write, that the request's session is still signed in. */
   stillAuthorised: (request: FastifyRequest) => () => Promise<void>;
   /** The proof a posted form needs: a session's CSRF token, or an anonymous form's token and origin. */

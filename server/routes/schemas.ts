@@ -336,6 +336,9 @@ export const mfaOffResponse = { type: 'object', required: ['enabled'], propertie
 
 export const healthResponse = { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean', const: true } } } as const;
 
+/** `GET /readyz` when ready. */
+export const readyResponse = { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean', const: true } } } as const;
+
 /** `GET /api/me/activity`: the activity's lines, in words and with where they came from, and this session's notices. */
 export const activityResponse = {
   type: 'object',
