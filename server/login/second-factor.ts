@@ -38,6 +38,9 @@ export function createPassport(store: MfaStore): Passport {
       store,
       getPendingUserId: readPendingUserId,
       getUser: (userId, request) => readPendingUser(request, userId),
+      // The pending session's id: new at the password step, held by this browser alone. A code this
+      // login used in a request that died before its session was written is accepted once more for it.
+      getPendingLoginKey: (request) => request.session.sessionId,
     }),
   );
   // The login's fields travel too (see `completeLogin`); a session signed in before they existed has none.
