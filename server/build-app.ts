@@ -14,6 +14,8 @@ import { FormSubmissions } from './accounts/form-submissions.js';
 import type { AppConfig } from './app/config.js';
 import { createPasswordHasher, encryptionKeyId } from './app/crypto.js';
 import { WorkLimiter, type WorkLimits } from './app/work-limiter.js';
+import { DemoMetrics } from './app/metrics.js';
+import { registerMetrics } from './routes/metrics-routes.js';
 import { fastifyTrustProxy } from './app/trust-proxy.js';
 import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './app/connection-limits.js';
 import { answerAddressError, registerErrorHandling } from './routes/error-handler.js';
@@ -97,9 +99,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const securityEvents = new SecurityEvents(db.collection('security_events'));
   const activity = new ActivityLog(securityEvents, app.log);
+  // This app's own registry: several apps in one process (tests) count apart.
+  const metrics = new DemoMetrics();
   const onEvent = (event: MfaEvent) => {
     app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
     activity.recordMfaEvent(event);
+    metrics.recordMfaEvent(event);
   };
   const keyId = encryptionKeyId(config.mfaEncryptionKey);
   // Previous keys only read what was made under them: secrets and backup codes made from now on use the current key.
@@ -126,6 +131,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   ]);
 
   const passwordWork = new WorkLimiter(options.passwordWork);
+  metrics.watchPasswordWork(passwordWork);
   const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost, passwordWork));
   const passport = createPassport(store);
   const context: Omit<RouteContext, 'formProtection' | 'stillAuthorised'> = {
@@ -146,9 +152,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   };
   // For tests and tools that read the collection directly: `await app.securityActivity.settled()`.
   app.decorate('securityActivity', activity);
+  // For main.ts's metrics listener and for tests: `app.metrics.scrape()`.
+  app.decorate('metrics', metrics);
 
   // First: every hook and handler after it, and the store's events, then know their request's sign-in.
   registerSignInCauses(app);
+  registerMetrics(app, metrics, config.metrics);
   await registerSecurity(app, { production: config.production });
   await registerSessions(app, {
     secret: config.sessionSecret,
