@@ -11,7 +11,7 @@ import { withDriver } from './database-errors.js';
 import { generateUseId, type EncryptedValue } from './crypto.js';
 import { settleUse } from './lost-reply.js';
 import { DEFAULT_WRITE_CONCERN } from './mfa-store-options.js';
-import { asMfaCollection, CODES_LEFT, PRIMARY_READ, type AttemptCounter, type MfaDocument } from './mfa-records.js';
+import { asMfaCollection, CODES_LEFT, PRIMARY_READ, type AttemptCounter, type MfaDocument, type ResumableUse } from './mfa-records.js';
 import { pendingReplacementFields, recordUse, replaceableFactor, RESET_FAILURES, type PendingReplacement } from './mfa-updates.js';
 
 /** A TOTP code checked in memory: the secret it matched, the counter read with it, and its time step. */
@@ -71,9 +71,16 @@ export class AttemptWrites {
    * counter, in one update, instead of charging the attempt first. After an
    * outage the update is sent again until its outcome is known (lost-reply.ts).
    * A code that proves the factor for a replacement writes the pending secret
-   * in this same update: it is stored exactly when the code is used.
+   * in this same update: it is stored exactly when the code is used. With
+   * `resumable`, the use its pending login may claim again goes in it too.
    */
-  async acceptTotpCode(userId: string, accepted: AcceptedTotpCode, now: Date, replacement?: PendingReplacement): Promise<boolean> {
+  async acceptTotpCode(
+    userId: string,
+    accepted: AcceptedTotpCode,
+    now: Date,
+    replacement?: PendingReplacement,
+    resumable?: ResumableUse,
+  ): Promise<boolean> {
     const { secret, seen, timeStep } = accepted;
     const useId = generateUseId();
     // One update decides the attempt, so its filter carries every check. The counter exactly as read, as
@@ -95,7 +102,7 @@ export class AttemptWrites {
     };
     const update: Document = {
       $set: { lastTimeStep: timeStep, ...RESET_FAILURES, ...pendingReplacementFields(replacement), updatedAt: now },
-      $push: recordUse(useId),
+      $push: recordUse(useId, resumable),
     };
     const landed = await settleUse({
       write: () =>
@@ -114,7 +121,8 @@ export class AttemptWrites {
    * the hash gone and get `null`. Returns the number of codes left. After an
    * outage the update is sent again until its outcome is known (lost-reply.ts).
    * As in acceptTotpCode, a proving code writes the pending secret in this
-   * update; its filter then also names the factor the code proves.
+   * update; its filter then also names the factor the code proves. `resumable`
+   * as in acceptTotpCode.
    */
   consumeBackupCode(
     userId: string,
@@ -122,6 +130,7 @@ export class AttemptWrites {
     generatedNotBefore: Date | null,
     now: Date,
     replacement?: PendingReplacement,
+    resumable?: ResumableUse,
   ): Promise<number | null> {
     const useId = generateUseId();
     const filter: Document = { userId, enabled: true, 'backupCodes.codes.hash': hash };
@@ -131,7 +140,7 @@ export class AttemptWrites {
     const pullTheHash: Document = {
       $pull: { 'backupCodes.codes': { hash } },
       $set: { ...RESET_FAILURES, ...pendingReplacementFields(replacement), updatedAt: now },
-      $push: recordUse(useId),
+      $push: recordUse(useId, resumable),
     };
     const codesLeft = (document: MfaDocument | null) => (document ? (document.backupCodes?.codes.length ?? 0) : null);
     return settleUse({
@@ -143,6 +152,32 @@ export class AttemptWrites {
               returnDocument: 'after',
               projection: CODES_LEFT,
             }),
+          ),
+        ),
+      landed: async () => codesLeft(await this.findUse(userId, useId, CODES_LEFT)),
+    });
+  }
+
+  /**
+   * Claims the resumable use tagged `tag` for the pending login that made it,
+   * if it was made at `notBefore` or later, and returns the backup codes left;
+   * `null` when there is no such use (never made, expired, claimed already).
+   * `$pull` removes the one entry the filter found, so of any number of
+   * retries racing with the same tag exactly one matches, and a use is
+   * claimed once. The factor must still be on: turning it off or enrolling
+   * anew drops these uses too. The claim records a use id of its own, so a
+   * claim whose reply was lost learns whether it landed (lost-reply.ts).
+   */
+  claimResumableUse(userId: string, tag: string, notBefore: Date, now: Date): Promise<number | null> {
+    const useId = generateUseId();
+    const filter: Document = { userId, enabled: true, resumableUses: { $elemMatch: { tag, at: { $gte: notBefore } } } };
+    const claim: Document = { $pull: { resumableUses: { tag } }, $set: { updatedAt: now }, $push: recordUse(useId) };
+    const codesLeft = (document: MfaDocument | null) => (document ? (document.backupCodes?.codes.length ?? 0) : null);
+    return settleUse({
+      write: () =>
+        withDriver('resume the use of the code', async () =>
+          codesLeft(
+            await this.collection.findOneAndUpdate(filter, claim as UpdateFilter<MfaDocument>, { ...this.write, returnDocument: 'after', projection: CODES_LEFT }),
           ),
         ),
       landed: async () => codesLeft(await this.findUse(userId, useId, CODES_LEFT)),

@@ -11,7 +11,7 @@ import { claimAttempt, checkClaimedAttempt, readAttemptCounter, refuseLostRace, 
 import { findBackupCodeCandidate, isBackupCodeSetExpired } from './backup-code-set.js';
 import { decryptSecret, deriveLookupTagKey } from './crypto.js';
 import type { AttemptWrites } from './attempt-writes.js';
-import type { BackupCodeSetSummary, MfaRecord, StoredBackupCodeSet } from './mfa-records.js';
+import type { BackupCodeSetSummary, MfaRecord, ResumableUse, StoredBackupCodeSet } from './mfa-records.js';
 import type { PendingReplacement } from './mfa-updates.js';
 import type { ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { checkTotpCode } from './totp.js';
@@ -44,7 +44,8 @@ function remainingBackupCodes(set: BackupCodeSetSummary | null, options: Resolve
  * resets the counter, conditional on the counter as read; a wrong one is
  * charged. Two round trips either way: read, then one conditional update.
  * With `replacement` (the code proves the factor for a re-enrolment), the
- * update that uses the code also stores the pending secret.
+ * update that uses the code also stores the pending secret; with `resumable`,
+ * the use its pending login may claim again (use-resumption.ts).
  */
 export async function useTotpCode(
   writes: AttemptWrites,
@@ -53,6 +54,7 @@ export async function useTotpCode(
   code: string,
   now: Date,
   replacement?: PendingReplacement,
+  resumable?: ResumableUse,
 ): Promise<CodeAttempt> {
   const secret = record.secret!;
   const plainSecret = decryptSecret(secret, options.encryptionKeys, record.userId);
@@ -72,7 +74,7 @@ export async function useTotpCode(
     const claim = await claimAttempt(writes, record, options.throttle, now);
     return claim.claimed ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : throttled(claim);
   }
-  if (await writes.acceptTotpCode(record.userId, { secret, seen, timeStep: check.timeStep }, now, replacement)) {
+  if (await writes.acceptTotpCode(record.userId, { secret, seen, timeStep: check.timeStep }, now, replacement, resumable)) {
     return { outcome: 'accepted', remainingBackupCodes: remainingBackupCodes(record.backupCodes, options, now) };
   }
   // Another attempt was decided on the reading this one made (a wrong guess charged, the same code
@@ -115,7 +117,7 @@ async function matchesLastAcceptedStep(
  * A backup code is charged first and checked after: bcrypt is slow, and the
  * charge is what bounds the guesses. At most one bcrypt comparison: the
  * lookup tag picks the only stored hash the code can match, and no tag match
- * costs no comparison at all. `replacement` as in `useTotpCode`.
+ * costs no comparison at all. `replacement` and `resumable` as in `useTotpCode`.
  */
 export async function useBackupCode(
   writes: AttemptWrites,
@@ -124,6 +126,7 @@ export async function useBackupCode(
   code: string,
   now: Date,
   replacement?: PendingReplacement,
+  resumable?: ResumableUse,
 ): Promise<CodeAttempt> {
   const set = record.backupCodes;
   const tagKey = set && deriveLookupTagKey(options.encryptionKeys, set.tagKeyId);
@@ -134,7 +137,7 @@ export async function useBackupCode(
     const candidate = set && tagKey ? findBackupCodeCandidate(set, code, tagKey) : undefined;
     if (!candidate || !(await options.hasher.compare(code, candidate.hash))) return null;
     const notBefore = options.backupCodeMaxAgeMs === null ? null : new Date(now.getTime() - options.backupCodeMaxAgeMs);
-    return writes.consumeBackupCode(record.userId, candidate.hash, notBefore, now, replacement);
+    return writes.consumeBackupCode(record.userId, candidate.hash, notBefore, now, replacement, resumable);
   });
   return remaining === null ? { outcome: 'refused', failedAttempts: claim.failedAttempts } : { outcome: 'accepted', remainingBackupCodes: remaining };
 }

@@ -149,6 +149,27 @@ export function generateUseId(): string {
   return randomBytes(USE_ID_BYTES).toString('base64url');
 }
 
+/**
+ * The HMAC key of resumable uses' tags (`computeResumeTag`), derived (HKDF)
+ * from the encryption key `keyId`, apart from every other use of that key.
+ * Throws `SecretDecryptionError` when that key is not configured.
+ */
+export function deriveResumeTagKey(keyRing: EncryptionKeyRing, keyId: string): Uint8Array {
+  return Buffer.from(hkdfSync('sha256', keyFor(keyRing, keyId), Buffer.alloc(0), 'code-use-resume-tag', 32));
+}
+
+/**
+ * The tag stored with a code's use that one pending login may claim again
+ * (see `use-resumption.ts`): HMAC-SHA256 of the pending login's key and the
+ * code, under the key from `deriveResumeTagKey`. Keyed, so the stored tag
+ * tells nothing of either (a six-digit code would be found from a plain hash
+ * in a million tries); the key is length-prefixed, so no pair of key and code
+ * runs into another.
+ */
+export function computeResumeTag(pendingLoginKey: string, normalizedCode: string, tagKey: Uint8Array): string {
+  return createHmac('sha256', tagKey).update(`${pendingLoginKey.length}:${pendingLoginKey}\0${normalizedCode}`, 'utf8').digest('base64url');
+}
+
 /** `length` characters drawn uniformly from `alphabet` with the OS CSPRNG (no modulo bias). */
 export function randomString(alphabet: string, length: number): string {
   let output = '';

@@ -26,8 +26,10 @@ export type MfaEvent = EventBase &
   (
     | { type: 'enrollment_started' }
     | { type: 'enrollment_confirmed'; backupCodeCount: number }
-    | { type: 'totp_accepted' }
-    | { type: 'backup_code_used'; remainingBackupCodes: number; lowOnBackupCodes: boolean }
+    // `resumed`: the code had been used by this same pending login, whose request never finished (a
+    // process that died before the session was written); this claim of that use is the sign-in.
+    | { type: 'totp_accepted'; resumed?: true }
+    | { type: 'backup_code_used'; remainingBackupCodes: number; lowOnBackupCodes: boolean; resumed?: true }
     | { type: 'backup_codes_regenerated'; backupCodeCount: number }
     | { type: 'verification_failed'; method: VerificationMethod | 'enrollment'; failedAttempts: number }
     // An attempt the server could not decide (a secret that does not decrypt, a database fault): not

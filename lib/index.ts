@@ -15,6 +15,7 @@ export type {
   ProvenEnrollmentStart,
   EnrollmentConfirmation,
   VerificationResult,
+  VerifyCodeOptions,
   RejectedCode,
   MfaStatus,
   RememberedDeviceToken,
@@ -60,6 +61,7 @@ export { buildOtpauthUrl, generateTotpCode, TOTP_DIGITS, TOTP_PERIOD_SECONDS } f
 export { renderQrCode } from './qr-code.js';
 export type { QrCodeImages } from './qr-code.js';
 export { DEFAULT_THROTTLE_POLICY } from './throttle.js';
+export { RESUMABLE_USE_TTL_MS, MIN_PENDING_LOGIN_KEY_LENGTH } from './use-resumption.js';
 export type { ThrottlePolicy } from './throttle.js';
 export type { MfaEvent, MfaEventListener, MfaEventType, MfaRequestContext, VerificationMethod } from './events.js';
 export { MfaError, MfaFactorActiveError, MfaStoreUnavailableError, SecretDecryptionError, UnsafeEngineError } from './errors.js';

@@ -118,7 +118,8 @@ export class MfaDocuments {
             ...RESET_FAILURES,
             updatedAt: now,
           },
-          $unset: { pendingTotpSecret: '', pendingReplaces: '', rememberedDevices: '' },
+          // A use a pending login could still claim was a code of the factor replaced here: it goes too.
+          $unset: { pendingTotpSecret: '', pendingReplaces: '', rememberedDevices: '', resumableUses: '' },
         },
         { ...this.write, returnDocument: 'before', projection: DEVICE_IDS },
       );
@@ -149,7 +150,7 @@ export class MfaDocuments {
         { userId, $or: [{ enabled: true }, { pendingTotpSecret: { $exists: true } }] },
         {
           $set: { enabled: false, updatedAt: now },
-          $unset: { totpSecret: '', pendingTotpSecret: '', pendingReplaces: '', lastTimeStep: '', backupCodes: '', rememberedDevices: '' },
+          $unset: { totpSecret: '', pendingTotpSecret: '', pendingReplaces: '', lastTimeStep: '', backupCodes: '', rememberedDevices: '', resumableUses: '' },
         },
         { ...this.write, returnDocument: 'before', projection: DEVICE_IDS },
       );

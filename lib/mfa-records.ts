@@ -46,6 +46,19 @@ export interface MfaRecord<BackupCodes extends BackupCodeSetSummary = BackupCode
   backupCodes: BackupCodes | null;
   failedAttempts: number;
   blockedUntil: Date | null;
+  /** The last few uses a pending login may claim again; expired ones are ignored, not removed. */
+  resumableUses: ResumableUse[];
+}
+
+/**
+ * A use of a code that the pending login which made it may claim once more
+ * (see `use-resumption.ts`): the keyed tag of that login's key and the code,
+ * the id of the key the tag was made under, and when the code was used.
+ */
+export interface ResumableUse {
+  tag: string;
+  keyId: string;
+  at: Date;
 }
 
 /** The throttle fields an attempt was read with, and the values it claims. */
@@ -69,6 +82,8 @@ export interface MfaDocument extends Document {
   rememberedDevices?: Array<Pick<StoredDevice, 'id'>>;
   /** The use ids of the last few codes used (see lost-reply.ts). */
   recentUseIds?: string[];
+  /** Written with a use whose request named its pending login (see use-resumption.ts). */
+  resumableUses?: ResumableUse[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -111,5 +126,6 @@ export function toRecord<BackupCodes extends BackupCodeSetSummary>(document: Mfa
     backupCodes: (document.backupCodes as BackupCodes | undefined) ?? null,
     failedAttempts: document.failedAttempts ?? 0,
     blockedUntil: document.blockedUntil ?? null,
+    resumableUses: Array.isArray(document.resumableUses) ? document.resumableUses : [],
   };
 }

@@ -34,10 +34,27 @@ export type BeginEnrollmentOptions = { replace?: boolean; currentCode?: never } 
 /** The result of `beginEnrollment` with `currentCode`: the start, or why the code did not prove the factor (nothing was stored). */
 export type ProvenEnrollmentStart = EnrollmentStart | RejectedCode;
 
-/** The result of `verifyCode`. */
+/**
+ * The result of `verifyCode`. `resumed`: the code had been used by this same
+ * pending login (`VerifyCodeOptions.pendingLoginKey`) in a request that never
+ * finished, and this attempt claimed that use, once.
+ */
 export type VerificationResult =
-  | { ok: true; method: VerificationMethod; remainingBackupCodes: number; lowOnBackupCodes: boolean }
+  | { ok: true; method: VerificationMethod; remainingBackupCodes: number; lowOnBackupCodes: boolean; resumed?: true }
   | RejectedCode;
+
+/** Options of `verifyCode` for a login's attempt. */
+export interface VerifyCodeOptions {
+  /**
+   * A secret that names this one pending login and only its browser holds
+   * (its session id, made anew by the password step). A right code's use is
+   * then stored with a keyed tag of this key and the code, and if this same
+   * pending login sends the same code again within `RESUMABLE_USE_TTL_MS`
+   * because its request died before the app wrote the signed-in session, the
+   * retry is accepted once (`resumed: true`). At least 16 characters.
+   */
+  pendingLoginKey?: string;
+}
 
 /** The result of `confirmEnrollment`: on success the backup codes, shown to the user this once. */
 export type EnrollmentConfirmation =

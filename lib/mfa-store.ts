@@ -25,11 +25,13 @@ import type {
   RememberedDevice,
   RememberedDeviceToken,
   VerificationResult,
+  VerifyCodeOptions,
 } from './mfa-results.js';
 import { describeMfaStatus } from './mfa-status.js';
 import { resolveMfaStoreOptions, type MfaStoreOptions, type ResolvedMfaStoreOptions } from './mfa-store-options.js';
 import { normalizeRequestContext } from './request-context.js';
 import { RememberedDevices } from './remembered-devices.js';
+import { assertPendingLoginKey } from './use-resumption.js';
 
 /**
  * User ids go into MongoDB filters: anything but a non-empty string (an
@@ -146,19 +148,26 @@ export class MfaStore {
    * `MfaStoreUnavailableError` (503) when MongoDB fails and
    * `SecretDecryptionError` (500) when the secret the code needs cannot be
    * read: such an attempt is not charged to the user, and is reported as a
-   * `verification_error` event.
+   * `verification_error` event. With `{ pendingLoginKey }` a login decided
+   * by this code survives a process that dies before the app writes the
+   * signed-in session: see `VerifyCodeOptions`.
+   *
+   * @example
+   * const result = await store.verifyCode(userId, body.token, { pendingLoginKey: request.session.sessionId });
    */
-  async verifyCode(userId: string, input: unknown): Promise<VerificationResult> {
+  async verifyCode(userId: string, input: unknown, options: VerifyCodeOptions = {}): Promise<VerificationResult> {
     assertUserId(userId);
+    assertPendingLoginKey(options.pendingLoginKey);
     const read = readSubmittedCode(input);
     if (!read.ok) return { ok: false, reason: 'malformed', problem: read.problem };
-    return this.verifySubmittedCode(userId, read.value);
+    return this.verifySubmittedCode(userId, read.value, options);
   }
 
   /** `verifyCode` for input already read by `readSubmittedCode`. */
-  async verifySubmittedCode(userId: string, submitted: SubmittedCode): Promise<VerificationResult> {
+  async verifySubmittedCode(userId: string, submitted: SubmittedCode, options: VerifyCodeOptions = {}): Promise<VerificationResult> {
     assertUserId(userId);
-    return this.verification.verify(userId, submitted, this.reports());
+    assertPendingLoginKey(options.pendingLoginKey);
+    return this.verification.verify(userId, submitted, this.reports(), options.pendingLoginKey);
   }
 
   /** Replaces all backup codes with a fresh set; the old ones stop working at once. `null` when MFA is not enabled. */

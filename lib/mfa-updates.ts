@@ -6,12 +6,14 @@
  */
 import type { Document } from 'mongodb';
 import type { EncryptedValue } from './crypto.js';
-import type { SecretRef } from './mfa-records.js';
+import type { ResumableUse, SecretRef } from './mfa-records.js';
 
 export const RESET_FAILURES = { failedAttempts: 0, blockedUntil: null } as const;
 
 /** Enough for every use a user can make while one attempt waits for a lost reply. */
 const RECENT_USE_IDS_KEPT = 10;
+/** Uses a pending login may claim again, kept: more than one person signs in at once in 5 minutes. */
+const RESUMABLE_USES_KEPT = 5;
 
 /**
  * A pending secret that may replace the active factor `replaces` once confirmed: written by the
@@ -22,9 +24,14 @@ export interface PendingReplacement {
   replaces: SecretRef;
 }
 
-/** Records `useId` in the update that uses a code, keeping the last few. */
-export function recordUse(useId: string): Document {
-  return { recentUseIds: { $each: [useId], $slice: -RECENT_USE_IDS_KEPT } };
+/**
+ * Records `useId` in the update that uses a code, keeping the last few; with
+ * `resumable`, the use is also one its pending login may claim again.
+ */
+export function recordUse(useId: string, resumable?: ResumableUse): Document {
+  const push: Document = { recentUseIds: { $each: [useId], $slice: -RECENT_USE_IDS_KEPT } };
+  if (resumable) push.resumableUses = { $each: [resumable], $slice: -RESUMABLE_USES_KEPT };
+  return push;
 }
 
 /** Only the two fields that name a secret, whatever else the value carries. */

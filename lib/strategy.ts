@@ -23,6 +23,8 @@ export interface MfaSuccessInfo {
   method: VerificationMethod;
   remainingBackupCodes: number;
   lowOnBackupCodes: boolean;
+  /** The code had been used by this pending login in a request that never finished; this one completes it (see `getPendingLoginKey`). */
+  resumed?: true;
 }
 
 declare global {
@@ -56,6 +58,15 @@ export interface TotpOrBackupCodeStrategyOptions<TRequest extends object, TUser>
    * no longer exists (or, with the request, may not log in here: a tenant check).
    */
   getUser(userId: string, request: TRequest): TUser | null | undefined | Promise<TUser | null | undefined>;
+  /**
+   * A secret naming this one pending login that only its browser holds, such
+   * as the session id the password step made (`request.session.sessionId`).
+   * Given, a login decided by a code is not lost with a process that dies
+   * before the session is written: the same pending login sending the same
+   * code again is signed in, once (`VerifyCodeOptions.pendingLoginKey`).
+   * Default: none, and a used code stays used.
+   */
+  getPendingLoginKey?(request: TRequest): string | null | undefined;
   /** Body field holding the code. Default `token`. */
   tokenField?: string;
   /** Strategy name for `passport.use` and `authenticate`. Default `totp-or-backup-code`. */
@@ -82,6 +93,7 @@ const STRATEGY_OPTION_KEYS = Object.keys({
   name: true,
   messages: true,
   requestContext: true,
+  getPendingLoginKey: true,
 } satisfies Record<keyof TotpOrBackupCodeStrategyOptions<object, unknown>, true>);
 
 type Verified = (error: unknown, user?: unknown, info?: MfaSuccessInfo | MfaFailureInfo) => void;
@@ -136,6 +148,8 @@ export class TotpOrBackupCodeStrategy<TRequest extends object = RequestWithBody,
     const messages = validateFailureMessages(options.messages, 'messages');
     const requestContext = options.requestContext ?? ((request: TRequest) => requestContextOf(request as RequestWithOrigin));
     if (typeof requestContext !== 'function') throw new TypeError('requestContext must be a function: (request) => { ip, userAgent } or undefined');
+    const getPendingLoginKey = options.getPendingLoginKey ?? (() => undefined);
+    if (typeof getPendingLoginKey !== 'function') throw new TypeError('getPendingLoginKey must be a function: (request) => a secret of this pending login, or null');
 
     async function decide(request: TRequest): Promise<Outcome<TUser>> {
       const { body } = request as RequestWithBody;
@@ -153,10 +167,11 @@ export class TotpOrBackupCodeStrategy<TRequest extends object = RequestWithBody,
       // attempt that then cannot log anyone in (a deleted user, a failing user lookup).
       const user = await withDatabase('look up the user (getUser)', () => getUser(userId, request));
       if (user === null || user === undefined) return { user: false, info: describeRejectedCode({ ok: false, reason: 'invalid' }, messages) };
-      const result = await store.withContext(requestContext(request)).verifySubmittedCode(userId, read.value);
+      const pendingLoginKey = getPendingLoginKey(request) ?? undefined;
+      const result = await store.withContext(requestContext(request)).verifySubmittedCode(userId, read.value, { pendingLoginKey });
       if (result.ok) {
-        const { method, remainingBackupCodes, lowOnBackupCodes } = result;
-        return { user, info: { method, remainingBackupCodes, lowOnBackupCodes } };
+        const { method, remainingBackupCodes, lowOnBackupCodes, resumed } = result;
+        return { user, info: { method, remainingBackupCodes, lowOnBackupCodes, ...(resumed ? { resumed } : {}) } };
       }
       return { user: false, info: describeRejectedCode(result, messages) };
     }

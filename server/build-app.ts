@@ -18,6 +18,8 @@ import { ensureRateLimitIndexes, fleetRateLimitStore, sharedRateLimits, type Lim
 import { FleetSecrets, type FleetRecord } from './app/fleet-secrets.js';
 import { warnOfPlainHttp } from './app/plain-http-warning.js';
 import { securityCollection } from './app/security-collections.js';
+import { DemoMetrics } from './app/metrics.js';
+import { registerMetrics } from './routes/metrics-routes.js';
 import { fastifyTrustProxy } from './app/trust-proxy.js';
 import { boundConnections, fastifyConnectionOptions, resolveConnectionLimits, trustedProxyPeer, type ConnectionLimits } from './app/connection-limits.js';
 import { answerAddressError, registerErrorHandling } from './routes/error-handler.js';
@@ -102,9 +104,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const securityEvents = new SecurityEvents(securityCollection(db, 'security_events'));
   const activity = new ActivityLog(securityEvents, app.log);
+  // This app's own registry: several apps in one process (tests) count apart.
+  const metrics = new DemoMetrics();
   const onEvent = (event: MfaEvent) => {
     app.log.info({ mfaEvent: event.type, userId: event.userId }, 'mfa event');
     activity.recordMfaEvent(event);
+    metrics.recordMfaEvent(event);
   };
   const keyId = encryptionKeyId(config.mfaEncryptionKey);
   // Previous keys only read what was made under them: secrets and backup codes made from now on use the current key.
@@ -134,6 +139,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   ]);
 
   const passwordWork = new WorkLimiter(options.passwordWork);
+  metrics.watchPasswordWork(passwordWork);
   const accounts = new Accounts(users, await createPasswordHasher(options.bcryptCost, passwordWork));
   const passport = createPassport(store);
   const context: Omit<RouteContext, 'formProtection' | 'stillAuthorised'> = {
@@ -157,10 +163,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('securityActivity', activity);
   // For main.ts, which compares this instance's secrets with the fleet's before it listens.
   app.decorate('fleetSecrets', fleet);
+  // For main.ts's metrics listener and for tests: `app.metrics.scrape()`.
+  app.decorate('metrics', metrics);
 
   logEachRequestOnce(app);
   // First: every hook and handler after it, and the store's events, then know their request's sign-in.
   registerSignInCauses(app);
+  registerMetrics(app, metrics, config.metrics);
   await registerSecurity(app, { production: config.production, rateLimitStore: fleetRateLimitStore(rateLimits) });
   if (config.production) warnOfPlainHttp(app, config.trustProxy);
   await registerSessions(app, {

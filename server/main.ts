@@ -27,6 +27,7 @@ import { ConfigError } from './app/errors.js';
 import { MONGODB_CLIENT_OPTIONS } from './app/mongodb-client-options.js';
 import { restartStuckMonitoring } from './app/stuck-monitor.js';
 import { logDestination } from './app/logger.js';
+import { startMetricsServer, type MetricsServer } from './app/metrics-server.js';
 
 /** How long shutdown waits for requests in flight before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -74,6 +75,23 @@ function warnAboutGeneratedSecrets(config: ServerConfig): void {
   );
 }
 
+/** Serves the metrics where `METRICS_PORT` or `METRICS_TOKEN` say, and logs where (or that they are off). */
+async function serveMetrics(app: FastifyInstance, config: ServerConfig): Promise<MetricsServer | null> {
+  const { port, host, token } = config.metrics ?? { port: null, host: '', token: null };
+  if (port === null && token === null) {
+    app.log.info('metrics off (set METRICS_PORT or METRICS_TOKEN to serve them)');
+    return null;
+  }
+  app.metrics.collectProcessMetrics();
+  if (port === null) {
+    app.log.info({ metrics: '/metrics', token: true }, 'metrics served on the app port, behind METRICS_TOKEN');
+    return null;
+  }
+  const server = await startMetricsServer(app.metrics, { port, host, token });
+  app.log.info({ metrics: server.url, token: token !== null }, 'metrics listening');
+  return server;
+}
+
 async function start(): Promise<void> {
   const dataDir = readDataDir(process.env);
   const local = await localEnvironment(dataDir);
@@ -98,6 +116,7 @@ async function start(): Promise<void> {
   // reconnects by itself when it is back (see mongodb-client-options.ts).
   const client = new MongoClient(uri, MONGODB_CLIENT_OPTIONS);
   let app: FastifyInstance | null = null;
+  let metricsServer: MetricsServer | null = null;
   let stopWatchingMonitoring = (): void => {};
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
@@ -112,6 +131,7 @@ async function start(): Promise<void> {
     // Order matters: stop taking requests and finish those in flight, then close the
     // database they were using.
     await app?.close();
+    await metricsServer?.close();
     stopWatchingMonitoring();
     await client.close();
     if (embedded) await withdrawEmbeddedUri(dataDir).catch(() => {});
@@ -160,6 +180,7 @@ async function start(): Promise<void> {
       'client address and proxy settings',
     );
     await app.listen({ port: config.port, host: config.host });
+    metricsServer = await serveMetrics(app, config);
     // For `npm run admin` while this demo holds the embedded data (see EMBEDDED_URI_FILE_NAME).
     if (embedded) await announceEmbeddedUri(dataDir, embedded.uri);
   } catch (error) {

@@ -9,6 +9,7 @@ import { ENCRYPTION_KEY_BYTES } from '../../lib/index.js';
 import { generateRandomSecret } from './crypto.js';
 import { ConfigError } from './errors.js';
 import { readTrustProxy, type TrustProxy } from './trust-proxy.js';
+import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -43,6 +44,8 @@ export interface AppConfig {
    * addresses. See `readTrustProxy`.
    */
   trustProxy: TrustProxy;
+  /** Where Prometheus metrics are served (`metrics-config.ts`); absent: nowhere. */
+  metrics?: MetricsConfig;
 }
 
 /** The whole configuration of one server process. */
@@ -124,6 +127,7 @@ export function readConfig(env: Env): ServerConfig {
   if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) problems.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
   const trustProxy = readTrustProxy(value('TRUST_PROXY'));
   if ('problem' in trustProxy) problems.push(trustProxy.problem);
+  const metrics = readMetricsConfig(value, problems);
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -142,6 +146,7 @@ export function readConfig(env: Env): ServerConfig {
     logLevel,
     logFormat: logFormat as LogFormat,
     generatedSecrets,
+    metrics,
   };
 }
 

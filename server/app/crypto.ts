@@ -194,3 +194,17 @@ export function verifyAnonymousFormToken(secret: string, token: unknown, now = D
 export function generateLoginId(): string {
   return randomBytes(16).toString('base64url');
 }
+
+/**
+ * Whether an `Authorization` header carries `Bearer <token>`. Both sides are
+ * hashed first, so the comparison is constant-time and of equal lengths: the
+ * time taken tells neither the token nor its length.
+ */
+export function bearerTokenMatches(header: unknown, token: string): boolean {
+  if (typeof header !== 'string' || header.length > 1024) return false;
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  if (!match) return false;
+  const given = createHash('sha256').update(match[1]!, 'utf8').digest();
+  const expected = createHash('sha256').update(token, 'utf8').digest();
+  return timingSafeEqual(given, expected);
+}

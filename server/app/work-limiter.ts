@@ -37,6 +37,16 @@ export class WorkLimiter {
     if (!(this.#limits.concurrency >= 1) || !(this.#limits.queue >= 0)) throw new TypeError('WorkLimiter needs concurrency >= 1 and queue >= 0');
   }
 
+  /** Turns running now, and turns waiting for one: what the metrics show of the work in hand. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.#running, waiting: this.#waiting.length };
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<WorkLimits> {
+    return this.#limits;
+  }
+
   /** Whether a turn asked for now would be refused. For a caller that must know before it commits to the work. */
   get full(): boolean {
     return this.#running >= this.#limits.concurrency && this.#waiting.length >= this.#limits.queue;

@@ -9,6 +9,7 @@ import type { MfaActions } from '../accounts/mfa-actions.js';
 import { RateLimitedError, ServerBusyError } from '../app/errors.js';
 import { BUSY_RETRY_AFTER_SECONDS, type WorkLimiter } from '../app/work-limiter.js';
 import type { KnownBrowsers } from './known-browsers.js';
+import { notePasswordStep } from './login-outcomes.js';
 import type { PasswordThrottle } from './password-throttle.js';
 import type { RememberedBrowsers } from './remembered-browsers.js';
 
@@ -44,6 +45,23 @@ export function passwordThrottledMessage(retryAfterSeconds: number): string {
  * for the name (`KnownBrowsers`).
  */
 export async function runPasswordStep(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: PasswordStepServices,
+  username: string,
+  password: string,
+): Promise<PasswordStepResult> {
+  try {
+    const result = await decidePasswordStep(request, reply, services, username, password);
+    notePasswordStep(request, { result });
+    return result;
+  } catch (error) {
+    notePasswordStep(request, { error });
+    throw error;
+  }
+}
+
+async function decidePasswordStep(
   request: FastifyRequest,
   reply: FastifyReply,
   services: PasswordStepServices,

@@ -17,6 +17,7 @@ import { recordSignIn } from '../activity/sign-in-event.js';
 import { writeThroughOutage } from '../app/database-outages.js';
 import type { LoginForwarding } from './login-forwarding.js';
 import { completeLogin, readPendingUser, readPendingUserId } from './login-session.js';
+import { noteSecondFactor } from './login-outcomes.js';
 import { isSessionUser, type SessionUser } from '../accounts/session-user.js';
 
 /** An @fastify/passport authenticator (the package exports the class only as a value). */
@@ -38,6 +39,9 @@ export function createPassport(store: MfaStore): Passport {
       store,
       getPendingUserId: readPendingUserId,
       getUser: (userId, request) => readPendingUser(request, userId),
+      // The pending session's id: new at the password step, held by this browser alone. A code this
+      // login used in a request that died before its session was written is accepted once more for it.
+      getPendingLoginKey: (request) => request.session.sessionId,
     }),
   );
   // The login's fields travel too (see `completeLogin`); a session signed in before they existed has none.
@@ -77,8 +81,12 @@ export function secondFactorStep(
   respond: (request: FastifyRequest, reply: FastifyReply, outcome: SecondFactorOutcome) => unknown,
 ): RouteHandlerMethod {
   return passport.authenticate(DEFAULT_STRATEGY_NAME, async (request, reply, error, user, info) => {
-    if (error) throw error;
+    if (error) {
+      noteSecondFactor(request, { error });
+      throw error;
+    }
     if (!isSessionUser(user)) {
+      noteSecondFactor(request, { failure: info as MfaFailureInfo });
       await respond(request, reply, { ok: false, failure: info as MfaFailureInfo });
       return;
     }
@@ -95,6 +103,7 @@ export function secondFactorStep(
       await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
     });
     recordSignIn(activity, request, user.id, info as MfaSuccessInfo);
+    noteSecondFactor(request, { info: info as MfaSuccessInfo });
     // The user as now signed in, with the login's fields: what comes next (remembering this browser) is its doing.
     await respond(request, reply, { ok: true, user: request.user as SessionUser, info: info as MfaSuccessInfo });
   }) as RouteHandlerMethod;

@@ -35,6 +35,8 @@ export class TcpProxy {
   readonly #server: net.Server;
   readonly #pairs = new Set<Pair>();
   #lostReply: LostReply | null = null;
+  /** Set by `holdRequestTo`: the command that is never passed on, and what to tell when it came. */
+  #heldRequest: { marker: Buffer; done: () => void } | null = null;
   /** While set, connections made are accepted and then never answered, as by a host that stopped answering. */
   #silent = false;
 
@@ -117,6 +119,17 @@ export class TcpProxy {
     return { arrived: arrival, release };
   }
 
+  /**
+   * The next command whose bytes contain `marker` never reaches MongoDB: it
+   * and whatever follows on its connection stay here, the connection open.
+   * Resolves once it came. For a process that dies with a write on its way.
+   */
+  holdRequestTo(marker: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#heldRequest = { marker: Buffer.from(marker), done: resolve };
+    });
+  }
+
   async close(): Promise<void> {
     this.resetAll();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -132,7 +145,14 @@ export class TcpProxy {
     const pair: Pair = { client, server };
     this.#pairs.add(pair);
     let replyToLose: LostReply | null = null;
+    let holding = false;
     client.on('data', (chunk: Buffer) => {
+      if (!holding && this.#heldRequest && chunk.includes(this.#heldRequest.marker)) {
+        holding = true;
+        this.#heldRequest.done();
+        this.#heldRequest = null;
+      }
+      if (holding) return;
       if (this.#lostReply && chunk.includes(this.#lostReply.marker)) {
         replyToLose = this.#lostReply;
         this.#lostReply = null;
