@@ -180,7 +180,8 @@ t.test('a 503 while the database is unreachable is counted as its cause', async 
   t.equal((await new FetchClient().post(url, '/api/login', { username: uniqueUsername(), password: 'whatever it is' })).status, 503);
   const samples = await scrape(url);
   t.equal(valueOf(samples, 'totp_demo_unavailable_total', { cause: 'database' }), 1, 'scraped while the database is still gone');
-  t.equal(valueOf(samples, 'totp_demo_password_steps_total', { outcome: 'unavailable' }), 1);
+  // The fleet's per-address limit (counted in MongoDB) meets the outage first, so the password step itself never ran.
+  t.equal(valueOf(samples, 'totp_demo_password_steps_total', { outcome: 'unavailable' }), 0);
   proxy.answer();
   await client.db(name).dropDatabase().catch(() => {});
 });

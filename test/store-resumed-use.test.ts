@@ -18,8 +18,8 @@ t.test('the claim: the same pending login and code once; another login, another 
 
   t.same(await fixture.store.verifyCode('alice', code, { pendingLoginKey: owner }), { ok: true, method: 'totp', remainingBackupCodes: 10, lowOnBackupCodes: false });
   // Someone who knows the password and saw the code, in a pending login of their own.
-  t.same(await fixture.store.verifyCode('alice', code, { pendingLoginKey: intruder }), { ok: false, reason: 'invalid' }, "another pending login's retry is a used code");
-  t.same(await fixture.store.verifyCode('alice', code), { ok: false, reason: 'invalid' }, 'so is one naming no pending login');
+  t.same(await fixture.store.verifyCode('alice', code, { pendingLoginKey: intruder }), { ok: false, reason: 'reused' }, "another pending login's retry is a used code (the app's code just used: `reused`)");
+  t.same(await fixture.store.verifyCode('alice', code), { ok: false, reason: 'reused' }, 'so is one naming no pending login');
   const otherCode = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
   t.same(await fixture.store.verifyCode('alice', otherCode, { pendingLoginKey: owner }), { ok: false, reason: 'invalid' }, 'another code of the same login gains nothing');
   fixture.events.length = 0;
@@ -31,7 +31,7 @@ t.test('the claim: the same pending login and code once; another login, another 
   );
   t.same(fixture.events.map((event) => event.type), ['totp_accepted']);
   t.match(fixture.events[0], { resumed: true });
-  t.same(await fixture.store.verifyCode('alice', code, { pendingLoginKey: owner }), { ok: false, reason: 'invalid' }, 'once: a second retry is a used code');
+  t.same(await fixture.store.verifyCode('alice', code, { pendingLoginKey: owner }), { ok: false, reason: 'reused' }, 'once: a second retry is a used code');
 });
 
 t.test('a backup code: resumed once, with the codes left counted as after its use', async (t) => {
