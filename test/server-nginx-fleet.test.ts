@@ -4,16 +4,26 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { openTestDatabase } from './helpers/database.js';
 import { localRequest } from './helpers/local-http.js';
-import { documentedNginxBlock, freePort, NGINX, replaceExactly, startNginx } from './helpers/nginx.js';
+import { documentedNginxBlock, freePort, loginsWithForgedFirstHops, NGINX, replaceExactly, startNginx } from './helpers/nginx.js';
 import { mongodbUriOf, startServerProcess, type ServerProcess } from './helpers/server-process.js';
 import { TEST_PASSWORD, TotpDevice, uniqueUsername } from './helpers/server.js';
 
-/** How many requests for `url` the instance's log shows (pino's "incoming request" lines). */
+/** How many requests for `url` the instance's log shows (the one "request completed" line each request writes). */
 const served = (instance: ServerProcess, url: string) =>
   instance
     .output()
     .split('\n')
-    .filter((line) => line.includes('"incoming request"') && line.includes(`"url":"${url}"`)).length;
+    .filter((line) => line.includes('"request completed"') && line.includes(`"url":"${url}"`)).length;
+
+/**
+ * Waits until the two instances' logs show `total` requests for `url` between them: a request's line is
+ * written once it is answered, and reaches this process's pipe a moment after the answer.
+ */
+async function logsShow(a: ServerProcess, b: ServerProcess, url: string, total: number): Promise<void> {
+  for (let waited = 0; served(a, url) + served(b, url) < total && waited < 5_000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 t.test('two instances behind nginx: the real client, one limit, no sticky sessions, JSON when no instance answers', { skip: NGINX ? false : 'nginx is not installed: apt-get install nginx to run this test' }, async (t) => {
   const { db } = await openTestDatabase(t);
@@ -38,17 +48,9 @@ t.test('two instances behind nginx: the real client, one limit, no sticky sessio
   await startNginx(t, block, port);
   const front = `http://127.0.0.1:${port}`;
 
-  const statuses = [];
-  for (let i = 0; i < 6; i++) {
-    const response = await localRequest(front, {
-      path: '/api/login',
-      localAddress: '127.0.0.5',
-      headers: { 'x-forwarded-for': `8.8.8.${i}` },
-      json: { username: uniqueUsername('nobody'), password: 'a wrong password' },
-    });
-    statuses.push(response.status);
-  }
+  const statuses = await loginsWithForgedFirstHops(front, 6);
   t.same(statuses, [401, 401, 401, 429, 429, 429], 'the fourth wrong password from 127.0.0.5 is refused, whatever it claimed to be');
+  await logsShow(a, b, '/api/login', 6);
   t.ok(served(a, '/api/login') >= 3 && served(b, '/api/login') >= 3, 'and the six went to both instances');
 
   // One person's whole sign-in, from one address, every request to whichever instance is next.
@@ -65,10 +67,13 @@ t.test('two instances behind nginx: the real client, one limit, no sticky sessio
   t.equal((await send('/api/logout', {})).status, 204);
   const before = { a: served(a, '/api/login/mfa'), b: served(b, '/api/login/mfa') };
   const passwordOnA = served(a, '/api/login');
+  const passwordSteps = served(a, '/api/login') + served(b, '/api/login');
   t.same((await send('/api/login', { username, password: TEST_PASSWORD })).json, { authenticated: false, mfaRequired: true });
+  await logsShow(a, b, '/api/login', passwordSteps + 1);
   const passwordStepOn = served(a, '/api/login') > passwordOnA ? a : b;
   const code = await send('/api/login/mfa', { token: await device.nextCode() });
   t.equal(code.status, 200, 'the code is accepted');
+  await logsShow(a, b, '/api/login/mfa', before.a + before.b + 1);
   const codeOn = served(a, '/api/login/mfa') > before.a ? a : served(b, '/api/login/mfa') > before.b ? b : null;
   t.ok(codeOn !== null && codeOn !== passwordStepOn, 'on the other instance than the password step');
   t.equal((await send('/api/me')).json.username, username, 'and the session works on both');

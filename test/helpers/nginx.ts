@@ -9,6 +9,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
+import { localRequest } from './local-http.js';
+import { uniqueUsername } from './server.js';
 
 /** The nginx binary, or '' when it is not installed. */
 export const NGINX = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim();
@@ -79,4 +81,23 @@ export async function startNginx(t: Test, httpBlock: string, port: number): Prom
     if (Date.now() > deadline) throw new Error(`nginx did not listen within ${START_TIMEOUT_MS} ms: ${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * `count` wrong-password logins through `front`, all from 127.0.0.5, each
+ * claiming another first hop in `X-Forwarded-For` (8.8.8.0, 8.8.8.1, ...), as
+ * a client behind nginx's `$proxy_add_x_forwarded_for` can: their statuses.
+ */
+export async function loginsWithForgedFirstHops(front: string, count: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = await localRequest(front, {
+      path: '/api/login',
+      localAddress: '127.0.0.5',
+      headers: { 'x-forwarded-for': `8.8.8.${i}` },
+      json: { username: uniqueUsername('nobody'), password: 'a wrong password' },
+    });
+    statuses.push(response.status);
+  }
+  return statuses;
 }
