@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { openTestDatabase } from './helpers/database.js';
 import { localRequest } from './helpers/local-http.js';
-import { documentedNginxBlock, freePort, loginsWithForgedFirstHops, NGINX, replaceExactly, startNginx } from './helpers/nginx.js';
+import { documentedNginxBlock, freePort, loginsWithForgedFirstHops, NEEDS_NGINX, replaceExactly, startNginx } from './helpers/nginx.js';
 import { mongodbUriOf, startServerProcess, type ServerProcess } from './helpers/server-process.js';
 import { TEST_PASSWORD, TotpDevice, uniqueUsername } from './helpers/server.js';
 
@@ -25,7 +25,7 @@ async function logsShow(a: ServerProcess, b: ServerProcess, url: string, total: 
   }
 }
 
-t.test('two instances behind nginx: the real client, one limit, no sticky sessions, JSON when no instance answers', { skip: NGINX ? false : 'nginx is not installed: apt-get install nginx to run this test' }, async (t) => {
+t.test('two instances behind nginx: the real client, one limit, no sticky sessions, JSON when no instance answers', NEEDS_NGINX, async (t) => {
   const { db } = await openTestDatabase(t);
   const env = {
     MONGODB_URI: mongodbUriOf(db.databaseName),

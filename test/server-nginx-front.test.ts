@@ -7,11 +7,11 @@ import path from 'node:path';
 import t from 'tap';
 import { openTestDatabase } from './helpers/database.js';
 import { localRequest } from './helpers/local-http.js';
-import { documentedNginxBlock, freePort, loginsWithForgedFirstHops, NGINX, replaceExactly, startNginx } from './helpers/nginx.js';
+import { documentedNginxBlock, freePort, loginsWithForgedFirstHops, NEEDS_NGINX, replaceExactly, startNginx } from './helpers/nginx.js';
 import { mongodbUriOf, startServerProcess } from './helpers/server-process.js';
 import { TEST_PASSWORD, uniqueUsername } from './helpers/server.js';
 
-t.test('through nginx with TRUST_PROXY=1, a forged first hop neither escapes the per-address limit nor reaches the activity', { skip: NGINX ? false : 'nginx is not installed: apt-get install nginx to run this test' }, async (t) => {
+t.test('through nginx with TRUST_PROXY=1, a forged first hop neither escapes the per-address limit nor reaches the activity', NEEDS_NGINX, async (t) => {
   const { db } = await openTestDatabase(t);
   const dir = await mkdtemp(path.join(tmpdir(), 'nginx-front-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));

@@ -14,6 +14,12 @@ import { uniqueUsername } from './server.js';
 
 /** The nginx binary, or '' when it is not installed. */
 export const NGINX = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim();
+
+/**
+ * The skip of a test that runs nginx: skipped, saying how to get it, where nginx is missing; but
+ * never under CI, whose .ci/run installs it: there a missing nginx fails the test instead.
+ */
+export const NEEDS_NGINX = { skip: NGINX || process.env.CI ? false : 'nginx is not installed: apt-get install nginx to run this test' } as const;
 const START_TIMEOUT_MS = 10_000;
 
 /** The `index`th ```nginx block of docs/proxy.md (0: the first). */
