@@ -102,7 +102,8 @@ async function matchesLastAcceptedStep(
   now: Date,
   options: ResolvedMfaStoreOptions,
 ): Promise<boolean> {
-  if (record.lastTimeStep === null) return false;
+  // No step accepted yet (a step before the first one the clock can name counts as none).
+  if (record.lastTimeStep === null || record.lastTimeStep < 1) return false;
   const check = await checkTotpCode({
     secret: plainSecret,
     code,

@@ -20,7 +20,8 @@ for (const [route, label] of [
     t.equal((await owner.post('/api/login/mfa', { token: await device.nextCode() })).status, 200);
 
     // The attacker's request is in, its session live; its MFA read waits while the owner changes the password.
-    const read = proxy.delayReplyTo('mfa');
+    // The `find` of the MFA document (BSON: the key, the string's length, the collection's name).
+    const read = proxy.delayReplyTo('find\u0000\u0004\u0000\u0000\u0000mfa\u0000');
     const change = attacker.post(route, { token: backupCodes[1] });
     await read.arrived;
     const changed = await owner.post('/api/me/password', { currentPassword: TEST_PASSWORD, newPassword: 'the owner changed it just now' });

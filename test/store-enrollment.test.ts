@@ -45,12 +45,12 @@ t.test('the database holds no plain secret or code: an encrypted secret and bcry
   }
 });
 
-t.test('the code that confirmed enrolment cannot then log in (it counts as used)', async (t) => {
+t.test('the code that confirmed enrolment cannot then log in (it counts as used: reused, uncharged)', async (t) => {
   const fixture = await createMfaFixture(t);
   const start = await fixture.store.beginEnrollment('alice', 'alice');
   const code = await generateTotpCode(start.secret);
   t.equal((await fixture.store.confirmEnrollment('alice', code)).ok, true);
-  t.same(await fixture.store.verifyCode('alice', code), { ok: false, reason: 'invalid' });
+  t.same(await fixture.store.verifyCode('alice', code), { ok: false, reason: 'reused' });
   t.match(await fixture.store.verifyCode('alice', await nextTotpCode(start.secret)), { ok: true, method: 'totp' });
 });
 

@@ -84,7 +84,7 @@ t.test('a replayed code proves nothing: one already used to sign in, or one that
   const { secret, backupCodes } = await enrollUser(fixture, 'alice');
   const signedInWith = await nextTotpCode(secret);
   t.match(await fixture.store.verifyCode('alice', signedInWith), { ok: true });
-  t.same(await fixture.store.beginEnrollment('alice', 'alice', { currentCode: signedInWith }), { ok: false, reason: 'invalid' }, 'a TOTP code used at sign-in');
+  t.same(await fixture.store.beginEnrollment('alice', 'alice', { currentCode: signedInWith }), { ok: false, reason: 'reused' }, 'a TOTP code used at sign-in');
   t.match(await fixture.store.verifyCode('alice', backupCodes[0]), { ok: true });
   t.same(await fixture.store.beginEnrollment('alice', 'alice', { currentCode: backupCodes[0] }), { ok: false, reason: 'invalid' }, 'a backup code used at sign-in');
   t.same((await storedState(fixture)).pending, null);
@@ -94,7 +94,7 @@ t.test('a replayed code proves nothing: one already used to sign in, or one that
   const proof = await generateTotpCode(secret);
   const first = started(await fixture.store.beginEnrollment('alice', 'alice', { currentCode: proof }));
   const pending = (await storedState(fixture)).pending;
-  t.same(await fixture.store.beginEnrollment('alice', 'alice', { currentCode: proof }), { ok: false, reason: 'invalid' }, 'the proof again');
+  t.same(await fixture.store.beginEnrollment('alice', 'alice', { currentCode: proof }), { ok: false, reason: 'reused' }, 'the proof again');
   t.same((await storedState(fixture)).pending, pending, 'the replay stored nothing');
   t.match(await fixture.store.confirmEnrollment('alice', await generateTotpCode(first.secret)), { ok: true }, 'the proven enrolment still confirms');
 });
@@ -135,7 +135,7 @@ t.test('parallel proofs with one code: exactly one starts a replacement, and onl
     const winners = results.filter((result): result is EnrollmentStart => result.ok);
     t.equal(winners.length, 1, `one of 12 with ${code.length === 6 ? 'a TOTP code' : 'a backup code'}`);
     const losers = results.filter((result) => !result.ok);
-    t.ok(losers.every((result) => result.reason === 'throttled' || result.reason === 'invalid'), 'the rest are refused');
+    t.ok(losers.every((result) => ['throttled', 'invalid', 'reused'].includes(result.reason)), 'the rest are refused');
     const pending = (await storedState(fixture)).pending;
     t.equal(pending.ciphertext, (await fixture.collection.findOne({ userId: 'alice' }))?.pendingTotpSecret.ciphertext);
     await fixture.store.unlock('alice');

@@ -84,7 +84,7 @@ t.test('the same code accepted by another instance after the read: a lost race, 
   t.same(result, { ok: false, reason: 'throttled', retryAfterSeconds: 1, locked: false });
   t.same(sent, ['find', 'update'], 'read, the acceptance that missed');
   t.match(await counter(), { failedAttempts: 0 }, 'a double submit costs the person nothing');
-  t.same(await store.verifyCode('alice', code), { ok: false, reason: 'invalid' }, 'tried again, it is refused as the replay it is');
+  t.same(await store.verifyCode('alice', code), { ok: false, reason: 'reused' }, 'tried again, it is refused as the replay it is');
 });
 
 t.test('a re-enrolment confirmed after the read: a code of the replaced app is refused', async (t) => {

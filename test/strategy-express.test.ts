@@ -4,7 +4,7 @@ import express, { type Request } from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import t, { type Test } from 'tap';
-import { INVALID_CODE_MESSAGE, TotpOrBackupCodeStrategy, type MfaStore } from '../lib/index.js';
+import { REUSED_CODE_MESSAGE, TotpOrBackupCodeStrategy, type MfaStore } from '../lib/index.js';
 import { TestMongoClient } from './helpers/database.js';
 import { createMfaFixture, enrollUser, nextTotpCode } from './helpers/mfa-fixture.js';
 
@@ -89,7 +89,7 @@ t.test('under Express: TOTP logs in with its info, reuse is a 401', async (t) =>
   await post('/login/password', { userId: 'alice' });
   const again = await post('/login/mfa/json', { token: code });
   t.equal(again.status, 401);
-  t.same(JSON.parse(again.text).info, { reason: 'invalid', message: INVALID_CODE_MESSAGE, status: 401 });
+  t.same(JSON.parse(again.text).info, { reason: 'reused', message: REUSED_CODE_MESSAGE, status: 401 });
 });
 
 t.test('under Express: backup code, malformed 400 and throttled 429 carry their status', async (t) => {
