@@ -111,12 +111,14 @@ export class LoginForwarding {
    * browser the new session's cookie and returns `true`. `fresh` also asks
    * the store, for a twin that loaded its session before the first one
    * finished (and, when that one runs in this process, waits for it first).
+   * `sessionId` names the pending session, for a request whose own session
+   * was already replaced in memory (a twin that got as far as its login).
    */
-  async follow(request: FastifyRequest, reply: FastifyReply, options: { fresh?: boolean } = {}): Promise<boolean> {
-    const sessionId = request.session?.sessionId;
+  async follow(request: FastifyRequest, reply: FastifyReply, options: { fresh?: boolean; sessionId?: string } = {}): Promise<boolean> {
+    const sessionId = options.sessionId ?? request.session?.sessionId;
     const twinKey = postedTwinKey(request);
     if (!sessionId || !twinKey) return false;
-    let sealed = request.session.get('loginForwardedTo');
+    let sealed = options.sessionId ? undefined : request.session.get('loginForwardedTo');
     if (sealed === undefined && options.fresh) {
       await this.#replacing.get(sessionId);
       sealed = (await this.#store.readField(sessionId, 'loginForwardedTo')) as string | undefined;

@@ -16,7 +16,8 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import { recordSignIn } from '../activity/sign-in-event.js';
 import { writeThroughOutage } from '../app/database-outages.js';
 import type { LoginForwarding } from './login-forwarding.js';
-import { completeLogin, readPendingUser, readPendingUserId } from './login-session.js';
+import { completeLogin, discardSessionChanges, readPendingUser, readPendingUserId } from './login-session.js';
+import { SessionEndedError } from '../app/errors.js';
 import { noteSecondFactor } from './login-outcomes.js';
 import { isSessionUser, type SessionUser } from '../accounts/session-user.js';
 
@@ -91,7 +92,8 @@ export function secondFactorStep(
       return;
     }
     const pendingSessionId = request.session.sessionId;
-    await forwarding.replacing(pendingSessionId, async () => {
+    try {
+      await forwarding.replacing(pendingSessionId, async () => {
       await completeLogin(request, user, (info as MfaSuccessInfo).method);
       // The code is used up now: this login has happened, and a 503 would cost the user the code for
       // nothing. So the write that makes it usable (the new session with, in the same command, the
@@ -100,8 +102,18 @@ export function secondFactorStep(
       // only if the pending session was signed out meanwhile (SessionEndedError): then nobody is
       // signed in. Saved here, the session is unchanged when the reply goes out, and
       // @fastify/session does not write it a second time.
-      await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
-    });
+        await writeThroughOutage(() => forwarding.leaveForward(request, pendingSessionId));
+      });
+    } catch (loginError) {
+      // The pending session was replaced already: by a sign-out (then nobody is signed in), or by the
+      // twin of this very post (a double tap at the same instant, the one a resumed use of the same
+      // code, the other the use itself), whose login went first. That one this post follows, if it
+      // carries the form's twin key; a sign-out left no way to follow.
+      if (!(loginError instanceof SessionEndedError)) throw loginError;
+      discardSessionChanges(request);
+      if (!(await forwarding.follow(request, reply, { fresh: true, sessionId: pendingSessionId }))) throw loginError;
+      return reply.redirect('/account', 303);
+    }
     recordSignIn(activity, request, user.id, info as MfaSuccessInfo);
     noteSecondFactor(request, { info: info as MfaSuccessInfo });
     // The user as now signed in, with the login's fields: what comes next (remembering this browser) is its doing.

@@ -16,6 +16,10 @@ import { MALFORMED_CREDENTIALS_MESSAGE, MALFORMED_REGISTRATION_MESSAGE, readNoti
 import { passwordStepServices, type RouteContext } from './route-context.js';
 import { credentialsForm, registrationForm, secondFactorForm, type CredentialsBody, type SecondFactorFormBody } from './schemas.js';
 
+/** How often, and how far apart, a refused twin looks for the login its first finished. */
+const TWIN_LOOKS = 5;
+const TWIN_LOOK_INTERVAL_MS = 100;
+
 export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { accounts, passport, forwarding, browsers } = context;
   const { formProtection } = context;
@@ -77,6 +81,20 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     return sendPage(reply, page);
   });
 
+  /**
+   * A twin posted at the very same instant as the first can be refused (the code just used, or the
+   * race for the counter lost) before the first has even begun its login: for those two answers only
+   * (a typo is neither), it looks again a few times, a tenth of a second apart, for where it went.
+   */
+  const followTwin = async (request: FastifyRequest, reply: FastifyReply, reason: string): Promise<boolean> => {
+    const tries = reason === 'reused' || reason === 'throttled' ? TWIN_LOOKS : 1;
+    for (let look = 1; ; look++) {
+      if (await forwarding.follow(request, reply, { fresh: true })) return true;
+      if (look >= tries) return false;
+      await new Promise((resolve) => setTimeout(resolve, TWIN_LOOK_INTERVAL_MS));
+    }
+  };
+
   const verifySecondFactor = secondFactorStep(passport, forwarding, context.activity, async (request, reply, outcome) => {
     const rememberBrowser = (request.body as SecondFactorFormBody).rememberBrowser === 'yes';
     if (outcome.ok) {
@@ -84,7 +102,7 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
       return redirectAfterPost(reply, '/account');
     }
     // A twin that read its session before the first request signed the person in: follow it.
-    if (await forwarding.follow(request, reply, { fresh: true })) return redirectAfterPost(reply, '/account');
+    if (await followTwin(request, reply, outcome.failure.reason)) return redirectAfterPost(reply, '/account');
     setFlash(request, { ...flashForCodeFailure(outcome.failure, 'sign-in'), ...(rememberBrowser ? { rememberBrowser } : {}) });
     return redirectAfterPost(reply, '/login/mfa');
   });
