@@ -149,6 +149,38 @@ t.test('a replacement of a session that was ended meanwhile fails, and writes no
   t.equal(await db.collection('sessions').countDocuments({ userId: 'u1' }), 0, 'nothing of u1 is signed in');
 });
 
+t.test('two twins replacing one pending session at once: neither one\'s regeneration signs the other out', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });
+  const expires = new Date(Date.now() + 60_000);
+  const pendingId = store.generateId();
+  await call((done) => store.set(pendingId, session({ pendingUserId: 'u1', pendingSince: 5 }, expires), done));
+
+  // Both twins of a double tap passed the code (one using it, one resuming that use) and regenerate.
+  store.willLeaveStandIn(pendingId);
+  store.willLeaveStandIn(pendingId);
+  await call((done) => store.destroy(pendingId, done));
+  await call((done) => store.destroy(pendingId, done));
+  t.match(await call((done) => store.get(pendingId, done)), { pendingUserId: 'u1' }, 'the pending session is still there to be replaced');
+
+  const [first, second] = [store.generateId(), store.generateId()];
+  store.leaveStandInOnSave(first, pendingId, { loginForwardedTo: 'sealed' }, store.sessionLifetimeMs);
+  await call((done) => store.set(first, session({ passport: { id: 'u1', username: 'one' } }, expires), done));
+  store.leaveStandInOnSave(second, pendingId, {}, store.sessionLifetimeMs);
+  const error = await call((done) => store.set(second, session({ passport: { id: 'u1', username: 'one' } }, expires), done)).catch((e: unknown) => e);
+  t.match(error, { name: 'SessionEndedError' }, 'the second finds the first went ahead, and follows it (see LoginForwarding)');
+  t.match(await call((done) => store.get(first, done)), { passport: { id: 'u1' } }, 'the first is signed in');
+  const standIn = await call<Session | null>((done) => store.get(pendingId, done));
+  t.match(standIn, { loginForwardedTo: 'sealed' }, "the pending session's stand-in leads to the first: the way the second follows");
+  t.notOk((standIn as Record<string, unknown> | null)?.signedOut, 'and it is not a sign-out');
+
+  // A mark taken back before its destroy came (a login that failed early) leaves a real sign-out a real one.
+  store.willLeaveStandIn(first);
+  store.cancelStandIn(first);
+  await call((done) => store.destroy(first, done));
+  t.match(await call((done) => store.get(first, done)), { signedOut: true });
+});
+
 t.test('a replacement sent again after a lost reply succeeds: the stand-in knows which session replaced it', async (t) => {
   const { db } = await openTestDatabase(t);
   const store = new MongoSessionStore(db.collection('sessions'), { ownerOf: sessionOwner });

@@ -52,8 +52,11 @@ export class LoginForwarding {
   readonly #store: MongoSessionStore;
   readonly #secureCookies: boolean;
   readonly #ttlMs: number;
-  /** Logins of this process replacing a pending session now, by that session's id. */
-  readonly #replacing = new Map<string, Promise<void>>();
+  /**
+   * Logins of this process replacing a pending session now, by that session's id: a set, since both
+   * twins of a double tap may be logging in at once (one using the code, the other resuming that use).
+   */
+  readonly #replacing = new Map<string, Set<Promise<void>>>();
 
   constructor(store: MongoSessionStore, options: { secureCookies: boolean; ttlMs?: number }) {
     this.#store = store;
@@ -62,21 +65,26 @@ export class LoginForwarding {
   }
 
   /**
-   * Runs `login`, which replaces the session `pendingSessionId` (Passport's
+   * Runs `login`, which replaces the request's pending session (Passport's
    * `logIn`, then `leaveForward`): its stand-in, not a delete, takes its
    * place. Meanwhile a twin of the same post in this process that lost the
    * race for the code can wait for it (`follow` with `fresh`).
    */
-  async replacing(pendingSessionId: string, login: () => Promise<void>): Promise<void> {
+  async replacing(request: FastifyRequest, login: () => Promise<void>): Promise<void> {
+    const pendingSessionId = request.session.sessionId;
     this.#store.willLeaveStandIn(pendingSessionId);
     const running = login();
-    this.#replacing.set(pendingSessionId, running.catch(() => {}));
+    const settled = running.catch(() => {});
+    const logins = this.#replacing.get(pendingSessionId) ?? new Set();
+    this.#replacing.set(pendingSessionId, logins.add(settled));
     try {
       await running;
     } finally {
-      // After a failure a later destroy of that session must end it again; after a success this changes nothing.
-      this.#store.cancelStandIn(pendingSessionId);
-      this.#replacing.delete(pendingSessionId);
+      // A login that failed before it regenerated the session leaves its mark unused: a later destroy of
+      // that session must end it again. One that got that far used it (and a twin's may still be due).
+      if (request.session?.sessionId === pendingSessionId) this.#store.cancelStandIn(pendingSessionId);
+      logins.delete(settled);
+      if (logins.size === 0 && this.#replacing.get(pendingSessionId) === logins) this.#replacing.delete(pendingSessionId);
     }
   }
 
@@ -120,7 +128,7 @@ export class LoginForwarding {
     if (!sessionId || !twinKey) return false;
     let sealed = options.sessionId ? undefined : request.session.get('loginForwardedTo');
     if (sealed === undefined && options.fresh) {
-      await this.#replacing.get(sessionId);
+      await Promise.all(this.#replacing.get(sessionId) ?? []);
       sealed = (await this.#store.readField(sessionId, 'loginForwardedTo')) as string | undefined;
     }
     const forward = unsealValue(sealed, sealingSecret(sessionId, twinKey), PURPOSE) as Forward | null;

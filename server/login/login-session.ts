@@ -94,7 +94,8 @@ export async function renewSession(request: FastifyRequest, store: MongoSessionS
     // Without keys the new session is empty, and the store skips writing it: it is written once, below.
     await request.session.regenerate();
   } catch (error) {
-    store.cancelStandIn(oldSessionId);
+    // Regenerating destroys the old id first; if it failed before that, the mark is still unused.
+    if (request.session.sessionId === oldSessionId) store.cancelStandIn(oldSessionId);
     throw error;
   }
   for (const [key, value] of kept) if (value !== undefined) request.session.set(key, value);

@@ -93,7 +93,7 @@ export function secondFactorStep(
     }
     const pendingSessionId = request.session.sessionId;
     try {
-      await forwarding.replacing(pendingSessionId, async () => {
+      await forwarding.replacing(request, async () => {
       await completeLogin(request, user, (info as MfaSuccessInfo).method);
       // The code is used up now: this login has happened, and a 503 would cost the user the code for
       // nothing. So the write that makes it usable (the new session with, in the same command, the

@@ -122,8 +122,12 @@ export class MongoSessionStore {
   readonly #ownerOf: SessionOwner | undefined;
   /** Ids this store made and has not written: no document can exist under them. */
   readonly #freshIds = new Set<string>();
-  /** Ids whose next `destroy` writes nothing, because a stand-in replaces their document. */
-  readonly #replacedByStandIn = new Set<string>();
+  /**
+   * Ids whose next `destroy` writes nothing, because a stand-in replaces their document, with how
+   * many such destroys are due: two twins of one post may replace the same pending session at once,
+   * and each one's destroy must be spared, not only the first's.
+   */
+  readonly #replacedByStandIn = new Map<string, number>();
   /** Stand-ins to write with the first save of the session that replaced them, by that session's id. */
   readonly #standInsOnSave = new Map<string, StandIn>();
 
@@ -199,12 +203,24 @@ export class MongoSessionStore {
 
   /** The next `destroy(sessionId)` writes nothing: a stand-in replaces the document instead, one write not two. */
   willLeaveStandIn(sessionId: string): void {
-    this.#replacedByStandIn.add(sessionId);
+    this.#replacedByStandIn.set(sessionId, (this.#replacedByStandIn.get(sessionId) ?? 0) + 1);
   }
 
-  /** Takes back `willLeaveStandIn`: the replacement did not happen. */
+  /**
+   * Takes back one `willLeaveStandIn` whose destroy never came: the replacement did not get as far
+   * as regenerating the session. (Once it did, the destroy has used the mark up; taking one back
+   * then would take the mark of a twin replacing the same session.)
+   */
   cancelStandIn(sessionId: string): void {
-    this.#replacedByStandIn.delete(sessionId);
+    this.#takeStandInMark(sessionId);
+  }
+
+  #takeStandInMark(sessionId: string): boolean {
+    const due = this.#replacedByStandIn.get(sessionId);
+    if (due === undefined) return false;
+    if (due > 1) this.#replacedByStandIn.set(sessionId, due - 1);
+    else this.#replacedByStandIn.delete(sessionId);
+    return true;
   }
 
   /**
@@ -275,7 +291,6 @@ export class MongoSessionStore {
    * @throws SessionEndedError when the replaced session had been ended.
    */
   async #replace(write: SessionWrite, standIn: StandIn): Promise<void> {
-    this.#replacedByStandIn.delete(standIn.replacedSessionId);
     try {
       // The new session's id is new: nothing but this command ever wrote under it, so its filter is the _id alone.
       await driverCall(() =>
@@ -309,7 +324,7 @@ export class MongoSessionStore {
   }
 
   destroy(sessionId: string, callback: Callback): void {
-    if (this.#replacedByStandIn.delete(sessionId)) {
+    if (this.#takeStandInMark(sessionId)) {
       settle(Promise.resolve(), callback);
       return;
     }
