@@ -189,6 +189,33 @@ t.test("a stranger's guesses do not keep the owner's known browser out: it has a
   t.equal((await jsonLoginWith(baseUrl, forged, username)).status, 429, 'an altered cookie is the shared count');
 });
 
+t.test("a known-browser cookie planted by someone who knows the password shares the owner's count only until the owner's next right password", async (t) => {
+  const { app } = await startTestApp(t);
+  const baseUrl = await listen(app);
+  const username = await registerUser(new TestClient(app));
+  const login = (address: string, cookies: Map<string, string>, password: string) =>
+    localRequest(baseUrl, { path: '/api/login', localAddress: address, cookies, json: { username, password } });
+  // The intruder signs in with the password, keeps the cookie that makes a browser known, and plants a copy in the owner's browser.
+  const intruder = new Map<string, string>();
+  t.equal((await login('127.0.0.2', intruder, TEST_PASSWORD)).status, 200);
+  const planted = new Map([['known_login', intruder.get('known_login')!]]);
+  const owner = new Map(planted);
+
+  // Their wrong passwords with that copy fill the count the owner's browser now uses.
+  for (let i = 0; i < FREE_FAILURES; i++) t.equal((await login('127.0.0.2', new Map(planted), WRONG)).status, 401);
+  const refused = await login('127.0.0.3', owner, TEST_PASSWORD);
+  t.equal(refused.status, 429, 'the owner waits');
+  const wait = Number(refused.headers['retry-after']);
+  t.ok(wait >= 1 && wait <= 60, `for a bounded time (${wait} s), the policy's, never longer than a minute before the 100th failure`);
+
+  await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 100));
+  t.equal((await login('127.0.0.3', owner, TEST_PASSWORD)).status, 200, 'then the right password gets in');
+  t.not(owner.get('known_login'), planted.get('known_login'), 'and gives the browser a new count');
+
+  for (let i = 0; i < FREE_FAILURES + 3; i++) await login('127.0.0.2', new Map(planted), WRONG);
+  t.equal((await login('127.0.0.3', owner, TEST_PASSWORD)).status, 200, "the intruder's copy no longer makes the owner wait");
+});
+
 function jsonLoginWith(baseUrl: string, cookies: Map<string, string>, username: string): Promise<LocalResponse> {
   return localRequest(baseUrl, { path: '/api/login', localAddress: '127.0.0.5', cookies, json: { username, password: TEST_PASSWORD } });
 }

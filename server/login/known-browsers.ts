@@ -8,6 +8,13 @@
  * none for the name unless they already know the password; a stolen one
  * buys a count of its own, throttled like any other.
  *
+ * Whoever knows the password can get such a cookie for the name, and plant
+ * it in the owner's browser (a sibling subdomain's cookie, a minute at the
+ * keyboard); then their wrong passwords fill the count the owner's browser
+ * uses. That lasts only until the owner's next right password: each one
+ * gives the browser a new id, which no earlier copy holds. Until then the
+ * owner meets the waits of the policy, which are bounded (password-throttle.ts).
+ *
  * The cookie holds the lower-cased name, a random id and an expiry, sealed
  * (AES-GCM) under a key derived from `SESSION_SECRET`: it cannot be made or
  * altered, and one made for another name counts for nothing here.
@@ -48,10 +55,10 @@ export class KnownBrowsers {
     return known && known.name === throttleKey(username) && known.expiresAt > Date.now() ? known.id : null;
   }
 
-  /** After a right password for `username`: this browser is known for it, for 90 days from now (its id kept). */
-  remember(request: FastifyRequest, reply: FastifyReply, username: string): void {
+  /** After a right password for `username`: this browser is known for it, for 90 days from now, with a new count (see above). */
+  remember(reply: FastifyReply, username: string): void {
     const name = throttleKey(username);
-    const id = this.countFor(request, username) ?? generateFormId();
+    const id = generateFormId();
     const expiresAt = Date.now() + KNOWN_BROWSER_TTL_MS;
     // Lax, as the session: it is read only at the password step, which a cross-site page cannot pass.
     reply.setCookie(KNOWN_BROWSER_COOKIE_NAME, sealValue({ name, id, expiresAt }, this.#secret, SEAL_PURPOSE), {

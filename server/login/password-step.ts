@@ -90,7 +90,7 @@ async function decidePasswordStep(
     return 'wrong_credentials';
   }
   const { user } = checked;
-  services.knownBrowsers.remember(request, reply, username);
+  services.knownBrowsers.remember(reply, username);
   const mfaOn = (await services.mfa.status(user.id)).enabled;
   const outcome = await signInOrWait(request, reply, services, user, mfaOn);
   // A password change elsewhere may have landed while this one was checked: it signed out every
