@@ -4,7 +4,7 @@
  */
 import fastifyCsrfProtection from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Db } from 'mongodb';
 import { MfaStore, type MfaEvent, type MfaStoreOptions } from '../lib/index.js';
 import { Accounts } from './accounts/accounts.js';
@@ -88,7 +88,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const connections = resolveConnectionLimits(options.connections);
   const app = Fastify({
     logger: options.logger ? loggerOptions(options.logger) : false,
-    disableRequestLogging: true,
+    // Fastify's own request lines off (see logEachRequestOnce), the way Fastify 5.8+ asks for it.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     ...fastifyConnectionOptions(connections),
     // A count or a list of proxies, never `true` (see trust-proxy.ts); typed as the option Fastify's overloads expect.

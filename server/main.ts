@@ -36,11 +36,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * One line for the listen errors fixed by changing PORT or HOST, as a
  * ConfigError (printed without a stack); `null` for any other error.
  */
-function listenProblem(error: unknown, host: string, port: number): ConfigError | null {
+function listenProblem(error: unknown, host: string, port: number, names = { port: 'PORT', host: 'HOST', what: 'another demo' }): ConfigError | null {
   const problems: Record<string, string> = {
-    EADDRINUSE: `Port ${port} on ${host} is already in use, perhaps by another demo. Stop it, or set PORT to a free port (PORT=0 picks one).`,
-    EACCES: `Port ${port} on ${host} needs privileges this user does not have: set PORT to 1024 or above.`,
-    EADDRNOTAVAIL: `HOST ${host} is not an address of this machine: set HOST to one of its addresses (0.0.0.0 listens on all of them).`,
+    EADDRINUSE: `Port ${port} on ${host} is already in use, perhaps by ${names.what}. Stop it, or set ${names.port} to a free port (${names.port}=0 picks one).`,
+    EACCES: `Port ${port} on ${host} needs privileges this user does not have: set ${names.port} to 1024 or above.`,
+    EADDRNOTAVAIL: `${names.host} ${host} is not an address of this machine: set ${names.host} to one of its addresses (0.0.0.0 listens on all of them).`,
   };
   const problem = problems[String((error as NodeJS.ErrnoException | null)?.code)];
   return problem === undefined ? null : new ConfigError(problem, { cause: error });
@@ -87,7 +87,9 @@ async function serveMetrics(app: FastifyInstance, config: ServerConfig): Promise
     app.log.info({ metrics: '/metrics', token: true }, 'metrics served on the app port, behind METRICS_TOKEN');
     return null;
   }
-  const server = await startMetricsServer(app.metrics, { port, host, token });
+  const server = await startMetricsServer(app.metrics, { port, host, token }).catch((error: unknown) => {
+    throw listenProblem(error, host, port, { port: 'METRICS_PORT', host: 'METRICS_HOST', what: "another demo's metrics" }) ?? error;
+  });
   app.log.info({ metrics: server.url, token: token !== null }, 'metrics listening');
   return server;
 }

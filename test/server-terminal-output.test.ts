@@ -19,6 +19,7 @@ t.test('npm start prints readable log lines, and the address last, after the war
   t.ok(lines.findIndex((line) => /generated a random value for this run only/.test(line)) < lines.length - 1, 'the warning about unset secrets comes before it');
   t.ok(lines.some((line) => /^\[\d\d:\d\d:\d\d\] INFO: Server listening at http:/.test(line)), 'log lines read as time, level and message');
   t.notOk(lines.some((line) => line.startsWith('{')), 'no raw JSON');
+  t.notOk(lines.some((line) => /Warning|FSTDEP|deprecated/i.test(line)), 'no deprecation warning from the frameworks');
 });
 
 for (const [what, env] of [

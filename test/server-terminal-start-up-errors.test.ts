@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,4 +51,19 @@ t.test('a demo on a port already taken stops with one line, and the one listenin
     `Port ${port} on 127.0.0.1 is already in use, perhaps by another demo. Stop it, or set PORT to a free port (PORT=0 picks one).`,
   );
   t.equal((await new FetchClient().get(first.url, '/healthz')).status, 200, 'the first demo still answers');
+});
+
+t.test('a metrics port already taken stops the demo with one line naming METRICS_PORT, not PORT', async (t) => {
+  const { db } = await openTestDatabase(t);
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const port = (taken.address() as net.AddressInfo).port;
+
+  const failed = await runFailingServerProcess({ MONGODB_URI: mongodbUriOf(db.databaseName), HOST: '127.0.0.1', PORT: '0', METRICS_PORT: String(port) }, GIVE_UP_WITHIN_MS);
+  assertOneClearLine(
+    t,
+    failed,
+    `Port ${port} on 127.0.0.1 is already in use, perhaps by another demo's metrics. Stop it, or set METRICS_PORT to a free port (METRICS_PORT=0 picks one).`,
+  );
 });

@@ -34,7 +34,7 @@ export function loggerOptions(options: Record<string, unknown> | true = {}): Fas
 /**
  * One line per request, when it is answered: Fastify's own two (`incoming
  * request`, `request completed`) say the same thing twice. Set with
- * `disableRequestLogging`. A route with a `logLevel` above info (the static
+ * `disableRequestLogging` (through a `LogController`). A route with a `logLevel` above info (the static
  * files) writes none.
  */
 export function logEachRequestOnce(app: FastifyInstance): void {
