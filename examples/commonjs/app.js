@@ -7,7 +7,7 @@ const session = require('express-session');
 const { MongoClient } = require('mongodb');
 const passport = require('passport');
 const { Strategy: LocalStrategy } = require('passport-local');
-const { MfaStore, Strategy: MfaStrategy, describeRejectedCode, isDatabaseUnavailableError, isMfaFailureInfo } = require('passport-totp-backup-code');
+const { MfaFactorActiveError, MfaStore, Strategy: MfaStrategy, describeRejectedCode, isDatabaseUnavailableError, isMfaFailureInfo } = require('passport-totp-backup-code');
 
 const PENDING_LOGIN_MS = 5 * 60 * 1000; // the password step is good for 5 minutes
 const hashPassword = (password, salt = randomBytes(16).toString('hex')) => `${salt}:${scryptSync(password, salt, 32).toString('hex')}`;
@@ -86,9 +86,11 @@ async function main() {
   });
 
   app.post('/mfa/setup', signedIn, async (req, res) => {
-    // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none.
-    if ((await store.getStatus(req.user.id)).enabled) return res.status(409).json({ error: 'MFA is already on' });
-    const { otpauthUrl, secret } = await store.beginEnrollment(req.user.id, req.user.username);
+    // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none:
+    // the store refuses, in the same write that would start the setup (no window for a racing confirm).
+    const started = await store.beginEnrollment(req.user.id, req.user.username).catch((err) => (err instanceof MfaFactorActiveError ? null : Promise.reject(err)));
+    if (!started) return res.status(409).json({ error: 'MFA is already on' });
+    const { otpauthUrl, secret } = started;
     res.json({ otpauthUrl, secret });
   });
 

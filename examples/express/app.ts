@@ -4,7 +4,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import session from 'express-session';
 import { MongoClient } from 'mongodb';
 import passport from 'passport';
-import { MfaStore, Strategy, describeRejectedCode, isDatabaseUnavailableError, isMfaFailureInfo, isMfaSuccessInfo } from 'passport-totp-backup-code';
+import { MfaFactorActiveError, MfaStore, Strategy, describeRejectedCode, isDatabaseUnavailableError, isMfaFailureInfo, isMfaSuccessInfo } from 'passport-totp-backup-code';
 
 interface UserDocument { id: string; username: string; passwordHash: string }
 declare global {
@@ -94,9 +94,11 @@ app.post('/login/mfa', (req, res, next) => {
 });
 
 app.post('/mfa/setup', signedIn, async (req, res) => {
-  // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none.
-  if ((await store.getStatus(req.user!.id)).enabled) return res.status(409).json({ error: 'MFA is already on' });
-  const { otpauthUrl, secret } = await store.beginEnrollment(req.user!.id, req.user!.username);
+  // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none:
+  // the store refuses, in the same write that would start the setup (no window for a racing confirm).
+  const started = await store.beginEnrollment(req.user!.id, req.user!.username).catch((err: unknown) => (err instanceof MfaFactorActiveError ? null : Promise.reject(err)));
+  if (!started) return res.status(409).json({ error: 'MFA is already on' });
+  const { otpauthUrl, secret } = started;
   res.json({ otpauthUrl, secret });
 });
 

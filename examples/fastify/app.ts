@@ -5,7 +5,7 @@ import { Authenticator } from '@fastify/passport';
 import fastifySession from '@fastify/session';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { MongoClient } from 'mongodb';
-import { MfaStore, Strategy, describeRejectedCode, isDatabaseUnavailableError, isMfaFailureInfo, isMfaSuccessInfo } from 'passport-totp-backup-code';
+import { MfaFactorActiveError, MfaStore, Strategy, describeRejectedCode, isDatabaseUnavailableError, isMfaFailureInfo, isMfaSuccessInfo } from 'passport-totp-backup-code';
 
 interface UserDocument { id: string; username: string; passwordHash: string }
 declare module 'fastify' {
@@ -105,9 +105,11 @@ app.post('/login/mfa', passport.authenticate('totp-or-backup-code', async (reque
 }));
 
 app.post('/mfa/setup', { preHandler: signedIn }, async (request, reply) => {
-  // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none.
-  if ((await store.getStatus(request.user!.id)).enabled) return reply.code(409).send({ error: 'MFA is already on' });
-  const { otpauthUrl, secret } = await store.beginEnrollment(request.user!.id, request.user!.username);
+  // While MFA is on, a new authenticator needs proof of the old one, and a session cookie (maybe stolen) is none:
+  // the store refuses, in the same write that would start the setup (no window for a racing confirm).
+  const started = await store.beginEnrollment(request.user!.id, request.user!.username).catch((err: unknown) => (err instanceof MfaFactorActiveError ? null : Promise.reject(err)));
+  if (!started) return reply.code(409).send({ error: 'MFA is already on' });
+  const { otpauthUrl, secret } = started;
   return { otpauthUrl, secret };
 });
 
