@@ -245,3 +245,41 @@ t.test('a page whose query string does not fit: a 400 page in the same words', a
   t.match(page.text, /id="error-message">The end of the wait is not valid</);
   t.match((await new TestClient(app).get('/too-many-attempts?kind=other&until=1')).text, /The kind of wait is not valid/);
 });
+
+t.test('every route of the API: a body of the wrong shape is a 400 in words, with reason invalid_request', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  await registerAndLogIn(client);
+  const document = (await client.get('/openapi.json')).json;
+  let refused = 0;
+  for (const [path, item] of Object.entries<Record<string, { requestBody?: { content: Record<string, { schema?: { type?: string } }> } }>>(document.paths)) {
+    const operation = item.post;
+    if (operation?.requestBody?.content['application/json']?.schema?.type !== 'object') continue;
+    const answer = await client.post(path, ['not', 'an', 'object']);
+    if (answer.status !== 400) continue; // a guard before the schema (a login still owing its second factor)
+    refused++;
+    t.same(answer.json, { error: 'The request body must be a JSON object', reason: 'invalid_request' }, path);
+  }
+  t.ok(refused >= 8, `${refused} routes checked`);
+});
+
+t.test('one name for the feature: "two-factor sign-in" in the API\'s words and its document; MFA only in identifiers', async (t) => {
+  const { app } = await startTestApp(t);
+  const client = new TestClient(app);
+  await registerAndLogIn(client);
+  const notOn = await client.post('/api/mfa/disable', { token: '123456' });
+  t.equal(notOn.status, 409);
+  t.same(notOn.json, { error: 'Two-factor sign-in is not on for this account' });
+  t.match((await client.post('/api/mfa/confirm', { token: '123456' })).json, { error: 'No two-factor sign-in setup is in progress; start the setup again' });
+
+  const document = (await client.get('/openapi.json')).json;
+  const words: string[] = [];
+  const collect = (value: unknown, key?: string): void => {
+    if (typeof value === 'string' && (key === 'summary' || key === 'description' || key === 'title')) words.push(value);
+    else if (value && typeof value === 'object') for (const [name, inner] of Object.entries(value)) collect(inner, name);
+  };
+  collect(document);
+  t.ok(words.length > 50, `${words.length} summaries and descriptions`);
+  // MFA_ENCRYPTION_KEY, /api/mfa, mfa_device stay: names, not words.
+  t.same(words.filter((text) => /\bMFA\b(?!_)/.test(text)), [], 'no "MFA" in words a person reads');
+});
