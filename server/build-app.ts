@@ -42,6 +42,7 @@ import { apiPasswordRoutes } from './routes/api-password-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { htmlAccountPages } from './routes/html-account-pages.js';
 import { htmlAuthPages } from './routes/html-auth-pages.js';
+import { htmlWaitPage } from './routes/html-wait-page.js';
 import type { RouteContext } from './routes/route-context.js';
 import { STATIC_PATHS, staticRoutes } from './routes/static-routes.js';
 import { createFormProtection } from './routes/form-protection.js';
@@ -208,6 +209,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await pages.register(fastifyFormbody);
     await pages.register(htmlAuthPages, routeContext);
     await pages.register(htmlAccountPages, routeContext);
+    await pages.register(htmlWaitPage);
   });
   return app;
 }

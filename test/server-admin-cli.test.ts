@@ -33,7 +33,7 @@ t.test('in production, unlock and reset-mfa need MONGODB_URI only, not the secre
   t.equal(unlock.stdout, `unlock ${bob.username}: lock cleared, no note\n`);
   const reset = await runAdmin(['reset-mfa', bob.username], env);
   t.equal(reset.code, 0, reset.stderr);
-  t.match(reset.stdout, /MFA turned off/);
+  t.match(reset.stdout, /two-factor sign-in turned off/);
 });
 
 t.test('reset-mfa and unlock on the database MONGODB_URI names; an unknown user changes nothing', async (t) => {
@@ -48,7 +48,7 @@ t.test('reset-mfa and unlock on the database MONGODB_URI names; an unknown user 
 
   const reset = await runAdmin(['reset-mfa', alice.username, '--note', 'lost phone, ticket 42', '--operator', 'dana'], env);
   t.equal(reset.code, 0, reset.stderr);
-  t.equal(reset.stdout, `reset-mfa ${alice.username}: MFA turned off, 1 session signed out, note recorded\n`, 'one line of what it did');
+  t.equal(reset.stdout, `reset-mfa ${alice.username}: two-factor sign-in turned off, 1 session signed out, note recorded\n`, 'one line of what it did');
   t.equal((await intruder.get('/api/me')).status, 401, 'the intruder is signed out');
   t.match(await db.collection('security_events').findOne({ type: 'admin_reset' }), { operator: 'dana', signedOutSessions: 1 }, 'the event names the operator');
   const client = new TestClient(app);
@@ -61,9 +61,9 @@ t.test('reset-mfa and unlock on the database MONGODB_URI names; an unknown user 
     { type: 'signed_in' },
   ]);
   const again = await runAdmin(['reset-mfa', alice.username], env);
-  t.equal(again.stdout, `reset-mfa ${alice.username}: MFA was already off, 1 session signed out, no note\n`, 'a reset always signs out');
+  t.equal(again.stdout, `reset-mfa ${alice.username}: two-factor sign-in was already off, 1 session signed out, no note\n`, 'a reset always signs out');
   const nothing = await runAdmin(['reset-mfa', alice.username], env);
-  t.equal(nothing.stdout, `reset-mfa ${alice.username}: MFA was already off, nothing changed\n`);
+  t.equal(nothing.stdout, `reset-mfa ${alice.username}: two-factor sign-in was already off, nothing changed\n`);
 
   // Bob locks himself out.
   const bobClient = await pendingClient(app, bob.username);
@@ -122,7 +122,7 @@ t.test("on the embedded server's data folder: through a running demo, and on the
 
   const reset = await runAdmin(['reset-mfa', username, '--note', 'asked by phone'], env);
   t.equal(reset.code, 0, reset.stderr);
-  t.equal(reset.stdout, `reset-mfa ${username}: MFA turned off, 1 session signed out, note recorded\n`, 'done through the running demo');
+  t.equal(reset.stdout, `reset-mfa ${username}: two-factor sign-in turned off, 1 session signed out, note recorded\n`, 'done through the running demo');
   t.equal((await browser.get(demo.url, '/api/me')).status, 401, 'the demo sees it at once: the session is over');
 
   t.equal(await demo.stop(), 0);
@@ -132,5 +132,5 @@ t.test("on the embedded server's data folder: through a running demo, and on the
   t.match(unknown.stderr, /no user named "nobody-here"; nothing changed/);
   const after = await runAdmin(['reset-mfa', username], env);
   t.equal(after.code, 0, after.stderr);
-  t.equal(after.stdout, `reset-mfa ${username}: MFA was already off, nothing changed\n`, 'on the data file itself, the reset kept');
+  t.equal(after.stdout, `reset-mfa ${username}: two-factor sign-in was already off, nothing changed\n`, 'on the data file itself, the reset kept');
 });

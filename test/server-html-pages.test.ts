@@ -244,11 +244,11 @@ t.test('mid-login, error pages keep the "Cancel sign-in" header, and it works', 
   const expired = await client.postForm('/login/mfa', { token: '123456', _csrf: 'forged' });
   const notFound = await client.get('/no-such-page');
   for (let i = 0; i < 2; i++) await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
-  const limited = await client.postForm('/login/mfa', { token: await device.wrongCode() }, codePage);
-  void device;
+  const { post: limitedPost, page: limited } = await client.submitForm('/login/mfa', { token: await device.wrongCode() }, codePage);
+  t.equal(limitedPost.status, 303, 'the rate-limited post leads to the wait page');
   for (const [name, page, status] of [['form expired', expired, 403], ['not found', notFound, 404], ['rate limited', limited, 429]] as const) {
     t.equal(page.status, status, name);
-    t.match(page.text, /id="error-message"/, `${name}: the error page`);
+    t.match(page.text, name === 'rate limited' ? /id="wait-message"/ : /id="error-message"/, `${name}: the error page`);
     t.notMatch(navOf(page), /href="\/login"|href="\/register"/, `${name}: no "Sign in · Register"`);
     t.match(navOf(page), /id="cancel-sign-in"/, `${name}: "Cancel sign-in"`);
   }

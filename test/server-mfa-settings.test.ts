@@ -58,7 +58,7 @@ t.test('confirm: 400 for a malformed code or no setup in progress, 401 for a wro
 
   const noSetup = await client.post('/api/mfa/confirm', { token: '123456' });
   t.equal(noSetup.status, 400);
-  t.match(noSetup.json, { error: /No MFA setup/ });
+  t.match(noSetup.json, { error: /No two-factor sign-in setup/ });
 
   const setup = await client.post('/api/mfa/setup', {});
   const device = new TotpDevice(setup.json.secret);

@@ -24,8 +24,8 @@ t.test("the backup-code sign-in's own redirect to /account neither sees nor uses
     const shown = warnings((await owner.get('/account')).text);
     t.equal(shown.length, 1, 'the owner sees it, on every view until acknowledged');
     t.equal(shown[0]!.type, 'signed_in');
-    t.match(shown[0]!.text, /^A backup code was used to sign in to your account, \d+ \w{3} \d\d:\d\d UTC from 127\.0\.0\.1, Firefox on Linux\. 9 backup codes are left\./);
-    t.match(shown[0]!.text, /If this was not you, someone has your password and one of your backup codes: change your password, and Make new backup codes/);
+    t.match(shown[0]!.text, /^A backup code was used to sign in to your account, \d+ \w{3} \d{4}, \d\d:\d\d UTC from 127\.0\.0\.1, Firefox on Linux\. 9 backup codes are left\./);
+    t.match(shown[0]!.text, /If this was not you, someone has your password and one of your backup codes: change your password, and make new backup codes/);
   }
   t.equal(ownNotices((await owner.get('/account')).text), null, 'the owner did not cause it');
 });
@@ -56,8 +56,8 @@ t.test('when codes run low the notice links straight to making new ones', async 
   await signInWithBackupCode(app, mfa.username, mfa.backupCodes[0]!);
   const page = (await owner.get('/account')).text;
   const [notice] = warnings(page);
-  t.match(notice!.text, /Only 2 backup codes are left: Make new backup codes before you run out\./);
-  t.match(page, /data-notice-type="signed_in"[^>]*>[\s\S]*?<a href="\/mfa\/backup-codes" id="notice-new-backup-codes-link">Make new backup codes<\/a>/);
+  t.match(notice!.text, /Only 2 backup codes are left: make new backup codes before you run out\./);
+  t.match(page, /data-notice-type="signed_in"[^>]*>[\s\S]*?<a href="\/mfa\/backup-codes" id="notice-new-backup-codes-link">make new backup codes<\/a>/);
   t.equal((await owner.get('/mfa/backup-codes')).status, 200, 'and the link leads to the form that makes them');
 });
 
@@ -101,7 +101,7 @@ t.test('a remembered browser and an operator reset are shown oldest first, to a 
   app.securityActivity.record({ type: 'admin_reset', userId, at: new Date(now - 1000), note: 'lost phone, ticket 42', mfaTurnedOff: true, forgottenBrowsers: 1 });
   const shown = warnings((await client.get('/account')).text);
   t.same(shown.map((notice) => notice.type), ['device_remembered', 'admin_reset']);
-  t.match(shown[0]!.text, /A browser was remembered for signing in to your account without a code, .* from 203\.0\.113\.9, Firefox on Linux \(Firefox on Linux\)\. If this was not you, someone has your password and a code: change your password, forget your remembered browsers/);
+  t.match(shown[0]!.text, /A browser was remembered for signing in to your account without a code, .* from 203\.0\.113\.9, Firefox on Linux\. If this was not you, someone has your password and a code: change your password, forget your remembered browsers/);
   t.match(shown[1]!.text, /An operator reset two-factor sign-in for your account, .*: lost phone, ticket 42\. Signing in needs only your password now/);
   t.equal(warnings((await client.get('/account')).text).length, 2, 'still there: a view acknowledges nothing');
 });

@@ -46,8 +46,11 @@ function allowedChecks(elapsedMs: number): number {
 
 /** A wrong password answered after a check: 401 on the API, a redirect back to the form on the page. */
 const checkedWrong = (response: LocalResponse) => response.status === 401 || (response.status === 303 && response.headers.location === '/login');
+/** A throttled guess: a 429 on the API, a redirect to the page that says the wait on the form (Post/Redirect/Get). */
+const waitPage = (response: LocalResponse) => response.status === 303 && String(response.headers.location).startsWith('/too-many-attempts?');
+const throttledGuess = (response: LocalResponse) => response.status === 429 || waitPage(response);
 
-t.test('120 parallel guesses on one account from 12 addresses, JSON and HTML mixed: 5 bcrypt checks, the rest 429 with Retry-After', async (t) => {
+t.test('120 parallel guesses on one account from 12 addresses, JSON and HTML mixed: 5 bcrypt checks, the rest 429 with Retry-After (the form: a redirect to the wait page)', async (t) => {
   const logs = logCollector();
   const { app } = await startTestApp(t, { bcryptCost: 8, logger: { level: 'info', stream: logDestination('json', logs.stream) } });
   const baseUrl = await listen(app);
@@ -76,19 +79,23 @@ t.test('120 parallel guesses on one account from 12 addresses, JSON and HTML mix
   const floodMs = Date.now() - floodStart;
 
   const checked = answers.filter(checkedWrong);
-  const throttled = answers.filter((response) => response.status === 429);
+  const throttled = answers.filter(throttledGuess);
   const allowed = allowedChecks(floodMs);
   t.ok(checked.length >= FREE_FAILURES && checked.length <= allowed, `${checked.length} guesses were checked (at most ${allowed} in ${floodMs} ms)`);
   t.equal(checked.length + throttled.length, answers.length, 'every other guess was refused before any check');
   t.equal(countLines(logs.lines, 'password step refused'), checked.length, 'one bcrypt check per checked guess, counted in the log');
   t.equal(countLines(logs.lines, 'password step throttled'), throttled.length);
   for (const response of throttled) {
+    if (waitPage(response)) {
+      const query = new URL(String(response.headers.location), baseUrl).searchParams;
+      if (query.get('kind') !== 'passwords' || !(Number(query.get('until')) > floodStart)) t.fail(`a wait page without its wait: ${response.headers.location}`);
+      continue;
+    }
     const seconds = Number(response.headers['retry-after']);
     if (!(seconds >= 1)) t.fail(`a 429 without Retry-After: ${JSON.stringify(response.headers)}`);
-    if (response.json) t.match(response.json, { error: /Too many wrong passwords for this username/, retryAfterSeconds: seconds });
-    else t.match(response.text, /Too many wrong passwords for this username in a row\. Wait \d+ s/);
+    t.match(response.json, { error: /^Too many wrong passwords for this username in a row\. Try again in /, retryAfterSeconds: seconds });
   }
-  t.ok(throttled.some((response) => response.json) && throttled.some((response) => !response.json), 'both routes were throttled: one count for both');
+  t.ok(throttled.some((response) => response.json) && throttled.some(waitPage), 'both routes were throttled: one count for both');
 
   t.equal(honest.status, 200, 'the other account signed in during the flood');
   t.ok(honestMs < idleMs * 10 + 5000, `in ${honestMs} ms, against ${idleMs} ms idle`);
@@ -104,10 +111,12 @@ t.test('a new address and a new session do not reset the count; the right passwo
   t.equal(elsewhere.status, 429, 'a fresh session from another address waits too, right password or not: no oracle');
   t.equal(elsewhere.json.retryAfterSeconds, 1);
   const { cookies, csrf } = await loginPage(baseUrl, '127.0.0.4');
-  const page = await localRequest(baseUrl, { path: '/login', localAddress: '127.0.0.4', cookies, form: { _csrf: csrf, username, password: TEST_PASSWORD } });
-  t.equal(page.status, 429, 'the HTML form shares the count');
+  const post = await localRequest(baseUrl, { path: '/login', localAddress: '127.0.0.4', cookies, form: { _csrf: csrf, username, password: TEST_PASSWORD } });
+  t.ok(waitPage(post), 'the HTML form shares the count');
+  const page = await localRequest(baseUrl, { path: String(post.headers.location), localAddress: '127.0.0.4', cookies });
+  t.equal(page.status, 429);
   t.equal(page.headers['retry-after'], '1');
-  t.match(page.text, /Too many wrong passwords for this username in a row\. Wait 1 s, then try again\./);
+  t.match(page.text, /Too many wrong passwords for this username in a row\. Try again in 1 second\./);
 
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const after = await jsonLogin(baseUrl, '127.0.0.5', username, TEST_PASSWORD);

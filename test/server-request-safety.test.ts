@@ -64,7 +64,7 @@ t.test('an empty JSON body counts as no body; a prototype-poisoning body is refu
   t.equal(logout.status, 204, 'logout with the header and no body');
   const login = await client.request({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/json' } });
   t.equal(login.status, 400, 'a route that needs a body still says so');
-  t.same(login.json, { error: 'body must be object' });
+  t.same(login.json, { error: 'The request body must be a JSON object', reason: 'invalid_request' });
   const poisoned = await client.request({
     method: 'POST',
     url: '/api/login',
@@ -103,7 +103,7 @@ t.test('the auth routes are rate limited per address: 429 with Retry-After and t
   t.equal(limited.status, 429);
   t.ok(Number(limited.headers['retry-after']) > 0);
   t.equal(limited.json.retryAfterSeconds, Number(limited.headers['retry-after']));
-  t.match(limited.json.error, /Too many requests/);
+  t.match(limited.json.error, /^Too many attempts\. Try again in /);
 
   const other = await client.request({ method: 'POST', url: '/api/login', remoteAddress: '10.9.8.7', json: { username: 'nobody', password: 'x' } });
   t.equal(other.status, 401, 'another address has its own budget');

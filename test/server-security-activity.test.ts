@@ -35,12 +35,16 @@ t.test('every kind of event has its words, with when and where from', async (t) 
     [{ ...base, type: 'verification_failed', method: 'enrollment', failedAttempts: 1 }, 'A wrong code was entered while turning on two-factor sign-in'],
     [{ ...base, type: 'verification_error', method: 'totp', error: 'MfaStoreUnavailableError' }, 'A code could not be checked because of a fault on our side; it was not counted against you'],
     [{ ...base, type: 'throttled', retryAfterSeconds: 4 }, 'A code was turned away: too many wrong codes had been entered just before'],
-    [{ ...base, type: 'locked', lockedUntil: new Date('2025-12-01T10:17:00Z') }, 'Codes were locked after too many wrong ones, until 1 Dec 10:17 UTC'],
+    [{ ...base, type: 'locked', lockedUntil: new Date('2025-12-01T10:17:00Z') }, 'Codes were locked after too many wrong ones, until 1 Dec 2025, 10:17 UTC'],
     [{ ...base, type: 'disabled' }, 'Turned off two-factor sign-in'],
     [{ ...base, type: 'unlocked' }, 'The lock after wrong codes was lifted'],
     [
       { ...base, type: 'device_remembered', deviceId: 'd1', label: 'Firefox on Linux', expiresAt: new Date('2025-12-31T10:02:00Z'), droppedDeviceIds: ['d0'] },
-      'A browser was remembered, so it signs in without a code until 31 Dec 10:02 UTC: Firefox on Linux (1 older one was forgotten)',
+      'A browser was remembered, so it signs in without a code until 31 Dec 2025, 10:02 UTC (1 older one was forgotten)',
+    ],
+    [
+      { userId: 'u1', at, type: 'device_remembered', deviceId: 'd1', label: 'Firefox on Linux', expiresAt: new Date('2025-12-31T10:01:30Z'), droppedDeviceIds: [] },
+      'A browser was remembered, so it signs in without a code until 31 Dec 2025, 10:02 UTC: Firefox on Linux',
     ],
     [{ ...base, type: 'device_used', deviceId: 'd1' }, 'Signed in on a remembered browser, without a code'],
     [{ ...base, type: 'device_token_replayed', deviceId: 'd1' }, 'An old sign-in token of a remembered browser was presented again (a copied cookie, or two tabs at once)'],
@@ -55,10 +59,10 @@ t.test('every kind of event has its words, with when and where from', async (t) 
   for (const [event, words] of events) t.equal(describeSecurityEvent(event), words, event.type);
   t.equal(
     describeSecurityEventLine(events[0]![0]),
-    'Signed in with a backup code, 7 left, 1 Dec 10:02 UTC from 127.0.0.1, Firefox on Linux',
+    'Signed in with a backup code, 7 left, 1 Dec 2025, 10:02 UTC from 127.0.0.1, Firefox on Linux',
     'the whole line, as the issue words it',
   );
-  t.equal(describeSecurityEventLine(events.at(-1)![0]), 'An operator lifted the lock after wrong codes, 1 Dec 10:02 UTC', 'no origin for an operator');
+  t.equal(describeSecurityEventLine(events.at(-1)![0]), 'An operator lifted the lock after wrong codes, 1 Dec 2025, 10:02 UTC', 'no origin for an operator');
 });
 
 t.test('the account page and GET /api/me/activity list what happened, newest first, with where from', async (t) => {
@@ -92,7 +96,7 @@ t.test('the account page and GET /api/me/activity list what happened, newest fir
   const page = await phone.get('/account');
   const lines = activityLines(page.text);
   t.equal(lines.length, 6);
-  t.match(lines[0], /^Signed in with a backup code, 9 left, \d+ \w{3} \d\d:\d\d UTC from 127\.0\.0\.1, Firefox on Linux \(not yet acknowledged\)$/);
+  t.match(lines[0], /^Signed in with a backup code, 9 left, \d+ \w{3} \d{4}, \d\d:\d\d UTC from 127\.0\.0\.1, Firefox on Linux \(not yet acknowledged\)$/);
   t.match(lines[1], /from 127\.0\.0\.1, Safari on iOS$/);
 
   // Remembered browsers arrive from another part of the app: their events are listed like any other.
@@ -109,7 +113,7 @@ t.test('the account page and GET /api/me/activity list what happened, newest fir
     droppedDeviceIds: [],
   });
   const withDevice = activityLines((await phone.get('/account')).text);
-  t.match(withDevice[0], /^A browser was remembered, so it signs in without a code until .*: Chrome on Windows, .* from 198\.51\.100\.4, Chrome on Windows \(not yet acknowledged\)$/);
+  t.match(withDevice[0], /^A browser was remembered, so it signs in without a code until \d+ \w{3} \d{4}, \d\d:\d\d UTC, .* from 198\.51\.100\.4, Chrome on Windows \(not yet acknowledged\)$/, 'the browser named once, by where it came from');
 });
 
 t.test('the list keeps the latest 20 and nothing older than 90 days, even where the TTL index has not run', async (t) => {
@@ -167,7 +171,7 @@ t.test('twenty sign-ins on a remembered browser are one line, and leave the back
   );
   t.ok(Date.parse(events[3].firstAt) < Date.parse(events[3].at), 'the line spans its first and last sign-in');
   const lines = activityLines((await owner.get('/account')).text);
-  t.match(lines[3], new RegExp(`^Signed in on a remembered browser, without a code \\(${SIGN_INS} times\\), between \\d+ \\w{3} \\d\\d:\\d\\d UTC and \\d+ \\w{3} \\d\\d:\\d\\d UTC from 127\\.0\\.0\\.1, Firefox on Linux$`));
+  t.match(lines[3], new RegExp(`^Signed in on a remembered browser, without a code \\(${SIGN_INS} times\\), between \\d+ \\w{3} \\d{4}, \\d\\d:\\d\\d UTC and \\d+ \\w{3} \\d{4}, \\d\\d:\\d\\d UTC from 127\\.0\\.0\\.1, Firefox on Linux$`));
 
   // A hundred lines of other activity later, the unacknowledged notices are still listed, first.
   await app.securityActivity.settled();

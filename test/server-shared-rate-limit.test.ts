@@ -28,7 +28,8 @@ t.test('the JSON and the HTML login share one bucket: 3 guesses a minute in all,
   t.equal((await client.post('/api/login', wrongLogin)).status, 401);
   t.equal((await client.postForm('/login', wrongLogin, page)).status, 303, 'the form: a redirect with the error');
   t.equal((await client.post('/api/login', wrongLogin)).status, 401);
-  t.equal((await client.postForm('/login', wrongLogin, page)).status, 429, 'the fourth guess, on the form, is refused');
+  const fourth = await client.postForm('/login', wrongLogin, page);
+  t.match(fourth.headers.location, /^\/too-many-attempts\?/, 'the fourth guess, on the form, is refused: to the page that says the wait');
   t.equal((await client.post('/api/login', wrongLogin)).status, 429, 'and on the JSON route');
   t.equal((await client.post('/api/register', { username: uniqueUsername(), password: 'a long enough passphrase' })).status, 201, 'registration counts apart');
 });

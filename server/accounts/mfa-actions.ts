@@ -38,7 +38,7 @@ export interface SetupStart {
 /** Turns the store's answer to a submitted code into what the user is told. */
 function refuse(rejected: RejectedCode | { ok: false; reason: 'no_pending_enrollment' }): ActionRefusal {
   if (rejected.reason === 'no_pending_enrollment') {
-    return { ok: false, status: 400, reason: 'no_pending_setup', message: 'No MFA setup is in progress; start the setup again' };
+    return { ok: false, status: 400, reason: 'no_pending_setup', message: 'No two-factor sign-in setup is in progress; start the setup again' };
   }
   const { status, reason, message, retryAfterSeconds, locked } = describeRejectedCode(rejected);
   return { ok: false, status, reason, message, retryAfterSeconds, ...(locked ? { locked } : {}) };
@@ -48,9 +48,9 @@ const MFA_ALREADY_ON: ActionRefusal = {
   ok: false,
   status: 409,
   reason: 'mfa_already_on',
-  message: 'MFA is already on. To use another authenticator, turn MFA off first (with a current code), then set it up again',
+  message: 'Two-factor sign-in is already on. To use another authenticator, turn two-factor sign-in off first (with a current code), then set it up again',
 };
-const MFA_NOT_ON: ActionRefusal = { ok: false, status: 409, reason: 'mfa_not_on', message: 'MFA is not on for this account' };
+const MFA_NOT_ON: ActionRefusal = { ok: false, status: 409, reason: 'mfa_not_on', message: 'Two-factor sign-in is not on for this account' };
 /**
  * The answer to a confirm that finds MFA already on: most often the twin of
  * the confirm that just turned it on (a double click, a retried request).

@@ -6,14 +6,8 @@
  */
 import type { MfaRequestContext } from '../../lib/index.js';
 import type { SecurityEvent } from './security-event.js';
+import { formatDeadline, formatMoment } from '../app/time-words.js';
 import { describeBrowser } from './browser-label.js';
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** "1 Dec 10:02 UTC": the server's words; the page shows the reader's own zone once /page.js runs. */
-export function formatEventTime(at: Date): string {
-  return `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]} ${at.toISOString().slice(11, 16)} UTC`;
-}
 
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
@@ -61,13 +55,14 @@ export function describeSecurityEvent(event: SecurityEvent): string {
     case 'throttled':
       return 'A code was turned away: too many wrong codes had been entered just before';
     case 'locked':
-      return `Codes were locked after too many wrong ones, until ${formatEventTime(event.lockedUntil)}`;
+      return `Codes were locked after too many wrong ones, until ${formatDeadline(event.lockedUntil)}`;
     case 'disabled':
       return 'Turned off two-factor sign-in';
     case 'unlocked':
       return 'The lock after wrong codes was lifted';
     case 'device_remembered':
-      return `A browser was remembered, so it signs in without a code until ${formatEventTime(event.expiresAt)}: ${event.label}` +
+      // The label is the browser the event came from: its origin names it already, when it has one.
+      return `A browser was remembered, so it signs in without a code until ${formatDeadline(event.expiresAt)}${event.context?.userAgent === undefined ? `: ${event.label}` : ''}` +
         (event.droppedDeviceIds.length > 0 ? ` (${plural(event.droppedDeviceIds.length, 'older one was', 'older ones were')} forgotten)` : '');
     case 'device_used':
       return 'Signed in on a remembered browser, without a code';
@@ -107,8 +102,8 @@ export function describeOrigin(context: MfaRequestContext | undefined): string |
   return parts.length === 0 ? null : `from ${parts.join(', ')}`;
 }
 
-/** The whole line: "Signed in with a backup code, 7 left, 1 Dec 10:02 UTC from 127.0.0.1, Firefox on Linux". */
+/** The whole line: "Signed in with a backup code, 7 left, 1 Dec 2025, 10:02 UTC from 127.0.0.1, Firefox on Linux". */
 export function describeSecurityEventLine(event: SecurityEvent): string {
   const origin = describeOrigin(event.context);
-  return `${describeSecurityEvent(event)}, ${formatEventTime(event.at)}${origin ? ` ${origin}` : ''}`;
+  return `${describeSecurityEvent(event)}, ${formatMoment(event.at)}${origin ? ` ${origin}` : ''}`;
 }

@@ -66,11 +66,11 @@ export async function runAdminCommand(
     .reduce((count, event) => count + (event.type === 'devices_forgotten' ? event.deviceIds.length : 0), 0);
   // Whoever asked for the reset may not be the one signed in: every session ends, as after a password change.
   const signedOutSessions = await new MongoSessionStore(db.collection('sessions')).signOutEverywhere(user.id);
-  if (!mfaTurnedOff && forgottenBrowsers === 0 && signedOutSessions === 0) return `reset-mfa ${user.username}: MFA was already off, nothing changed`;
+  if (!mfaTurnedOff && forgottenBrowsers === 0 && signedOutSessions === 0) return `reset-mfa ${user.username}: two-factor sign-in was already off, nothing changed`;
   const event: DemoSecurityEvent = { type: 'admin_reset', userId: user.id, at, note, operator, mfaTurnedOff, forgottenBrowsers, signedOutSessions };
   await security.insert(event);
   const done = [
-    mfaTurnedOff ? 'MFA turned off' : 'MFA was already off',
+    mfaTurnedOff ? 'two-factor sign-in turned off' : 'two-factor sign-in was already off',
     ...(forgottenBrowsers > 0 ? [`${plural(forgottenBrowsers, 'remembered browser', 'remembered browsers')} forgotten`] : []),
     ...(signedOutSessions > 0 ? [`${plural(signedOutSessions, 'session', 'sessions')} signed out`] : []),
     noted,

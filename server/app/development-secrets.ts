@@ -30,7 +30,7 @@ function damagedFile(file: string, problem: string, cause?: unknown): ConfigErro
   return new ConfigError(
     `${file} is damaged: ${problem}.\n` +
       'It holds the secrets the local data was saved with, so it was left as it is: new secrets would lock out\n' +
-      `everyone who turned MFA on. Fix the file, or delete ${path.dirname(file)}${path.sep} to start afresh (that deletes all users).`,
+      `everyone who turned two-factor sign-in on. Fix the file, or delete ${path.dirname(file)}${path.sep} to start afresh (that deletes all users).`,
     { cause },
   );
 }

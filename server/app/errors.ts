@@ -3,6 +3,7 @@
  * store, the user collection, the session store), is recognised by the
  * library's `isDatabaseUnavailableError`.
  */
+import { retryAfterWords } from './time-words.js';
 
 /** Base class of the errors the demo server throws. */
 export class DemoServerError extends Error {
@@ -14,16 +15,29 @@ export class ConfigError extends DemoServerError {
   override name = 'ConfigError';
 }
 
-/** A client went over the rate limit of an auth route. */
+/**
+ * What a wait is for, so a page can say it again after its redirect (the
+ * query string names the kind, never carries words): too many requests from
+ * one address, or too many wrong passwords for one username.
+ */
+export type RateLimitKind = 'attempts' | 'passwords';
+
+/** The sentence before the wait, by kind: "Too many attempts." */
+export const RATE_LIMIT_WORDS: Readonly<Record<RateLimitKind, string>> = {
+  attempts: 'Too many attempts.',
+  passwords: 'Too many wrong passwords for this username in a row.',
+};
+
+/** A client went over the rate limit of an auth route, or a username's count of wrong passwords. */
 export class RateLimitedError extends DemoServerError {
   override name = 'RateLimitedError';
   readonly statusCode = 429;
 
   constructor(
     readonly retryAfterSeconds: number,
-    message = `Too many requests; try again in ${retryAfterSeconds} s`,
+    readonly kind: RateLimitKind = 'attempts',
   ) {
-    super(message);
+    super(`${RATE_LIMIT_WORDS[kind]} ${retryAfterWords(retryAfterSeconds)}`);
   }
 }
 
@@ -37,7 +51,7 @@ export class ServerBusyError extends DemoServerError {
   readonly statusCode = 503;
 
   constructor(readonly retryAfterSeconds: number) {
-    super(`The service is busy checking other sign-ins; nothing was counted against you. Try again in ${retryAfterSeconds} s.`);
+    super(`The service is busy checking other sign-ins; nothing was counted against you. ${retryAfterWords(retryAfterSeconds)}`);
   }
 }
 

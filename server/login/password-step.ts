@@ -30,11 +30,6 @@ export interface PasswordStepServices {
   knownBrowsers: KnownBrowsers;
 }
 
-/** What a throttled password step says; the same for a name that is no account's. */
-export function passwordThrottledMessage(retryAfterSeconds: number): string {
-  return `Too many wrong passwords for this username in a row. Wait ${retryAfterSeconds} s, then try again.`;
-}
-
 /**
  * Checks the password, unless the username's counter says to wait (a 429,
  * `RateLimitedError`) or the process has all the bcrypt work it takes (a
@@ -74,7 +69,8 @@ async function decidePasswordStep(
   if (!claim.claimed) {
     // No username: people type their password into that field by mistake.
     request.log.info({ retryAfterSeconds: claim.retryAfterSeconds }, 'password step throttled');
-    throw new RateLimitedError(claim.retryAfterSeconds, passwordThrottledMessage(claim.retryAfterSeconds));
+    // The same words for a name that is no account's.
+    throw new RateLimitedError(claim.retryAfterSeconds, 'passwords');
   }
   let checked;
   try {

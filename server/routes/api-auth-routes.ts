@@ -40,7 +40,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       schema: {
         tags: TAGS,
         operationId: 'register',
-        summary: 'Create a user (MFA off); does not sign in',
+        summary: 'Create a user (two-factor sign-in off); does not sign in',
         body: registrationBody,
         response: {
           201: { description: 'Registered', ...registeredResponse },
@@ -99,7 +99,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
         200: {
           logInSecondFactor: { operationId: 'logInSecondFactor', description: 'When mfaRequired: the code, in this session' },
           currentUser: { operationId: 'currentUser', description: 'When authenticated: who is signed in' },
-          startMfaSetup: { operationId: 'startMfaSetup', description: 'When authenticated: turn MFA on' },
+          startMfaSetup: { operationId: 'startMfaSetup', description: 'When authenticated: turn two-factor sign-in on' },
           logOut: { operationId: 'logOut', description: 'End the session' },
         },
       },
@@ -122,7 +122,7 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
         description:
           'Needs the session of a password step of the last 5 minutes; signs in with a new session id. ' +
           'With rememberBrowser: true the answer also sets the mfa_device cookie, and for 30 days the password step ' +
-          'signs this browser in without a code (until the browser is forgotten, or MFA is turned off).',
+          'signs this browser in without a code (until the browser is forgotten, or two-factor sign-in is turned off).',
         security: [{ sid: [] }],
         body: secondFactorBody,
         response: {

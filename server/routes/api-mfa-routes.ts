@@ -24,7 +24,7 @@ import {
 
 const TAGS = ['mfa'];
 const SIGNED_IN = [{ sid: [] }];
-const MFA_NOT_ON = errorResponse('MFA is not on for this account');
+const MFA_NOT_ON = errorResponse('Two-factor sign-in is not on for this account');
 /** The answers of every route here that proves the factor with a current code. */
 const CODE_FAILURES = {
   ...postFailureResponses,
@@ -44,7 +44,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
   const setup = {
     tags: TAGS,
     operationId: 'startMfaSetup',
-    summary: 'Starts MFA setup with a fresh key (again after a typo)',
+    summary: 'Starts setting up two-factor sign-in with a fresh key (again after a typo)',
     security: SIGNED_IN,
     body: emptyBody,
     response: {
@@ -52,7 +52,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
       ...postFailureResponses,
       ...signInRequiredResponse,
       400: errorResponse('Not JSON, or a body other than {}'),
-      409: errorResponse('MFA is already on: turn it off (with a code) before setting up another authenticator'),
+      409: errorResponse('Two-factor sign-in is already on: turn it off (with a code) before setting up another authenticator'),
       429: tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX'),
     },
   };
@@ -65,14 +65,14 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
   const confirm = {
     tags: TAGS,
     operationId: 'confirmMfaSetup',
-    summary: 'Turns MFA on with the first code from the app; answers the backup codes, once',
+    summary: 'Turns two-factor sign-in on with the first code from the app; answers the backup codes, once',
     security: SIGNED_IN,
     body: tokenBody,
     response: {
-      200: { description: 'MFA is on', ...backupCodesResponse },
+      200: { description: 'Two-factor sign-in is on', ...backupCodesResponse },
       ...CODE_FAILURES,
       400: errorResponse('Not JSON, not the schema, a code of no possible shape, or no setup in progress'),
-      409: errorResponse('MFA is already on (a repeated confirm: the codes came with the first answer)'),
+      409: errorResponse('Two-factor sign-in is already on (a repeated confirm: the codes came with the first answer)'),
     },
   };
   app.post<{ Body: TokenBody }>('/api/mfa/confirm', { ...options, schema: confirm }, async (request, reply) => {
@@ -98,10 +98,10 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
   const disable = {
     tags: TAGS,
     operationId: 'turnMfaOff',
-    summary: 'Turns MFA off after a current code',
+    summary: 'Turns two-factor sign-in off after a current code',
     security: SIGNED_IN,
     body: tokenBody,
-    response: { 200: { description: 'MFA is off', ...mfaOffResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
+    response: { 200: { description: 'Two-factor sign-in is off', ...mfaOffResponse }, ...CODE_FAILURES, 409: MFA_NOT_ON },
   };
   app.post<{ Body: TokenBody }>('/api/mfa/disable', { ...options, schema: disable }, async (request, reply) => {
     const result = await mfa.forRequest(request, stillAuthorised(request)).turnOff(currentUser(request)!.id, request.body.token);

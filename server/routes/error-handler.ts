@@ -6,12 +6,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretDecryptionError } from '../../lib/index.js';
 import { isDatabaseOutage } from '../app/database-outages.js';
-import { RateLimitedError, ServerBusyError, SessionEndedError } from '../app/errors.js';
-import { sendJsonError, wantsJson } from '../app/json-errors.js';
-import { currentUser, discardSessionChanges, readPendingUserId } from '../login/login-session.js';
+import { RateLimitedError, ServerBusyError, SessionEndedError, type RateLimitKind } from '../app/errors.js';
+import { sendJsonError, wantsJson, type JsonErrorDetails } from '../app/json-errors.js';
+import { discardSessionChanges } from '../login/login-session.js';
 import { SESSION_COOKIE_NAME } from '../sessions/sessions.js';
 import { JSON_REQUIRED_MESSAGE } from './api-guards.js';
-import { sendPage } from './html-helpers.js';
+import { pageHeader, redirectAfterPost, sendPage } from './html-helpers.js';
+import { waitPageUrl } from './html-wait-page.js';
+import { INVALID_REQUEST_REASON, describeValidationError } from './validation-words.js';
 import { renderErrorPage } from '../views/error-page.js';
 
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The service cannot reach its database right now. Nothing was changed; please try again in a moment.';
@@ -33,15 +35,22 @@ interface ErrorAnswer {
   status: number;
   message: string;
   retryAfterSeconds?: number;
+  /** A rate limit's: what it was for, for the page the form is sent to. */
+  rateLimit?: RateLimitKind;
+  /** A schema's refusal: for programs, beside the words. */
+  details?: JsonErrorDetails;
 }
 
 function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
   if (isDatabaseOutage(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
-  if (error instanceof RateLimitedError) return { status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
+  if (error instanceof RateLimitedError) return { status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds, rateLimit: error.kind };
   if (error instanceof ServerBusyError) return { status: 503, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
   const status = error.statusCode ?? 500;
   if (status < 400 || status >= 500) return { status: 500, message: INTERNAL_ERROR_MESSAGE };
-  if (error.validation) return { status: 400, message: error.message };
+  if (error.validation) {
+    const { message, field } = describeValidationError(error.validation, error.validationContext);
+    return { status: 400, message, details: { reason: INVALID_REQUEST_REASON, ...(field === undefined ? {} : { field }) } };
+  }
   // A JSON syntax error's message quotes the body, which may hold a password.
   if (error instanceof SyntaxError) return { status: 400, message: MESSAGES_BY_CODE.FST_ERR_CTP_INVALID_JSON_BODY! };
   const known = error.code ? MESSAGES_BY_CODE[error.code] : undefined;
@@ -75,21 +84,13 @@ function logError(request: FastifyRequest, error: FastifyError, answer: ErrorAns
   }
 }
 
-/**
- * Who the page header speaks to: the signed-in user, or a login waiting for
- * its second factor, which is offered "Cancel sign-in" as on `/login/mfa`.
- * After a 5xx the session is discarded, and with it any pending login.
- */
-function pageHeader(request: FastifyRequest, reply: FastifyReply): Parameters<typeof renderErrorPage>[2] {
-  const user = currentUser(request);
-  if (user) return { user };
-  if (request.session && readPendingUserId(request)) return { pendingLogin: { csrfToken: reply.generateCsrf() } };
-  return {};
-}
-
 function send(request: FastifyRequest, reply: FastifyReply, answer: ErrorAnswer): FastifyReply {
   if (answer.status >= 500) discardSessionChanges(request);
-  if (wantsJson(request.url)) return sendJsonError(reply, answer.status, answer.message, answer.retryAfterSeconds);
+  if (wantsJson(request.url)) return sendJsonError(reply, answer.status, answer.message, answer.retryAfterSeconds, answer.details);
+  // A form sent over a limit: to a page that says the wait, so that its Reload does not post the form again.
+  if (answer.rateLimit && answer.retryAfterSeconds !== undefined && request.method === 'POST') {
+    return redirectAfterPost(reply, waitPageUrl(request.server, answer.rateLimit, answer.retryAfterSeconds, request.url.split('?', 1)[0]!));
+  }
   const page = renderErrorPage(answer.status, answer.message, pageHeader(request, reply));
   return sendPage(reply, page, answer.status, answer.retryAfterSeconds);
 }

@@ -27,8 +27,8 @@ const readySchema = {
   operationId: 'ready',
   summary: 'Can this instance read and sign what the fleet stores?',
   description:
-    'Ready when MongoDB answers and the fingerprints of this instance\'s SESSION_SECRET and MFA keys agree with those the fleet recorded ' +
-    '(the fleet\'s current MFA key is in this instance\'s key ring, and this instance\'s current key is in the fleet\'s).',
+    'Ready when MongoDB answers and the fingerprints of this instance\'s SESSION_SECRET and MFA_ENCRYPTION_KEY keys agree with those the fleet recorded ' +
+    '(the fleet\'s current MFA_ENCRYPTION_KEY is in this instance\'s key ring, and this instance\'s current key is in the fleet\'s).',
   response: {
     200: { description: 'Ready', ...readyResponse },
     503: errorResponse('MongoDB is unreachable, or this instance\'s secrets no longer agree with the fleet\'s (the message says which)'),

@@ -4,11 +4,24 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME
 import { currentUser, readPendingUserId } from '../login/login-session.js';
 import { announceRetryAfter } from '../app/retry-after.js';
 import { SIGNED_OUT_MARK } from '../sessions/mongo-session-store.js';
+import type { PageOptions } from '../views/layout.js';
 
 /** Sends a rendered page; on a 429 the wait `retryAfterSeconds` goes in `Retry-After`, as `sendJsonError` does for JSON. */
 export function sendPage(reply: FastifyReply, markup: string, status = 200, retryAfterSeconds?: number): FastifyReply {
   announceRetryAfter(reply, status, retryAfterSeconds);
   return reply.code(status).type('text/html; charset=utf-8').send(markup);
+}
+
+/**
+ * Who the page header speaks to: the signed-in user, or a login waiting for
+ * its second factor, which is offered "Cancel sign-in" as on `/login/mfa`.
+ * After a 5xx the session is discarded, and with it any pending login.
+ */
+export function pageHeader(request: FastifyRequest, reply: FastifyReply): Pick<PageOptions, 'user' | 'pendingLogin'> {
+  const user = currentUser(request);
+  if (user) return { user };
+  if (request.session && readPendingUserId(request)) return { pendingLogin: { csrfToken: reply.generateCsrf() } };
+  return {};
 }
 
 /** 303 so the browser follows with a GET, and a reload does not post the form again. */

@@ -30,7 +30,8 @@ const DESCRIPTION = `The JSON API of the demo of passport-totp-backup-code: regi
   else, or none, is a 415. This is the CSRF defence: a cross-site page can post a form, text or nothing
   without asking, but JSON only after a CORS preflight, which this server never grants.
 - Bodies are at most 16 KiB; unknown fields are a 400; nothing is coerced (\`{"token": 123456}\` is a 400).
-- Every error is \`{ "error": "message" }\`, plus \`retryAfterSeconds\` and a \`Retry-After\` header on a 429, and on a 503 of a process busy checking passwords.`;
+- Every error is \`{ "error": "message" }\`, plus \`retryAfterSeconds\` and a \`Retry-After\` header on a 429, and on a 503 of a process busy checking passwords.
+  A request that does not fit the schema is a 400 whose \`error\` names the field in words, with \`"reason": "invalid_request"\` and the \`field\` beside it.`;
 
 const DOCUMENT: Partial<OpenAPIV3_1.Document> = {
   openapi: '3.1.0',

@@ -170,7 +170,7 @@ export const codeChangeForm = { ...tokenForm, required: ['token', 'formId'], pro
 /** `$id` of the one shape of every JSON error, registered once with `addSchema` (see `registerOpenApi`). */
 export const JSON_ERROR_SCHEMA_ID = 'JsonError';
 
-/** `{ error }`, plus `retryAfterSeconds` on a 429 or a busy 503: `sendJsonError` in `server/app/json-errors.ts`. */
+/** `{ error }`, plus `retryAfterSeconds` on a 429 or a busy 503, and `reason` and `field` on a schema's 400: `sendJsonError` in `server/app/json-errors.ts`. */
 export const jsonErrorSchema = {
   $id: JSON_ERROR_SCHEMA_ID,
   type: 'object',
@@ -179,6 +179,8 @@ export const jsonErrorSchema = {
   properties: {
     error: { type: 'string', description: 'What went wrong, in words a person can act on' },
     retryAfterSeconds: { type: 'integer', minimum: 1, description: 'On a 429, or a 503 of a process busy checking passwords: seconds until a new attempt may succeed, as in Retry-After' },
+    reason: { type: 'string', description: 'For programs, stable where `error` is worded for people: invalid_request when the request does not fit the schema' },
+    field: { type: 'string', description: 'With invalid_request: the body field, path parameter or query parameter at fault, as the request spells it (absent when the body as a whole is wrong)' },
   },
 } as const;
 
@@ -245,7 +247,7 @@ export const passwordStepResponse = {
   type: 'object',
   required: ['authenticated', 'mfaRequired'],
   properties: {
-    authenticated: { type: 'boolean', description: 'Signed in: MFA is off for this user' },
+    authenticated: { type: 'boolean', description: 'Signed in: two-factor sign-in is off for this user' },
     mfaRequired: { type: 'boolean', description: 'The session now waits for POST /api/login/mfa' },
   },
 } as const;

@@ -4,7 +4,8 @@ import type { ActivityLine } from '../activity/activity-lines.js';
 import type { NoticesForViewer } from '../activity/notices.js';
 import type { SessionUser } from '../accounts/session-user.js';
 import type { RememberedBrowser } from '../login/remembered-browsers.js';
-import { clockTime, codeField, csrfField, describeWait, formError, formIdField, notice } from './form-parts.js';
+import { formatMoment } from '../app/time-words.js';
+import { clockTime, codeField, csrfField, dateTime, describeWait, formError, formIdField, notice } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
 import { CHANGE_PASSWORD_LINK, renderPasswordChangeForm } from './password-change-form.js';
@@ -29,16 +30,12 @@ export interface AccountPage {
   now?: Date;
 }
 
-/** A day, as the list of browsers shows it: 2026-12-01. */
-function day(at: Date): SafeHtml {
-  return html`<time datetime="${at.toISOString()}">${at.toISOString().slice(0, 10)}</time>`;
-}
 
 /** "Remembered browsers": each with a Forget button, and Forget all; nothing when there are none. */
 function browserList(browsers: RememberedBrowser[], csrfToken: string): SafeHtml {
   if (browsers.length === 0) return html``;
   const items = browsers.map((browser) => html`<li data-device-id="${browser.deviceId}"><span><strong>${browser.label}</strong>${browser.current ? html` (this browser)` : html``}<br>
-<span class="hint">Remembered ${day(browser.createdAt)}, ${browser.lastUsedAt ? html`last used ${day(browser.lastUsedAt)}` : html`not used since`}, until ${day(browser.expiresAt)}</span></span>
+<span class="hint">Remembered ${dateTime(browser.createdAt)}; ${browser.lastUsedAt ? html`last used ${dateTime(browser.lastUsedAt)}` : html`not used since`}; until ${clockTime(browser.expiresAt)}</span></span>
 <form method="post" action="/mfa/browsers/forget">
 ${csrfField(csrfToken)}
 <input type="hidden" name="deviceId" value="${browser.deviceId}">
@@ -174,7 +171,7 @@ export interface BackupCodesPage {
 export function backupCodesText(username: string, backupCodes: string[], generatedAt: Date): string {
   return [
     `TOTP demo backup codes for ${username}`,
-    `Made ${generatedAt.toISOString()}. Each code works once. Keep them somewhere safe.`,
+    `Made ${formatMoment(generatedAt)}. Each code works once. Keep them somewhere safe.`,
     '',
     ...backupCodes,
     '',

@@ -1,11 +1,11 @@
 /**
  * What a person reads when a code is refused on a page: in their words,
- * never the API's field names, with waits as "about 15 minutes" and a clock
- * time. The JSON API keeps the library's wording.
+ * never the API's field names, with waits as "about 15 minutes" and the
+ * moment they end. The JSON API keeps the library's wording.
  */
 import { INVALID_CODE_MESSAGE, type MfaFailureReason } from '../../lib/index.js';
 import type { Flash } from '../login/flash.js';
-import { clockTime, describeWait } from './form-parts.js';
+import { tryAgainIn } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 
 /** Where the code was asked for: the second step of a sign-in, the setup, or a change that needs a code. */
@@ -54,13 +54,9 @@ export function flashForCodeFailure(failure: CodeFailure, context: CodeContext):
   }
 }
 
-/** The flash's error as page markup: the words, then the wait in words and as a time of day. */
+/** The flash's error as page markup: the words, then the wait in words and, from a minute up, until when. */
 export function renderFlashError(flash: Flash | undefined, now = new Date()): SafeHtml | undefined {
   if (!flash) return undefined;
   if (!flash.retryAt || flash.retryAt <= now.getTime()) return html`${flash.error}`;
-  const until = new Date(flash.retryAt);
-  const wait = describeWait(Math.ceil((flash.retryAt - now.getTime()) / 1000));
-  return flash.locked
-    ? html`${flash.error} Try again in ${wait}, at ${clockTime(until)}.`
-    : html`${flash.error} Wait ${wait} (until ${clockTime(until)}), then try again.`;
+  return html`${flash.error} ${tryAgainIn(new Date(flash.retryAt), now)}`;
 }

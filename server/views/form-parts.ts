@@ -1,5 +1,6 @@
 /** Pieces every form uses, so ids and labels stay the same on every page (tests and screen readers rely on them). */
 import { MAX_CODE_INPUT_LENGTH } from '../../lib/index.js';
+import { describeWait, formatDeadline, formatMoment, waitNeedsClockTime } from '../app/time-words.js';
 import { html, type SafeHtml } from './html.js';
 
 /** The hidden CSRF token field that @fastify/csrf-protection reads. */
@@ -41,22 +42,25 @@ export function codeField(options: { allowBackupCode: boolean; error?: unknown }
 <p class="hint" id="token-hint">${hint}</p>`;
 }
 
-/** A moment in time: in UTC as the server renders it, in the reader's own zone once /page.js runs. */
+/** When a wait ends, "7 Dec 2026, 16:00 UTC" (rounded up: see `formatDeadline`), with the moment for machines. */
 export function clockTime(at: Date): SafeHtml {
-  const utc = `${at.toISOString().slice(11, 16)} UTC`;
-  return html`<time datetime="${at.toISOString()}" data-local-time>${utc}</time>`;
+  return html`<time datetime="${at.toISOString()}">${formatDeadline(at)}</time>`;
 }
 
-/** A day and time, "1 Dec 10:02 UTC" as the server renders it, in the reader's own zone once /page.js runs. */
-export function dateTime(at: Date, text: string): SafeHtml {
-  return html`<time datetime="${at.toISOString()}" data-local-date-time>${text}</time>`;
+/** When something happened, "7 Dec 2026, 15:15 UTC", with the moment for machines. */
+export function dateTime(at: Date): SafeHtml {
+  return html`<time datetime="${at.toISOString()}">${formatMoment(at)}</time>`;
 }
 
-/** A wait in words: "a few seconds", "about 1 minute", "about 15 minutes", "about 2 hours". */
-export function describeWait(seconds: number): string {
-  if (seconds < 45) return seconds <= 10 ? 'a few seconds' : `about ${Math.round(seconds / 5) * 5} seconds`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 90) return minutes === 1 ? 'about 1 minute' : `about ${minutes} minutes`;
-  const hours = Math.round(minutes / 60);
-  return hours === 1 ? 'about 1 hour' : `about ${hours} hours`;
+/**
+ * When to come back, as `retryAfterWords` says it, with the moment as a
+ * `<time>`: "Try again in 4 seconds." or "Try again in about 15 minutes,
+ * from 7 Dec 2026, 16:00 UTC."
+ */
+export function tryAgainIn(until: Date, now = new Date()): SafeHtml {
+  const seconds = (until.getTime() - now.getTime()) / 1000;
+  const wait = describeWait(seconds);
+  return waitNeedsClockTime(seconds) ? html`Try again in ${wait}, from ${clockTime(until)}.` : html`Try again in ${wait}.`;
 }
+
+export { describeWait };

@@ -6,7 +6,8 @@
  *   click or a second tap sends one request. Back from the next page (the
  *   browser's page cache) enables them again.
  * - "Copy key" puts the setup key on the clipboard.
- * - Times appear in the reader's own time zone.
+ * Times stay as the server wrote them, in UTC and saying so: rewritten into
+ * the reader's zone they sat beside UTC ones in the same sentence.
  */
 export const PAGE_SCRIPT = `'use strict';
 document.addEventListener('submit', function (event) {
@@ -43,11 +44,5 @@ document.querySelectorAll('button[data-copy]').forEach(function (button) {
       field.remove();
     }
   });
-});
-document.querySelectorAll('time[data-local-time]').forEach(function (time) {
-  time.textContent = new Date(time.dateTime).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-});
-document.querySelectorAll('time[data-local-date-time]').forEach(function (time) {
-  time.textContent = new Date(time.dateTime).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 });
 `;

@@ -5,24 +5,24 @@
  */
 import type { MfaStatus } from '../../lib/index.js';
 import type { ActivityLine } from '../activity/activity-lines.js';
-import { describeActivityLine, describeOrigin, describeSecurityEvent, formatEventTime } from '../activity/event-words.js';
+import { describeActivityLine, describeOrigin, describeSecurityEvent } from '../activity/event-words.js';
 import type { NoticesForViewer } from '../activity/notices.js';
 import type { SecurityEvent } from '../activity/security-event.js';
 import { csrfField, dateTime } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 import { CHANGE_PASSWORD_LINK } from './password-change-form.js';
 
-/** ", 1 Dec 10:02 UTC from 127.0.0.1, Firefox on Linux": when and where from, after the words. */
+/** "1 Dec 2025, 10:02 UTC from 127.0.0.1, Firefox on Linux": when and where from, after the words. */
 function whenAndWhere(event: SecurityEvent): SafeHtml {
   const origin = describeOrigin(event.context);
-  return html`${dateTime(event.at, formatEventTime(event.at))}${origin ? ` ${origin}` : ''}`;
+  return html`${dateTime(event.at)}${origin ? ` ${origin}` : ''}`;
 }
 
 /** When a line happened: its time, or for a run "between" its first and last; and where from. */
 function lineWhenAndWhere(line: ActivityLine): SafeHtml {
   if (line.count === 1) return whenAndWhere(line.event);
   const origin = describeOrigin(line.event.context);
-  return html`between ${dateTime(line.firstAt, formatEventTime(line.firstAt))} and ${dateTime(line.event.at, formatEventTime(line.event.at))}${origin ? ` ${origin}` : ''}`;
+  return html`between ${dateTime(line.firstAt)} and ${dateTime(line.event.at)}${origin ? ` ${origin}` : ''}`;
 }
 
 export function renderSecurityActivity(lines: readonly ActivityLine[]): SafeHtml {
@@ -36,7 +36,8 @@ ${items}</ol>
 <p class="hint">${pinned > 0 ? `Security notices not yet acknowledged come first, however old. ` : ''}The latest ${lines.length - pinned} otherwise, kept for 90 days; sign-ins on one remembered browser in a row are one line.</p>`}`;
 }
 
-const NEW_CODES_LINK = html`<a href="/mfa/backup-codes" id="notice-new-backup-codes-link">Make new backup codes</a>`;
+/** Mid-sentence, as `CHANGE_PASSWORD_LINK` is: lower case. */
+const NEW_CODES_LINK = html`<a href="/mfa/backup-codes" id="notice-new-backup-codes-link">make new backup codes</a>`;
 
 /** One notice's words, or `null` for an event that is not (or no longer) worth one. */
 function noticeWords(event: SecurityEvent, mfa: MfaStatus): SafeHtml | null {
@@ -55,7 +56,8 @@ If this was not you, someone has your password and one of your backup codes: ${C
       return html`Too many wrong codes were entered for your account, ${whenAndWhere(event)}, so codes were refused for a while.
 If you did not enter them, someone may know your password: ${CHANGE_PASSWORD_LINK}, and ${NEW_CODES_LINK} if you think they were seen.`;
     case 'device_remembered':
-      return html`A browser was remembered for signing in to your account without a code, ${whenAndWhere(event)} (${event.label}).
+      // Its label is the browser the origin names: said once, or alone when the event has no origin.
+      return html`A browser was remembered for signing in to your account without a code, ${whenAndWhere(event)}${event.context?.userAgent === undefined ? ` (${event.label})` : ''}.
 If this was not you, someone has your password and a code: ${CHANGE_PASSWORD_LINK}, forget your remembered browsers, and ${NEW_CODES_LINK}.`;
     case 'device_token_replayed':
       return html`An old sign-in token of a remembered browser was presented again, ${whenAndWhere(event)}, so that browser was forgotten.
