@@ -131,3 +131,36 @@ t.test('running low on backup codes is reported at login and on /api/me', async 
   t.match((await second.post('/api/login/mfa', { token: backupCodes[1] })).json, { remainingBackupCodes: 3, lowOnBackupCodes: true });
   t.same((await second.get('/api/me')).json.mfa, { enabled: true, remainingBackupCodes: 3, lowOnBackupCodes: true });
 });
+
+t.test('turning two-factor sign-in on signs out every session made with the password alone; the one that turned it on stays', async (t) => {
+  const { app } = await startTestApp(t);
+  const owner = new TestClient(app);
+  const username = await registerAndLogIn(owner);
+  // Someone else has the password and signed in with it before the second factor existed.
+  const intruder = new TestClient(app);
+  t.equal((await intruder.post('/api/login', { username, password: TEST_PASSWORD })).json.authenticated, true);
+  const bob = new TestClient(app);
+  await registerAndLogIn(bob);
+
+  await enableMfa(owner);
+  t.equal((await owner.get('/api/me')).status, 200, 'the owner stays signed in');
+  t.equal((await intruder.get('/api/me')).status, 401, "the intruder's session has ended");
+  t.same((await intruder.post('/api/login', { username, password: TEST_PASSWORD })).json, { authenticated: false, mfaRequired: true }, 'and the password alone no longer signs in');
+  t.equal((await bob.get('/api/me')).status, 200, 'another user is not touched');
+});
+
+t.test('the setup pages: confirming signs out the other browser too, and the codes are shown', async (t) => {
+  const { app } = await startTestApp(t);
+  const owner = new TestClient(app);
+  const username = await registerAndLogIn(owner);
+  const intruder = new TestClient(app);
+  await intruder.post('/api/login', { username, password: TEST_PASSWORD });
+
+  const setupPage = await owner.postForm('/mfa/setup', {}, await owner.get('/account'));
+  const page = setupPage.status === 303 ? await owner.get(String(setupPage.headers.location)) : setupPage;
+  const secret = /([A-Z2-7]{32})/.exec(page.text)![1]!;
+  const confirmed = await owner.postForm('/mfa/confirm', { token: await new TotpDevice(secret).nextCode() }, page);
+  const codes = await owner.get(String(confirmed.headers.location));
+  t.match(codes.text, /<li><code>[0-9A-Z]{5}-[0-9A-Z]{5}<\/code><\/li>/, 'the backup codes are shown');
+  t.equal((await intruder.get('/api/me')).status, 401, "the intruder's session has ended");
+});

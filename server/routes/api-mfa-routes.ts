@@ -5,6 +5,7 @@ import { currentUser } from '../login/login-session.js';
 import type { ActionRefusal } from '../accounts/mfa-actions.js';
 import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
+import { endSessionsSignedInWithoutIt } from '../login/mfa-turned-on.js';
 import {
   backupCodesResponse,
   databaseUnavailableResponse,
@@ -78,6 +79,7 @@ export const apiMfaRoutes: FastifyPluginAsync<RouteContext> = async (app, contex
   app.post<{ Body: TokenBody }>('/api/mfa/confirm', { ...options, schema: confirm }, async (request, reply) => {
     const result = await mfa.forRequest(request).confirmSetup(currentUser(request)!.id, request.body.token);
     if (!result.ok) return refuse(reply, result);
+    await endSessionsSignedInWithoutIt(request, context.sessions, currentUser(request)!.id);
     return { backupCodes: result.backupCodes };
   });
 

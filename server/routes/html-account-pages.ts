@@ -27,6 +27,7 @@ import {
 import { flashForCodeFailure, renderFlashError, type CodeContext } from '../views/code-failure-words.js';
 import { CHANGE_PASSWORD_URL } from '../views/password-change-form.js';
 import { MALFORMED_PASSWORD_CHANGE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
+import { endSessionsSignedInWithoutIt } from '../login/mfa-turned-on.js';
 import type { RouteContext } from './route-context.js';
 import {
   acknowledgeNoticesForm,
@@ -74,7 +75,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       twin: (formId: string) => string;
       /** The change, with the actions of this request (their events carry where it came from). */
       change: (actions: MfaActions, user: SessionUser, token: string) => Promise<ActionResult<T>>;
-      changed: (request: FastifyRequest, reply: FastifyReply, result: T) => FastifyReply;
+      changed: (request: FastifyRequest, reply: FastifyReply, result: T) => FastifyReply | Promise<FastifyReply>;
       /** Where a refusal that is really a twin without its form id goes instead. */
       alreadyDone?: (refusal: ActionRefusal) => string | null;
     },
@@ -215,8 +216,9 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
     wording: 'setup',
     twin: (formId) => `${CODES_PAGE}?form=${formId}`,
     change: (actions, user, token) => actions.confirmSetup(user.id, token),
-    changed: (request, reply, result) => {
+    changed: async (request, reply, result) => {
       vault.drop(request, 'pendingSetup');
+      await endSessionsSignedInWithoutIt(request, context.sessions, userOf(request).id);
       return showFreshCodes(request, reply, result.backupCodes, 'enabled');
     },
     // Already on: the twin of the confirm that turned it on, without its form id. Never a wrong code.
