@@ -22,7 +22,8 @@ t.test('in Chromium: over the rate limit, the sign-in form lands on the wait pag
     await page.waitForLoadState();
   }
   await page.waitForURL('**/too-many-attempts?**');
-  t.match(await page.locator('#wait-message').innerText(), /^Too many attempts\. Try again in (5\d seconds|about (a minute|2 minutes), from \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC)\.$/);
+  // What is left of the sliding minute since the first post: less on a loaded machine, never more.
+  t.match(await page.locator('#wait-message').innerText(), /^Too many attempts\. Try again in ([1-9]|[1-5]\d) seconds?\.$|^Too many attempts\. Try again in about (a minute|2 minutes), from \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC\.$/);
   t.equal(posts.length, 3, 'three posts of the form');
 
   await page.reload();
