@@ -6,7 +6,7 @@
 import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
 import type { SessionUser } from './session-user.js';
 import type { UserRecord, Users } from './users.js';
-import { isValidUsername, USERNAME_RULE_MESSAGE } from './usernames.js';
+import { isValidUsername, trimUsername, USERNAME_RULE_MESSAGE } from './usernames.js';
 
 export { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from './usernames.js';
 export const PASSWORD_MIN_LENGTH = 8;
@@ -54,9 +54,11 @@ export class Accounts {
 
   /**
    * Creates a user. The request schema already bounds both fields; this adds
-   * the rules a schema cannot say, in words a person can act on.
+   * the rules a schema cannot say, in words a person can act on. The name is
+   * trimmed first (`trimUsername`), and stored as trimmed.
    */
-  async register(username: string, password: string): Promise<RegistrationResult> {
+  async register(typedUsername: string, password: string): Promise<RegistrationResult> {
+    const username = trimUsername(typedUsername);
     if (!isValidUsername(username)) return refuse(400, USERNAME_RULE_MESSAGE);
     const broken = checkNewPassword(password);
     if (broken) return broken;

@@ -5,6 +5,7 @@ import type { ActivityLog } from '../activity/activity-log.js';
 import { recordSignIn } from '../activity/sign-in-event.js';
 import { beginPendingLogin, completeLogin, endSession } from './login-session.js';
 import { type SessionUser } from '../accounts/session-user.js';
+import { trimUsername } from '../accounts/usernames.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import { RateLimitedError, ServerBusyError } from '../app/errors.js';
 import { BUSY_RETRY_AFTER_SECONDS, type WorkLimiter } from '../app/work-limiter.js';
@@ -48,11 +49,12 @@ export async function runPasswordStep(
   request: FastifyRequest,
   reply: FastifyReply,
   services: PasswordStepServices,
-  username: string,
+  typedUsername: string,
   password: string,
 ): Promise<PasswordStepResult> {
   try {
-    const result = await decidePasswordStep(request, reply, services, username, password);
+    // Trimmed before anything, the throttle's count included: ` alice` is `alice`, never a fresh count.
+    const result = await decidePasswordStep(request, reply, services, trimUsername(typedUsername), password);
     notePasswordStep(request, { result });
     return result;
   } catch (error) {

@@ -13,7 +13,7 @@ import {
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
 } from '../accounts/accounts.js';
-import { USERNAME_PATTERN } from '../accounts/usernames.js';
+import { TYPED_USERNAME_PATTERN } from '../accounts/usernames.js';
 import { BCRYPT_MAX_PASSWORD_BYTES } from '../app/crypto.js';
 
 const username = { type: 'string', minLength: 1, maxLength: LOGIN_USERNAME_MAX_LENGTH } as const;
@@ -56,10 +56,8 @@ export const credentialsBody = {
   properties: { username, password },
 } as const;
 
-export const registrationBody = {
-  ...credentialsBody,
-  properties: { username: { ...username, maxLength: USERNAME_MAX_LENGTH }, password },
-} as const;
+/** The login's bounds: the name is trimmed before its rules apply, so `'a'.repeat(32) + ' '` registers. */
+export const registrationBody = credentialsBody;
 
 export const tokenBody = {
   type: 'object',
@@ -89,7 +87,13 @@ export const secondFactorBody = {
 export const documentedRegistrationBody = {
   ...registrationBody,
   properties: {
-    username: { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN.source },
+    username: {
+      type: 'string',
+      minLength: USERNAME_MIN_LENGTH,
+      maxLength: LOGIN_USERNAME_MAX_LENGTH,
+      pattern: TYPED_USERNAME_PATTERN,
+      description: `${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens; spaces, tabs and line breaks at either end are removed first (the answer gives the name kept)`,
+    },
     password: {
       type: 'string',
       minLength: PASSWORD_MIN_LENGTH,
