@@ -3,7 +3,7 @@
  * JSON API and the HTML pages. Answers are values with the HTTP status they
  * deserve; only a database fault throws.
  */
-import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
+import { BCRYPT_MAX_PASSWORD_BYTES, sameSecret, type PasswordHasher } from '../app/crypto.js';
 import type { SessionUser } from './session-user.js';
 import type { UserRecord, Users } from './users.js';
 import { isValidUsername, trimUsername, USERNAME_RULE_MESSAGE } from './usernames.js';
@@ -26,6 +26,9 @@ export const WRONG_CREDENTIALS_MESSAGE = 'Wrong username or password';
 
 /** A wrong current password at a password change. */
 export const WRONG_CURRENT_PASSWORD_MESSAGE = 'Your current password is not right; your password was not changed';
+
+/** A new password that is the current one: nothing would change, and the person meant to. */
+export const SAME_PASSWORD_MESSAGE = 'Your new password is your current one; choose a different new password. Your password was not changed';
 
 /** The loser of two changes racing from the same current password. */
 export const PASSWORD_CHANGED_MEANWHILE_MESSAGE =
@@ -87,6 +90,10 @@ export class Accounts {
    * first: a new password they refuse costs no bcrypt work and says nothing
    * about the current one. Otherwise two bcrypt operations (the check, the
    * new hash) and one conditional write (see `Users.replacePasswordHash`).
+   * A new password that is the current one is refused (400) after the check,
+   * with no hash made: once the current password is found right, the two
+   * typed strings being the same is the whole question, and a constant-time
+   * comparison of them answers it without a second bcrypt comparison.
    *
    * `beforeWrite` runs once the current password is found right, before the
    * write: what the change must undo anyway (remembered browsers) goes first,
@@ -105,6 +112,7 @@ export class Accounts {
     if (!record || !(await this.#passwords.verify(currentPassword, record.passwordHash))) {
       return refuse(401, WRONG_CURRENT_PASSWORD_MESSAGE);
     }
+    if (sameSecret(currentPassword, newPassword)) return refuse(400, SAME_PASSWORD_MESSAGE);
     const newHash = await this.#passwords.hash(newPassword);
     await beforeWrite();
     const replaced = await this.#users.replacePasswordHash(userId, record.passwordHash, newHash);
