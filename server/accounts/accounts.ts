@@ -41,7 +41,8 @@ export interface Refusal {
   message: string;
 }
 
-export type RegistrationResult = { ok: true; user: SessionUser } | Refusal;
+/** A registration: the new user, and (as for a password found right) a later check that the password is still theirs. */
+export type RegistrationResult = ({ ok: true } & CheckedPassword) | Refusal;
 
 export type PasswordChangeResult = { ok: true } | Refusal;
 
@@ -67,7 +68,7 @@ export class Accounts {
     if (broken) return broken;
     const created = await this.#users.create(username, await this.#passwords.hash(password));
     if (!created) return refuse(409, 'That username is taken; choose another');
-    return { ok: true, user: toSessionUser(created) };
+    return { ok: true, ...this.#checked(created) };
   }
 
   /**
@@ -81,6 +82,11 @@ export class Accounts {
     const record = await this.#users.findByUsername(username);
     const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);
     if (!record || !matches) return null;
+    return this.#checked(record);
+  }
+
+  /** `record`, whose password was just proven (checked, or chosen), for a sign-in. */
+  #checked(record: UserRecord): CheckedPassword {
     return { user: toSessionUser(record), stillCurrent: () => this.#users.hasPasswordHash(record.id, record.passwordHash) };
   }
 

@@ -243,7 +243,14 @@ const backupCodes = {
   properties: { backupCodes: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Shown this once; each works one time' } },
 } as const;
 
-export const registeredResponse = { type: 'object', required: ['username'], properties: { username: { type: 'string' } } } as const;
+export const registeredResponse = {
+  type: 'object',
+  required: ['username', 'authenticated'],
+  properties: {
+    username: { type: 'string', description: 'The name as kept: without the spaces typed around it' },
+    authenticated: { type: 'boolean', description: 'Signed in as the new user (false only if the password changed at once; then POST /api/login)' },
+  },
+} as const;
 
 export const passwordStepResponse = {
   type: 'object',
