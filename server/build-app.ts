@@ -41,6 +41,7 @@ import { apiMfaRoutes } from './routes/api-mfa-routes.js';
 import { apiPasswordRoutes } from './routes/api-password-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { htmlAccountPages } from './routes/html-account-pages.js';
+import { htmlActivityPages } from './routes/html-activity-pages.js';
 import { htmlAuthPages } from './routes/html-auth-pages.js';
 import type { RouteContext } from './routes/route-context.js';
 import { STATIC_PATHS, staticRoutes } from './routes/static-routes.js';
@@ -207,6 +208,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await pages.register(fastifyFormbody);
     await pages.register(htmlAuthPages, routeContext);
     await pages.register(htmlAccountPages, routeContext);
+    await pages.register(htmlActivityPages, routeContext);
   });
   return app;
 }

@@ -351,10 +351,19 @@ export const healthResponse = { type: 'object', required: ['ok'], properties: { 
 export const readyResponse = { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean', const: true } } } as const;
 
 /** `GET /api/me/activity`: the activity's lines, in words and with where they came from, and this session's notices. */
+/** Which page of the activity: without `before`, the latest; with it, the one after that point (the route reads it, and words a malformed one). */
+export const activityQuery = {
+  type: 'object',
+  properties: {
+    before: { type: 'string', description: 'The `older` of the page before: `<milliseconds>-<event id>`, e.g. 1765119242352-6650f0c2a1b2c3d4e5f60718' },
+  },
+} as const;
+
 export const activityResponse = {
   type: 'object',
   required: ['events', 'notices'],
   properties: {
+    older: { type: 'string', description: 'Only when older events exist: the `before` that lists the next 20 lines' },
     events: {
       type: 'array',
       description: 'Notice events not yet acknowledged first (pinned, newest first, however old), then the latest 20 lines of the rest, newest first',

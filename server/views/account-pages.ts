@@ -22,6 +22,8 @@ export interface AccountPage {
   unsavedBackupCodes?: boolean;
   /** The activity's lines: notices not yet acknowledged, then the latest events, newest first. */
   activity?: readonly ActivityLine[];
+  /** Where older activity starts, when there is any (a cursor for "Older activity"). */
+  olderActivity?: string | null;
   /** The notices not yet acknowledged, as this session is told them (see `server/activity/notices.ts`). */
   securityNotices?: NoticesForViewer;
   /** Browsers that skip the second factor (only while it is on). */
@@ -73,6 +75,7 @@ export function renderAccountPage({
   passwordError,
   unsavedBackupCodes,
   activity = [],
+  olderActivity = null,
   securityNotices = { warnings: [], own: [] },
   browsers = [],
   now = new Date(),
@@ -109,7 +112,7 @@ ${mfa.locked && mfa.lockedUntil ? lockNotice(mfa.lockedUntil, now) : null}
 ${actions}
 ${mfa.enabled ? browserList(browsers, csrfToken) : null}
 ${renderPasswordChangeForm({ user, csrfToken, mfaEnabled: mfa.enabled, error: passwordError })}
-${renderSecurityActivity(activity)}`,
+${renderSecurityActivity(activity, { older: olderActivity })}`,
   });
 }
 
