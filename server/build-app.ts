@@ -41,6 +41,7 @@ import { apiMfaRoutes } from './routes/api-mfa-routes.js';
 import { apiPasswordRoutes } from './routes/api-password-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { htmlAccountPages } from './routes/html-account-pages.js';
+import { htmlActivityPages } from './routes/html-activity-pages.js';
 import { htmlAuthPages } from './routes/html-auth-pages.js';
 import { htmlWaitPage } from './routes/html-wait-page.js';
 import type { RouteContext } from './routes/route-context.js';
@@ -210,6 +211,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await pages.register(htmlAuthPages, routeContext);
     await pages.register(htmlAccountPages, routeContext);
     await pages.register(htmlWaitPage);
+    await pages.register(htmlActivityPages, routeContext);
   });
   return app;
 }

@@ -44,11 +44,9 @@ t.test('in Chromium: register, turn MFA on from the QR page, sign in with a TOTP
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(TEST_PASSWORD);
   await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await page.waitForURL('**/login?notice=registered');
-  t.match(await page.locator('#notice').textContent(), /Your account is ready/);
-
-  await signInWithPassword(page, username);
-  await page.waitForURL('**/account');
+  // Registering signs in: straight to the account page, no second typing of the password.
+  await page.waitForURL('**/account?notice=registered');
+  t.match(await page.locator('#notice').textContent(), /Your account is ready, and you are signed in/);
   t.equal(await page.locator('#mfa-status').textContent(), 'Off', 'MFA starts off');
 
   await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();

@@ -29,9 +29,7 @@ t.test('in Chromium: a remembered browser skips the code until it is forgotten f
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(TEST_PASSWORD);
   await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await page.waitForURL('**/login?notice=registered');
-  await signInWithPassword(page, username);
-  await page.waitForURL('**/account');
+  await page.waitForURL('**/account?notice=registered');
   await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
   await page.waitForURL('**/mfa/setup');
   const device = new TotpDevice((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''));

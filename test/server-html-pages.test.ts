@@ -44,9 +44,7 @@ function codesOn(page: TestResponse): string[] {
 async function signUpWithMfa(t: Test, client: TestClient) {
   const username = uniqueUsername();
   const register = await client.get('/register');
-  t.equal(redirectTarget(await client.postForm('/register', { username, password: TEST_PASSWORD }, register)), '/login?notice=registered');
-  const login = await client.get('/login');
-  t.equal(redirectTarget(await client.postForm('/login', { username, password: TEST_PASSWORD }, login)), '/account');
+  t.equal(redirectTarget(await client.postForm('/register', { username, password: TEST_PASSWORD }, register)), '/account?notice=registered', 'registering signs in');
   const account = await client.get('/account');
   const { post: started, page: setup } = await client.submitForm('/mfa/setup', {}, account);
   t.equal(redirectTarget(started), '/mfa/setup', 'the setup is shown by a GET');
@@ -78,12 +76,15 @@ t.test('register and sign in through the forms, with labels and CSRF tokens', as
   t.notMatch((await client.get('/register')).text, /id="form-error"/, 'a reload shows the page without the old error');
 
   const created = await client.postForm('/register', { username, password: TEST_PASSWORD }, register);
-  t.equal(redirectTarget(created), '/login?notice=registered');
-  const { page: taken } = await client.submitForm('/register', { username, password: TEST_PASSWORD }, register);
+  t.equal(redirectTarget(created), '/account?notice=registered', 'registering signs in');
+  const welcome = await client.get('/account?notice=registered');
+  t.match(welcome.text, /id="notice">Your account is ready, and you are signed in/);
+  t.match(welcome.text, new RegExp(`id="account-username">${username}<`));
+  t.equal(redirectTarget(await client.postForm('/logout', {}, welcome)), '/login?notice=signed-out');
+  const { page: taken } = await client.submitForm('/register', { username, password: TEST_PASSWORD }, await client.get('/register'));
   t.match(taken.text, /id="form-error">That username is taken/);
 
-  const login = await client.get('/login?notice=registered');
-  t.match(login.text, /id="notice">Your account is ready/);
+  const login = await client.get('/login');
   assertLabelled(t, login);
   const { post: refusedLogin, page: wrong } = await client.submitForm('/login', { username, password: 'wrong password' }, login);
   t.equal(redirectTarget(refusedLogin), '/login');

@@ -19,7 +19,8 @@ t.test('register: 201 with the username, 409 for a taken name in any case, 400 f
 
   const created = await client.post('/api/register', { username, password: TEST_PASSWORD });
   t.equal(created.status, 201);
-  t.same(created.json, { username });
+  t.same(created.json, { username, authenticated: true });
+  t.equal((await client.get('/api/me')).json.username, username, 'registering signs in');
 
   const taken = await client.post('/api/register', { username: username.toLowerCase(), password: TEST_PASSWORD });
   t.equal(taken.status, 409);
@@ -59,7 +60,7 @@ t.test('login without MFA: logged in at once; /api/me shows MFA off', async (t) 
 t.test('login: 401 with one message for an unknown user and a wrong password; 400 for a malformed body', async (t) => {
   const { app } = await startTestApp(t);
   const client = new TestClient(app);
-  const username = await registerUser(client);
+  const username = await registerUser(new TestClient(app));
 
   const wrongPassword = await client.post('/api/login', { username, password: 'not the password' });
   const unknownUser = await client.post('/api/login', { username: uniqueUsername(), password: TEST_PASSWORD });

@@ -3,10 +3,10 @@
  * JSON API and the HTML pages. Answers are values with the HTTP status they
  * deserve; only a database fault throws.
  */
-import { BCRYPT_MAX_PASSWORD_BYTES, type PasswordHasher } from '../app/crypto.js';
+import { BCRYPT_MAX_PASSWORD_BYTES, sameSecret, type PasswordHasher } from '../app/crypto.js';
 import type { SessionUser } from './session-user.js';
 import type { UserRecord, Users } from './users.js';
-import { isValidUsername, USERNAME_RULE_MESSAGE } from './usernames.js';
+import { isValidUsername, trimUsername, USERNAME_RULE_MESSAGE } from './usernames.js';
 
 export { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from './usernames.js';
 export const PASSWORD_MIN_LENGTH = 8;
@@ -27,6 +27,9 @@ export const WRONG_CREDENTIALS_MESSAGE = 'Wrong username or password';
 /** A wrong current password at a password change. */
 export const WRONG_CURRENT_PASSWORD_MESSAGE = 'Your current password is not right; your password was not changed';
 
+/** A new password that is the current one: nothing would change, and the person meant to. */
+export const SAME_PASSWORD_MESSAGE = 'Your new password is your current one; choose a different new password. Your password was not changed';
+
 /** The loser of two changes racing from the same current password. */
 export const PASSWORD_CHANGED_MEANWHILE_MESSAGE =
   'Your password was changed by another request at the same moment; this one changed nothing. Sign in with the password chosen there';
@@ -38,7 +41,8 @@ export interface Refusal {
   message: string;
 }
 
-export type RegistrationResult = { ok: true; user: SessionUser } | Refusal;
+/** A registration: the new user, and (as for a password found right) a later check that the password is still theirs. */
+export type RegistrationResult = ({ ok: true } & CheckedPassword) | Refusal;
 
 export type PasswordChangeResult = { ok: true } | Refusal;
 
@@ -54,15 +58,17 @@ export class Accounts {
 
   /**
    * Creates a user. The request schema already bounds both fields; this adds
-   * the rules a schema cannot say, in words a person can act on.
+   * the rules a schema cannot say, in words a person can act on. The name is
+   * trimmed first (`trimUsername`), and stored as trimmed.
    */
-  async register(username: string, password: string): Promise<RegistrationResult> {
+  async register(typedUsername: string, password: string): Promise<RegistrationResult> {
+    const username = trimUsername(typedUsername);
     if (!isValidUsername(username)) return refuse(400, USERNAME_RULE_MESSAGE);
     const broken = checkNewPassword(password);
     if (broken) return broken;
     const created = await this.#users.create(username, await this.#passwords.hash(password));
     if (!created) return refuse(409, 'That username is taken; choose another');
-    return { ok: true, user: toSessionUser(created) };
+    return { ok: true, ...this.#checked(created) };
   }
 
   /**
@@ -76,6 +82,11 @@ export class Accounts {
     const record = await this.#users.findByUsername(username);
     const matches = await this.#passwords.verify(password, record?.passwordHash ?? null);
     if (!record || !matches) return null;
+    return this.#checked(record);
+  }
+
+  /** `record`, whose password was just proven (checked, or chosen), for a sign-in. */
+  #checked(record: UserRecord): CheckedPassword {
     return { user: toSessionUser(record), stillCurrent: () => this.#users.hasPasswordHash(record.id, record.passwordHash) };
   }
 
@@ -85,6 +96,10 @@ export class Accounts {
    * first: a new password they refuse costs no bcrypt work and says nothing
    * about the current one. Otherwise two bcrypt operations (the check, the
    * new hash) and one conditional write (see `Users.replacePasswordHash`).
+   * A new password that is the current one is refused (400) after the check,
+   * with no hash made: once the current password is found right, the two
+   * typed strings being the same is the whole question, and a constant-time
+   * comparison of them answers it without a second bcrypt comparison.
    *
    * `beforeWrite` runs once the current password is found right, before the
    * write: what the change must undo anyway (remembered browsers) goes first,
@@ -103,6 +118,7 @@ export class Accounts {
     if (!record || !(await this.#passwords.verify(currentPassword, record.passwordHash))) {
       return refuse(401, WRONG_CURRENT_PASSWORD_MESSAGE);
     }
+    if (sameSecret(currentPassword, newPassword)) return refuse(400, SAME_PASSWORD_MESSAGE);
     const newHash = await this.#passwords.hash(newPassword);
     await beforeWrite();
     const replaced = await this.#users.replacePasswordHash(userId, record.passwordHash, newHash);

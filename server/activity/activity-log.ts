@@ -10,10 +10,11 @@
  * request before it did. Notices are acknowledged here too.
  */
 import type { MfaEvent } from '../../lib/index.js';
-import { activityLines, type ActivityLine } from './activity-lines.js';
+import type { ActivityCursor } from './activity-cursor.js';
+import { activityPage, type ActivityLine } from './activity-lines.js';
 import { decideAcknowledgment, noticesFor, type NoticeViewer, type NoticesForViewer } from './notices.js';
 import { isRecordedMfaEvent, type SecurityEvent } from './security-event.js';
-import type { SecurityEvents } from './security-events.js';
+import { RECENT_EVENTS_READ, type SecurityEvents } from './security-events.js';
 import { causeOfCurrentRequest } from './sign-in-cause.js';
 
 /** More events than this waiting to be written (a database that hangs) and new ones are dropped, with a warning. */
@@ -84,12 +85,17 @@ export class ActivityLog {
   /**
    * The user's activity and notices, after this process's writes in flight:
    * its lines (see `activityLines`) and the notices not yet acknowledged, as
-   * the session `viewer` is told them. Two reads, side by side.
+   * the session `viewer` is told them. Two reads, side by side. With
+   * `before`, the page of older lines that starts there; `older` is where the
+   * page after this one starts, `null` when nothing is older.
    */
-  async overview(userId: string, viewer: NoticeViewer): Promise<{ lines: ActivityLine[]; notices: NoticesForViewer }> {
+  async overview(userId: string, viewer: NoticeViewer, before?: ActivityCursor): Promise<{ lines: ActivityLine[]; older: ActivityCursor | null; notices: NoticesForViewer }> {
     await this.settled();
-    const [recent, notices] = await Promise.all([this.#events.recent(userId), this.#events.notices(userId)]);
-    return { lines: activityLines(recent, notices), notices: noticesFor(viewer, notices) };
+    const now = new Date();
+    const [recent, notices] = await Promise.all([this.#events.recent(userId, now, RECENT_EVENTS_READ, before), this.#events.notices(userId, now)]);
+    // An older page lists the events after `before`; the pinned notices stay above the first page.
+    const page = activityPage(recent, notices, { pinnedFirst: before === undefined });
+    return { ...page, notices: noticesFor(viewer, notices) };
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import { ObjectId, type Collection, type Document } from 'mongodb';
 import { driverCall } from '../app/database-outages.js';
+import type { ActivityCursor } from './activity-cursor.js';
 import { isNoticeEvent, type SecurityEvent } from './security-event.js';
 
 /** How long an event is kept, and listed. */
@@ -58,9 +59,17 @@ export class SecurityEvents {
     await driverCall(() => this.#collection.insertMany(events.map(toDocument), { ordered: false }));
   }
 
-  /** The user's latest events, newest first, none older than 90 days. */
-  async recent(userId: string, now = new Date(), limit = RECENT_EVENTS_READ): Promise<StoredEvent[]> {
-    return this.#find({ userId, at: { $gt: retentionStart(now) } }, limit);
+  /**
+   * The user's latest events, newest first, none older than 90 days; with
+   * `before`, those that come after it in this order (see `ActivityCursor`).
+   */
+  async recent(userId: string, now = new Date(), limit = RECENT_EVENTS_READ, before?: ActivityCursor): Promise<StoredEvent[]> {
+    const after = retentionStart(now);
+    if (!before) return this.#find({ userId, at: { $gt: after } }, limit);
+    // The listing's order is (at, _id) descending: older in time, or the same time and a lower id.
+    const older: Document[] = [{ at: { $lt: before.at, $gt: after } }];
+    if (before.at > after) older.push({ at: before.at, _id: { $lt: ObjectId.createFromHexString(before.id) } });
+    return this.#find({ userId, $or: older }, limit);
   }
 
   /** The user's notice events (see `isNoticeEvent`) of the last 90 days, acknowledged or not, newest first. */

@@ -24,13 +24,17 @@ import {
   readEmbeddedUri,
 } from '../app/demo-database.js';
 import { ConfigError } from '../app/errors.js';
+import { trimUsername } from '../accounts/usernames.js';
 import { ADMIN_COMMANDS, runAdminCommand, UnknownUserError, type AdminCommand } from './admin-commands.js';
 
 const USAGE =
-  'usage: npm run admin -- reset-mfa USERNAME [--note "why"] [--operator NAME]\n' +
-  '       npm run admin -- unlock USERNAME [--note "why"] [--operator NAME]\n' +
+  'usage: npm run admin -- reset-mfa USERNAME [--note "words shown to the user"] [--operator NAME]\n' +
+  '       npm run admin -- unlock USERNAME [--note "words shown to the user"] [--operator NAME]\n' +
   '  reset-mfa turns two-factor sign-in off, forgets remembered browsers and signs the user out everywhere.\n' +
-  '  --note is shown to the user in their account activity; --operator is recorded with the event (default: your OS user name).\n';
+  '  --note is shown to the user, word for word, in the security activity of their account page\n' +
+  '    (and for reset-mfa as a notice there, from their next sign-in on).\n' +
+  '    Write it for them (why it was done, a ticket number), never a secret.\n' +
+  '  --operator is kept with the event for the record and not shown to the user (default: your OS user name).\n';
 const SERVER_SELECTION_TIMEOUT_MS = 5_000;
 
 /** A mistake in how the command was called: exit code 2, with the usage. */
@@ -49,7 +53,9 @@ function readArguments(argv: string[]): { command: AdminCommand; username: strin
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const [command, username, ...extra] = parsed.positionals;
+  const [command, typedUsername, ...extra] = parsed.positionals;
+  // As the sign-in trims it: a name pasted with a space at either end is still the user's.
+  const username = typedUsername === undefined ? undefined : trimUsername(typedUsername);
   if (parsed.values.help) throw new UsageError('');
   if (!ADMIN_COMMANDS.includes(command as AdminCommand)) throw new UsageError(command ? `unknown command "${command}"` : 'no command');
   if (!username || extra.length > 0) throw new UsageError(username ? `one username only, got ${parsed.positionals.length - 1}` : 'no username');

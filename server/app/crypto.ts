@@ -196,6 +196,17 @@ export function generateLoginId(): string {
 }
 
 /**
+ * Whether two secrets a person typed (a current and a new password) are the
+ * same. Hashed first, as `bearerTokenMatches` does: constant-time and of equal
+ * lengths, so the time taken tells nothing of either.
+ */
+export function sameSecret(a: string, b: string): boolean {
+  const left = createHash('sha256').update(a, 'utf8').digest();
+  const right = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(left, right);
+}
+
+/**
  * Whether an `Authorization` header carries `Bearer <token>`. Both sides are
  * hashed first, so the comparison is constant-time and of equal lengths: the
  * time taken tells neither the token nor its length.

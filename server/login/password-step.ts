@@ -1,10 +1,11 @@
 /** The first step of a login, shared by the JSON API and the HTML form. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Accounts } from '../accounts/accounts.js';
+import type { Accounts, CheckedPassword } from '../accounts/accounts.js';
 import type { ActivityLog } from '../activity/activity-log.js';
 import { recordSignIn } from '../activity/sign-in-event.js';
 import { beginPendingLogin, completeLogin, endSession } from './login-session.js';
 import { type SessionUser } from '../accounts/session-user.js';
+import { trimUsername } from '../accounts/usernames.js';
 import type { MfaActions } from '../accounts/mfa-actions.js';
 import { RateLimitedError, ServerBusyError } from '../app/errors.js';
 import { BUSY_RETRY_AFTER_SECONDS, type WorkLimiter } from '../app/work-limiter.js';
@@ -43,11 +44,12 @@ export async function runPasswordStep(
   request: FastifyRequest,
   reply: FastifyReply,
   services: PasswordStepServices,
-  username: string,
+  typedUsername: string,
   password: string,
 ): Promise<PasswordStepResult> {
   try {
-    const result = await decidePasswordStep(request, reply, services, username, password);
+    // Trimmed before anything, the throttle's count included: ` alice` is `alice`, never a fresh count.
+    const result = await decidePasswordStep(request, reply, services, trimUsername(typedUsername), password);
     notePasswordStep(request, { result });
     return result;
   } catch (error) {
@@ -85,9 +87,28 @@ async function decidePasswordStep(
     request.log.info('password step refused');
     return 'wrong_credentials';
   }
+  const mfaOn = (await services.mfa.status(checked.user.id)).enabled;
+  return signInWithPassword(request, reply, services, username, checked, mfaOn);
+}
+
+/**
+ * With a password just proven for `username` (checked at the password step,
+ * or chosen at registration): the browser is known for the name, and the
+ * session is signed in (or, with MFA on, waits for the second factor) under a
+ * new id, then checked once more against a password change that landed
+ * meanwhile. Registration comes here too, so that its sign-in is a password
+ * login's in every rule: a session id planted beforehand leads nowhere.
+ */
+export async function signInWithPassword(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Pick<PasswordStepServices, 'browsers' | 'activity' | 'knownBrowsers'>,
+  username: string,
+  checked: CheckedPassword,
+  mfaOn: boolean,
+): Promise<PasswordStepResult> {
   const { user } = checked;
   services.knownBrowsers.remember(reply, username);
-  const mfaOn = (await services.mfa.status(user.id)).enabled;
   const outcome = await signInOrWait(request, reply, services, user, mfaOn);
   // A password change elsewhere may have landed while this one was checked: it signed out every
   // session of the user, but not this one, not yet written. So this session is written now and the
@@ -108,7 +129,7 @@ async function decidePasswordStep(
 async function signInOrWait(
   request: FastifyRequest,
   reply: FastifyReply,
-  services: PasswordStepServices,
+  services: Pick<PasswordStepServices, 'browsers'>,
   user: SessionUser,
   mfaOn: boolean,
 ): Promise<PasswordStepResult> {

@@ -1,6 +1,7 @@
 /** JSON API of the signed-in user's security activity and notices. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { MfaRequestContext } from '../../lib/index.js';
+import { formatActivityCursor, MALFORMED_ACTIVITY_CURSOR_MESSAGE, parseActivityCursor } from '../activity/activity-cursor.js';
 import { describeActivityLine, describeSecurityEvent } from '../activity/event-words.js';
 import { NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE } from '../activity/notices.js';
 import { sendJsonError } from '../app/json-errors.js';
@@ -10,6 +11,7 @@ import { requireLogin } from './api-guards.js';
 import type { RouteContext } from './route-context.js';
 import {
   acknowledgeNoticesBody,
+  activityQuery,
   activityResponse,
   databaseUnavailableResponse,
   errorResponse,
@@ -31,7 +33,7 @@ function origin(context: MfaRequestContext | undefined) {
 export const apiActivityRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const { activity } = context;
 
-  app.get(
+  app.get<{ Querystring: { before?: string } }>(
     '/api/me/activity',
     {
       schema: {
@@ -40,20 +42,26 @@ export const apiActivityRoutes: FastifyPluginAsync<RouteContext> = async (app, c
         summary: 'The security activity of the signed-in user (kept 90 days), and the notices this session is warned about',
         description:
           'Notice events not yet acknowledged come first, whatever came after; then the latest 20 lines, newest first, ' +
-          'sign-ins in a row on one remembered browser being one line with a count.',
+          'sign-ins in a row on one remembered browser being one line with a count. ' +
+          'When older events exist, `older` is the `before` of the next page: ?before=<older> lists the 20 lines after it (no pinned ones).',
         security: [{ sid: [] }],
+        querystring: activityQuery,
         response: {
           200: { description: 'The events, in words, with where each came from', ...activityResponse },
+          400: errorResponse('A `before` that is not an `older` value of this API'),
           ...signInRequiredResponse,
           ...databaseUnavailableResponse,
         },
       },
       preValidation: requireLogin,
     },
-    async (request) => {
+    async (request, reply) => {
       const user = currentUser(request)!;
-      const { lines, notices } = await activity.overview(user.id, user);
+      const before = request.query.before === undefined ? undefined : parseActivityCursor(request.query.before);
+      if (before === null) return sendJsonError(reply, 400, MALFORMED_ACTIVITY_CURSOR_MESSAGE);
+      const { lines, older, notices } = await activity.overview(user.id, user, before);
       return {
+        ...(older ? { older: formatActivityCursor(older) } : {}),
         events: lines.map((line) => ({
           type: line.event.type,
           at: line.event.at.toISOString(),

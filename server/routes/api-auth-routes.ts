@@ -4,6 +4,7 @@ import { WRONG_CREDENTIALS_MESSAGE } from '../accounts/accounts.js';
 import { sendJsonError } from '../app/json-errors.js';
 import { currentUser, endSession } from '../login/login-session.js';
 import { runPasswordStep } from '../login/password-step.js';
+import { runRegistration } from '../login/registration.js';
 import { secondFactorStep } from '../login/second-factor.js';
 import { requireLogin } from './api-guards.js';
 import { passwordStepServices, type RouteContext } from './route-context.js';
@@ -31,7 +32,7 @@ const TAGS = ['auth'];
 const RATE_LIMITED = tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX');
 
 export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { accounts, mfa, passport, browsers } = context;
+  const { mfa, passport, browsers } = context;
   const { passwordStep, registration, secondFactor } = context.sharedRateLimits;
 
   app.post<{ Body: CredentialsBody }>(
@@ -40,7 +41,10 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       schema: {
         tags: TAGS,
         operationId: 'register',
-        summary: 'Create a user (two-factor sign-in off); does not sign in',
+        summary: 'Create a user (two-factor sign-in off) and sign in as them',
+        description:
+          'Signs in as a password login without two-factor sign-in does, with a new session id: read the sid cookie of the answer. ' +
+          'Whatever this session was signed in as before is signed out. (It used not to sign in; a POST /api/login after it still works.)',
         body: registrationBody,
         response: {
           201: { description: 'Registered', ...registeredResponse },
@@ -54,9 +58,11 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       // For clients and Schemathesis's stateful phase: what comes after registering.
       links: {
         201: {
+          currentUser: { operationId: 'currentUser', description: 'Who is signed in: the new user' },
+          startMfaSetup: { operationId: 'startMfaSetup', description: 'Turn two-factor sign-in on' },
           logIn: {
             operationId: 'logIn',
-            description: 'Sign in as the new user',
+            description: 'Sign in again as the new user (in another session)',
             requestBody: { username: '$response.body#/username', password: '$request.body#/password' },
           },
         },
@@ -68,10 +74,9 @@ export const apiAuthRoutes: FastifyPluginAsync<RouteContext> = async (app, conte
       },
     },
     async (request, reply) => {
-      const result = await accounts.register(request.body.username, request.body.password);
+      const result = await runRegistration(request, reply, passwordStepServices(context), request.body.username, request.body.password);
       if (!result.ok) return sendJsonError(reply, result.status, result.message);
-      request.log.info({ userId: result.user.id }, 'user registered');
-      return reply.code(201).send({ username: result.user.username });
+      return reply.code(201).send({ username: result.user.username, authenticated: result.signedIn });
     },
   );
 

@@ -32,7 +32,7 @@ export const apiPasswordRoutes: FastifyPluginAsync<RouteContext> = async (app, c
         response: {
           200: { description: 'Changed', ...passwordChangedResponse },
           ...postFailureResponses,
-          400: errorResponse('Not JSON, not the schema, or a new password the rules refuse (the message says which rule); nothing changed'),
+          400: errorResponse('Not JSON, not the schema, a new password the rules refuse (the message says which rule), or the current password again; nothing changed'),
           401: errorResponse('Not signed in, or the current password is wrong; nothing changed'),
           409: errorResponse('Another change from the same current password won at the same moment; this one changed nothing'),
           429: tooManyRequestsResponse('More requests from this address in a minute than RATE_LIMIT_MAX'),

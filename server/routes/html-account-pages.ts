@@ -10,6 +10,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { renderQrCode } from '../../lib/index.js';
 import type { ActionRefusal, ActionResult, MfaActions } from '../accounts/mfa-actions.js';
+import { formatActivityCursor } from '../activity/activity-cursor.js';
 import { NOTICES_NOT_ACKNOWLEDGEABLE_MESSAGE } from '../activity/notices.js';
 import { generateFormId } from '../app/crypto.js';
 import { setFlash, takeFlash } from '../login/flash.js';
@@ -103,6 +104,7 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
       user,
       mfa: status,
       activity: overview.lines,
+      olderActivity: overview.older && formatActivityCursor(overview.older),
       securityNotices: overview.notices,
       browsers: status.enabled ? await browsers.list(request, user.id) : [],
       csrfToken: reply.generateCsrf(),

@@ -9,6 +9,7 @@ import { setFlash, takeFlash } from '../login/flash.js';
 import { generateTwinKey } from '../app/crypto.js';
 import { currentUser, endSession, readPendingUserId, sessionOwner } from '../login/login-session.js';
 import { runPasswordStep } from '../login/password-step.js';
+import { runRegistration } from '../login/registration.js';
 import { secondFactorStep } from '../login/second-factor.js';
 import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactorPage } from '../views/auth-pages.js';
 import { flashForCodeFailure, renderFlashError } from '../views/code-failure-words.js';
@@ -21,7 +22,7 @@ const TWIN_LOOKS = 5;
 const TWIN_LOOK_INTERVAL_MS = 100;
 
 export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, context) => {
-  const { accounts, passport, forwarding, browsers } = context;
+  const { passport, forwarding, browsers } = context;
   const { formProtection } = context;
   const { passwordStep, registration, secondFactor } = context.sharedRateLimits;
   const formPost = { preValidation: formProtection.check, attachValidation: true };
@@ -49,10 +50,9 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
 
   app.post<{ Body: CredentialsBody }>('/register', { ...formPost, config: { rateLimit: registration }, schema: { body: registrationForm } }, async (request, reply) => {
     if (request.validationError) return refuse(request, reply, '/register', MALFORMED_REGISTRATION_MESSAGE);
-    const result = await accounts.register(request.body.username, request.body.password);
+    const result = await runRegistration(request, reply, passwordStepServices(context), request.body.username, request.body.password);
     if (!result.ok) return refuse(request, reply, '/register', result.message);
-    request.log.info({ userId: result.user.id }, 'user registered');
-    return redirectAfterPost(reply, '/login?notice=registered');
+    return redirectAfterPost(reply, result.signedIn ? '/account?notice=registered' : '/login?notice=registered-sign-in');
   });
 
   app.get('/login', async (request, reply) => {

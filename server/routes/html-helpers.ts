@@ -45,7 +45,8 @@ export async function requireLoginPage(request: FastifyRequest, reply: FastifyRe
  * carries text that ends up on the page.
  */
 const NOTICES = {
-  registered: 'Your account is ready. Sign in to continue.',
+  registered: 'Your account is ready, and you are signed in. Turn on two-factor sign-in below to protect it.',
+  'registered-sign-in': 'Your account is ready. Sign in to continue.',
   'signed-out': 'You are signed out.',
   'sign-in-cancelled': 'Sign-in cancelled. Nobody is signed in on this browser.',
   'signed-out-elsewhere': 'You were signed out (from this or another browser). Sign in again.',

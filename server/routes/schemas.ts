@@ -13,7 +13,7 @@ import {
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
 } from '../accounts/accounts.js';
-import { USERNAME_PATTERN } from '../accounts/usernames.js';
+import { TYPED_USERNAME_PATTERN } from '../accounts/usernames.js';
 import { BCRYPT_MAX_PASSWORD_BYTES } from '../app/crypto.js';
 
 const username = { type: 'string', minLength: 1, maxLength: LOGIN_USERNAME_MAX_LENGTH } as const;
@@ -56,10 +56,8 @@ export const credentialsBody = {
   properties: { username, password },
 } as const;
 
-export const registrationBody = {
-  ...credentialsBody,
-  properties: { username: { ...username, maxLength: USERNAME_MAX_LENGTH }, password },
-} as const;
+/** The login's bounds: the name is trimmed before its rules apply, so `'a'.repeat(32) + ' '` registers. */
+export const registrationBody = credentialsBody;
 
 export const tokenBody = {
   type: 'object',
@@ -89,7 +87,13 @@ export const secondFactorBody = {
 export const documentedRegistrationBody = {
   ...registrationBody,
   properties: {
-    username: { type: 'string', minLength: USERNAME_MIN_LENGTH, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN.source },
+    username: {
+      type: 'string',
+      minLength: USERNAME_MIN_LENGTH,
+      maxLength: LOGIN_USERNAME_MAX_LENGTH,
+      pattern: TYPED_USERNAME_PATTERN,
+      description: `${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} letters, digits, dots, underscores or hyphens; spaces, tabs and line breaks at either end are removed first (the answer gives the name kept)`,
+    },
     password: {
       type: 'string',
       minLength: PASSWORD_MIN_LENGTH,
@@ -241,7 +245,14 @@ const backupCodes = {
   properties: { backupCodes: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Shown this once; each works one time' } },
 } as const;
 
-export const registeredResponse = { type: 'object', required: ['username'], properties: { username: { type: 'string' } } } as const;
+export const registeredResponse = {
+  type: 'object',
+  required: ['username', 'authenticated'],
+  properties: {
+    username: { type: 'string', description: 'The name as kept: without the spaces typed around it' },
+    authenticated: { type: 'boolean', description: 'Signed in as the new user (false only if the password changed at once; then POST /api/login)' },
+  },
+} as const;
 
 export const passwordStepResponse = {
   type: 'object',
@@ -342,10 +353,19 @@ export const healthResponse = { type: 'object', required: ['ok'], properties: { 
 export const readyResponse = { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean', const: true } } } as const;
 
 /** `GET /api/me/activity`: the activity's lines, in words and with where they came from, and this session's notices. */
+/** Which page of the activity: without `before`, the latest; with it, the one after that point (the route reads it, and words a malformed one). */
+export const activityQuery = {
+  type: 'object',
+  properties: {
+    before: { type: 'string', description: 'The `older` of the page before: `<milliseconds>-<event id>`, e.g. 1765119242352-6650f0c2a1b2c3d4e5f60718' },
+  },
+} as const;
+
 export const activityResponse = {
   type: 'object',
   required: ['events', 'notices'],
   properties: {
+    older: { type: 'string', description: 'Only when older events exist: the `before` that lists the next 20 lines' },
     events: {
       type: 'array',
       description: 'Notice events not yet acknowledged first (pinned, newest first, however old), then the latest 20 lines of the rest, newest first',

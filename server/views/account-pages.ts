@@ -23,6 +23,8 @@ export interface AccountPage {
   unsavedBackupCodes?: boolean;
   /** The activity's lines: notices not yet acknowledged, then the latest events, newest first. */
   activity?: readonly ActivityLine[];
+  /** Where older activity starts, when there is any (a cursor for "Older activity"). */
+  olderActivity?: string | null;
   /** The notices not yet acknowledged, as this session is told them (see `server/activity/notices.ts`). */
   securityNotices?: NoticesForViewer;
   /** Browsers that skip the second factor (only while it is on). */
@@ -70,6 +72,7 @@ export function renderAccountPage({
   passwordError,
   unsavedBackupCodes,
   activity = [],
+  olderActivity = null,
   securityNotices = { warnings: [], own: [] },
   browsers = [],
   now = new Date(),
@@ -93,6 +96,7 @@ ${csrfField(csrfToken)}
   return renderPage({
     title: 'Your account',
     user,
+    csrfToken,
     body: html`${notice(message)}${formError(error)}${renderSecurityNotices(securityNotices, mfa, csrfToken)}${unsavedBackupCodes
       ? html`<p class="warning" role="alert" id="unsaved-backup-codes">You have not yet said you saved your new backup codes. <a href="/mfa/backup-codes/new">Show them again</a></p>`
       : lowWarning}
@@ -105,11 +109,7 @@ ${mfa.locked && mfa.lockedUntil ? lockNotice(mfa.lockedUntil, now) : null}
 ${actions}
 ${mfa.enabled ? browserList(browsers, csrfToken) : null}
 ${renderPasswordChangeForm({ user, csrfToken, mfaEnabled: mfa.enabled, error: passwordError })}
-${renderSecurityActivity(activity)}
-<form method="post" action="/logout" id="logout-form">
-${csrfField(csrfToken)}
-<button type="submit" id="logout-submit">Sign out</button>
-</form>`,
+${renderSecurityActivity(activity, { older: olderActivity })}`,
   });
 }
 
@@ -142,6 +142,7 @@ export function renderSetupPage({ user, csrfToken, formId, start, error }: Setup
   return renderPage({
     title: 'Turn on two-factor sign-in',
     user,
+    csrfToken,
     body: html`${formError(error)}${key}
 <form method="post" action="/mfa/confirm" id="confirm-form">
 ${csrfField(csrfToken)}
@@ -223,6 +224,7 @@ export function renderCodeConfirmPage({ user, csrfToken, formId, error, action }
   return renderPage({
     title: text.title,
     user,
+    csrfToken,
     body: html`${formError(error)}
 <p>${text.intro}</p>
 <form method="post" action="/mfa/${action}" id="${action}-form">

@@ -8,6 +8,8 @@ export interface PageOptions {
   body: SafeHtml;
   /** The fully logged-in user, for the header. */
   user?: SessionUser | null;
+  /** The session's CSRF token: with `user`, the header carries the Sign out button (a POST, as every sign-out). */
+  csrfToken?: string;
   /**
    * Set while a login waits for its second factor: the password was right but
    * nobody is signed in yet, so the header offers to cancel rather than to sign in.
@@ -17,8 +19,21 @@ export interface PageOptions {
   head?: SafeHtml;
 }
 
-function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin']): SafeHtml {
-  if (user) return html`<a href="/account" id="nav-account">${user.username}</a>`;
+/**
+ * The header's links. Signed in, Sign out sits here, at the top of every page
+ * that has the form's token: on a phone the account page is thousands of
+ * pixels long, and a button at its end is one nobody finds.
+ */
+function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin'], csrfToken: string | undefined): SafeHtml {
+  if (user) {
+    const account = html`<a href="/account" id="nav-account">${user.username}</a>`;
+    if (csrfToken === undefined) return account;
+    return html`${account}
+<form method="post" action="/logout" id="logout-form">
+${csrfField(csrfToken)}
+<button type="submit" class="link" id="logout-submit">Sign out</button>
+</form>`;
+  }
   if (pendingLogin) {
     return html`<form method="post" action="/logout" id="cancel-sign-in-form">
 ${csrfField(pendingLogin.csrfToken)}
@@ -29,7 +44,7 @@ ${csrfField(pendingLogin.csrfToken)}
 }
 
 /** A whole HTML document. */
-export function renderPage({ title, body, user = null, pendingLogin, head }: PageOptions): string {
+export function renderPage({ title, body, user = null, csrfToken, pendingLogin, head }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -43,7 +58,7 @@ ${head ?? null}
 <body>
 <header>
 <a href="/">TOTP demo</a>
-<nav>${renderNav(user, pendingLogin)}</nav>
+<nav>${renderNav(user, pendingLogin, csrfToken)}</nav>
 </header>
 <main>
 <h1>${title}</h1>

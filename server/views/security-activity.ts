@@ -25,15 +25,27 @@ function lineWhenAndWhere(line: ActivityLine): SafeHtml {
   return html`between ${dateTime(line.firstAt)} and ${dateTime(line.event.at)}${origin ? ` ${origin}` : ''}`;
 }
 
-export function renderSecurityActivity(lines: readonly ActivityLine[]): SafeHtml {
+/** Where "Older activity" leads: the page after `older` (a cursor, see `activity-cursor.ts`). */
+export function olderActivityHref(older: string): string {
+  return `/account/activity?before=${encodeURIComponent(older)}`;
+}
+
+/**
+ * The activity list. `older` (a cursor) adds the "Older activity" link;
+ * `olderPage` words the list as a page after the latest one.
+ */
+export function renderSecurityActivity(lines: readonly ActivityLine[], { older, olderPage = false }: { older?: string | null; olderPage?: boolean } = {}): SafeHtml {
   const items = lines.map((line) => html`<li data-event-type="${line.event.type}"${line.pinned ? html` data-pinned` : html``}${line.count > 1 ? html` data-count="${String(line.count)}"` : html``}>${describeActivityLine(line)}, ${lineWhenAndWhere(line)}${line.pinned ? html` <strong>(not yet acknowledged)</strong>` : html``}</li>\n`);
   const pinned = lines.filter((line) => line.pinned).length;
   return html`<h2 id="security-activity-heading">Security activity</h2>
 ${lines.length === 0
-    ? html`<p id="security-activity-empty">Nothing yet: sign-ins and changes to two-factor sign-in appear here.</p>`
+    ? html`<p id="security-activity-empty">${olderPage ? 'Nothing older is kept.' : 'Nothing yet: sign-ins and changes to two-factor sign-in appear here.'}</p>`
     : html`<ol class="activity" id="security-activity" aria-labelledby="security-activity-heading">
 ${items}</ol>
-<p class="hint">${pinned > 0 ? `Security notices not yet acknowledged come first, however old. ` : ''}The latest ${lines.length - pinned} otherwise, kept for 90 days; sign-ins on one remembered browser in a row are one line.</p>`}`;
+<p class="hint">${olderPage
+      ? `${lines.length} older lines, kept for 90 days; security notices not yet acknowledged are on your account page.`
+      : `${pinned > 0 ? `Security notices not yet acknowledged come first, however old. ` : ''}The latest ${lines.length - pinned} otherwise, kept for 90 days; sign-ins on one remembered browser in a row are one line.`}</p>`}
+${older ? html`<p><a href="${olderActivityHref(older)}" id="older-activity-link" rel="next">Older activity</a></p>` : html``}`;
 }
 
 /** Mid-sentence, as `CHANGE_PASSWORD_LINK` is: lower case. */

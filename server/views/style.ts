@@ -5,12 +5,12 @@ export const STYLESHEET = `
 :root {
   color-scheme: light dark;
   --bg: #ffffff; --fg: #000000; --hint-fg: #666666; --accent: #1f5fbf; --error-fg: #a1161b;
-  --warn-bg: #fff4d6; --warn-fg: #5c4300;
+  --warn-bg: #fff4d6; --warn-fg: #5c4300; --focus: #1f5fbf;
 }
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #121212; --fg: #e8e8e8; --hint-fg: #9e9e9e; --accent: #8ab4f8; --error-fg: #ff8a80;
-    --warn-bg: #3a2c00; --warn-fg: #ffe08a;
+    --warn-bg: #3a2c00; --warn-fg: #ffe08a; --focus: #8ab4f8;
   }
 }
 * { box-sizing: border-box; }
@@ -19,6 +19,10 @@ header, main, footer { max-width: 36rem; margin: 0 auto; padding: 1rem; }
 header { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; border-bottom: 1px solid #8884; }
 header a, header button.link { font-weight: 600; text-decoration: none; }
 header form { margin: 0; }
+/* Signed in: the name and Sign out, side by side, wrapping under each other before they overflow a phone. */
+header nav { display: flex; flex-wrap: wrap; justify-content: flex-end; align-items: baseline; gap: 0.25rem 1rem; min-width: 0; }
+header nav a { overflow-wrap: anywhere; }
+header button.link { padding: 0.25rem 0; }
 h1 { font-size: 1.5rem; }
 a { color: var(--accent); }
 form { margin: 1rem 0; }
@@ -44,4 +48,8 @@ img.qr { width: min(100%, 16rem); height: auto; image-rendering: pixelated; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; }
+/* The focus ring: 3px in the accent colour (at least 3:1 against the page in both schemes, WCAG 2.4.13),
+   off the element so it is not lost in a field's own border; the browser's default is a thin ring that
+   vanishes on some fields. :focus-visible (every field, button and link) keeps it off a button a mouse clicked. */
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 `;

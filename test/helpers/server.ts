@@ -211,11 +211,10 @@ export async function registerUser(client: TestClient, username = uniqueUsername
   return username;
 }
 
-/** Registers and logs in (MFA is off for a new user). */
+/** Registers, which signs in (MFA is off for a new user): one sign-in, one `signed_in` event. */
 export async function registerAndLogIn(client: TestClient, username = uniqueUsername()): Promise<string> {
-  await registerUser(client, username);
-  const response = await client.post('/api/login', { username, password: TEST_PASSWORD });
-  if (response.status !== 200 || !response.json.authenticated) throw new Error(`login failed: ${response.status} ${response.text}`);
+  const response = await client.post('/api/register', { username, password: TEST_PASSWORD });
+  if (response.status !== 201 || response.json.authenticated !== true) throw new Error(`register failed: ${response.status} ${response.text}`);
   return username;
 }
 
