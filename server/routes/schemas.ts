@@ -140,12 +140,14 @@ export const tokenForm = { ...tokenBody, properties: { ...tokenBody.properties, 
 /** A second-factor form's twin key (see server/login/login-forwarding.ts): 128 random bits, base64url. */
 const twin = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
 export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' }, twin } } as const;
-export const emptyForm = { ...emptyBody, properties: { _csrf: csrf } } as const;
-export const passwordChangeForm = { ...passwordChangeBody, properties: { ...passwordChangeBody.properties, _csrf: csrf } } as const;
+/** When the account page that holds the form was rendered, in ms (server/views/page-shown-at.ts); optional, as only that page's forms carry it. */
+const shownAt = { type: 'string', pattern: '^[0-9]{1,16}$' } as const;
+export const emptyForm = { ...emptyBody, properties: { _csrf: csrf, shownAt } } as const;
+export const passwordChangeForm = { ...passwordChangeBody, properties: { ...passwordChangeBody.properties, _csrf: csrf, shownAt } } as const;
 /** 128 random bits, base64url, as `generateFormId` makes them. */
 const formId = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
 /** The forms that forget remembered browsers: one (by its id) or all. */
-export const forgetBrowserForm = { type: 'object', required: ['deviceId'], additionalProperties: false, properties: { _csrf: csrf, deviceId } } as const;
+export const forgetBrowserForm = { type: 'object', required: ['deviceId'], additionalProperties: false, properties: { _csrf: csrf, shownAt, deviceId } } as const;
 export interface ForgetBrowserBody {
   deviceId: string;
 }
@@ -160,7 +162,7 @@ export const acknowledgeNoticesForm = {
   type: 'object',
   required: ['notices'],
   additionalProperties: false,
-  properties: { _csrf: csrf, notices: { type: 'string', maxLength: 200 * 25, pattern: '^[0-9a-f]{24}( [0-9a-f]{24})*$' } },
+  properties: { _csrf: csrf, shownAt, notices: { type: 'string', maxLength: 200 * 25, pattern: '^[0-9a-f]{24}( [0-9a-f]{24})*$' } },
 } as const;
 export interface AcknowledgeNoticesFormBody {
   notices: string;
