@@ -42,6 +42,8 @@ export interface SecondFactorBody extends TokenBody {
 export interface SecondFactorFormBody extends TokenBody {
   rememberBrowser?: 'yes';
   twin?: string;
+  /** The username the code page was shown for (it says "Signing in as ..."). */
+  account?: string;
 }
 
 /** A form that changes the second factor: a code and the form's one-time id. */
@@ -139,7 +141,7 @@ export const registrationForm = { ...registrationBody, properties: { ...registra
 export const tokenForm = { ...tokenBody, properties: { ...tokenBody.properties, _csrf: csrf } } as const;
 /** A second-factor form's twin key (see server/login/login-forwarding.ts): 128 random bits, base64url. */
 const twin = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
-export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' }, twin } } as const;
+export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' }, twin, account: username } } as const;
 /** When the account page that holds the form was rendered, in ms (server/views/page-shown-at.ts); optional, as only that page's forms carry it. */
 const shownAt = { type: 'string', pattern: '^[0-9]{1,16}$' } as const;
 export const emptyForm = { ...emptyBody, properties: { _csrf: csrf, shownAt } } as const;
