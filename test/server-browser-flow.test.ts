@@ -12,7 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { INVALID_CODE_MESSAGE } from '../lib/index.js';
-import { DOCS_DIR, RESULTS_DIR, fitsPhoneWidth, openBrowser, readQrCode } from './helpers/browser.js';
+import { DOCS_DIR, RESULTS_DIR, fitsPhoneWidth, openBrowser, pauseToAim, readQrCode } from './helpers/browser.js';
 import { TEST_PASSWORD, TotpDevice } from './helpers/server.js';
 
 const SETUP_SCREENSHOT = `${DOCS_DIR}setup-page.png`;
@@ -29,6 +29,7 @@ async function enterCode(page: Page, code: string): Promise<void> {
 }
 
 async function signOut(t: Test, page: Page): Promise<void> {
+  await pauseToAim(page);
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForURL('**/login?notice=signed-out');
   t.equal(await page.locator('#notice').textContent(), 'You are signed out.', 'signed out');
@@ -49,6 +50,7 @@ t.test('in Chromium: register, turn MFA on from the QR page, sign in with a TOTP
   t.match(await page.locator('#notice').textContent(), /Your account is ready, and you are signed in/);
   t.equal(await page.locator('#mfa-status').textContent(), 'Off', 'MFA starts off');
 
+  await pauseToAim(page);
   await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
   await page.waitForURL('**/mfa/setup');
   const qr = page.locator('#qr-code');

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import t from 'tap';
-import { DOCS_DIR, PHONE_VIEWPORT, RESULTS_DIR, openBrowser, readQrCode } from './helpers/browser.js';
+import { DOCS_DIR, PHONE_VIEWPORT, RESULTS_DIR, openBrowser, pauseToAim, readQrCode } from './helpers/browser.js';
 import { TEST_PASSWORD, TestClient, TotpDevice, createMfaUser, registerAndLogIn } from './helpers/server.js';
 
 const SCRIPT_MODES = [
@@ -91,6 +91,7 @@ for (const mode of SCRIPT_MODES) {
     });
     const username = await registerAndLogIn(new TestClient(app));
     await browserSignedInAs(page, baseUrl, username);
+    await pauseToAim(page);
     await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
     await page.waitForURL('**/mfa/setup');
     const device = new TotpDevice((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''));

@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import t from 'tap';
-import { LAPTOP_VIEWPORT, openBrowser } from './helpers/browser.js';
+import { LAPTOP_VIEWPORT, openBrowser, pauseToAim } from './helpers/browser.js';
 import { TEST_PASSWORD, createMfaUser } from './helpers/server.js';
 
 async function signIn(page: Page, baseUrl: string, username: string, code: string, rememberBrowser = false): Promise<void> {
@@ -44,6 +44,7 @@ t.test("in Chromium: the attacker's browser gets no warning of its backup-code s
   t.match(await alerts.nth(1).innerText(), /^A browser was remembered for signing in to your account without a code, .*If this was not you/s);
   t.match(await owner.locator('#security-activity li[data-pinned]').first().innerText(), /\(not yet acknowledged\)$/, 'and the activity pins them');
 
+  await pauseToAim(owner);
   await owner.getByRole('button', { name: 'I have read these: acknowledge', exact: true }).click();
   await owner.waitForURL('**/account?notice=notices-acknowledged');
   t.match(await owner.locator('#notice').textContent(), /^Acknowledged: those security notices are no longer shown/);

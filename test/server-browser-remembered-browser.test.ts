@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import t from 'tap';
-import { openBrowser } from './helpers/browser.js';
+import { openBrowser, pauseToAim } from './helpers/browser.js';
 import { TEST_PASSWORD, TotpDevice } from './helpers/server.js';
 
 const NEW_PASSWORD = 'a new and longer passphrase';
@@ -18,6 +18,7 @@ async function signInWithPassword(page: Page, username: string, password = TEST_
 }
 
 async function signOut(page: Page): Promise<void> {
+  await pauseToAim(page);
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForURL('**/login?notice=signed-out');
 }
@@ -30,6 +31,7 @@ t.test('in Chromium: a remembered browser skips the code until it is forgotten f
   await page.getByLabel('Password').fill(TEST_PASSWORD);
   await page.getByRole('button', { name: 'Create account', exact: true }).click();
   await page.waitForURL('**/account?notice=registered');
+  await pauseToAim(page);
   await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
   await page.waitForURL('**/mfa/setup');
   const device = new TotpDevice((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''));
@@ -59,6 +61,7 @@ t.test('in Chromium: a remembered browser skips the code until it is forgotten f
   await page.waitForURL('**/account');
   t.equal(await page.locator('#account-username').textContent(), username, 'the password alone signed alice in');
 
+  await pauseToAim(page);
   await page.getByRole('button', { name: 'Forget Chrome on Linux (this browser)' }).click();
   await page.waitForURL('**/account?notice=browser-forgotten');
   t.match(await page.locator('#notice').textContent(), /That browser is forgotten/);
@@ -85,6 +88,7 @@ t.test('in Chromium: a remembered browser skips the code until it is forgotten f
 
   await page.getByLabel('Current password').fill(TEST_PASSWORD);
   await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await pauseToAim(page);
   await page.getByRole('button', { name: 'Change password', exact: true }).click();
   await page.waitForURL('**/account?notice=password-changed-browsers-forgotten');
   t.match(await page.locator('#notice').textContent(), /Your password is changed, and you are signed out everywhere else\. Every remembered browser is forgotten/);

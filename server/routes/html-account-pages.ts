@@ -30,6 +30,7 @@ import { CHANGE_PASSWORD_URL } from '../views/password-change-form.js';
 import { MALFORMED_PASSWORD_CHANGE_MESSAGE, readNotice, redirectAfterPost, requireLoginPage, sendPage } from './html-helpers.js';
 import { endSessionsSignedInWithoutIt } from '../login/mfa-turned-on.js';
 import type { RouteContext } from './route-context.js';
+import { refuseUnaimedPost } from './unaimed-posts.js';
 import {
   acknowledgeNoticesForm,
   codeChangeForm,
@@ -48,6 +49,8 @@ export const htmlAccountPages: FastifyPluginAsync<RouteContext> = async (app, co
   const { mfa, vault, forms, activity, browsers, stillAuthorised } = context;
   // Login is checked before CSRF: an anonymous visitor is sent to the login page, not shown a CSRF error.
   app.addHook('preValidation', requireLoginPage);
+  // Before the CSRF check: a click nobody aimed is ignored whatever else it carries.
+  app.addHook('preValidation', refuseUnaimedPost);
   const formPost = { preValidation: app.csrfProtection, attachValidation: true, config: { rateLimit: context.authRateLimit } };
   const userOf = (request: FastifyRequest): SessionUser => currentUser(request)!;
 

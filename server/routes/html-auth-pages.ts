@@ -15,6 +15,7 @@ import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactor
 import { flashForCodeFailure, renderFlashError } from '../views/code-failure-words.js';
 import { MALFORMED_CREDENTIALS_MESSAGE, MALFORMED_REGISTRATION_MESSAGE, readNotice, redirectAfterPost, sendPage } from './html-helpers.js';
 import { passwordStepServices, type RouteContext } from './route-context.js';
+import { refuseUnaimedPost } from './unaimed-posts.js';
 import { credentialsForm, registrationForm, secondFactorForm, type CredentialsBody, type SecondFactorFormBody } from './schemas.js';
 
 /** How often, and how far apart, a refused twin looks for the login its first finished. */
@@ -71,7 +72,9 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     if (currentUser(request)) return reply.redirect('/account', 303);
     if (!readPendingUserId(request)) return reply.redirect('/login?notice=login-expired', 303);
     const flash = takeFlash(request);
+    const account = request.session.get('pendingUsername');
     const page = renderSecondFactorPage({
+      ...(typeof account === 'string' ? { account } : {}),
       csrfToken: reply.generateCsrf(),
       error: renderFlashError(flash),
       notice: readNotice(request),
@@ -115,6 +118,14 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     // login replaced, and the person is signed in. Going to the account page does nothing either way.
     if (currentUser(request)) return redirectAfterPost(reply, '/account');
     if (await forwarding.follow(request, reply)) return redirectAfterPost(reply, '/account');
+    // A code page left open while another tab started a sign-in to another account (which replaced this
+    // one's session, and with it the form's token): show the code page of the sign-in there is now,
+    // which names its account, rather than "form expired". The name is no secret; the code is not checked.
+    const account = (request.body as Partial<SecondFactorFormBody> | undefined)?.account;
+    const pending = request.session.get('pendingUsername');
+    if (typeof account === 'string' && typeof pending === 'string' && readPendingUserId(request) && account !== pending) {
+      return redirectAfterPost(reply, '/login/mfa?notice=another-account');
+    }
     return undefined;
   };
 
@@ -138,7 +149,8 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     if (request.session && sessionOwner(request.session) !== undefined) app.csrfProtection(request, reply, done);
     else done();
   };
-  app.post('/logout', { preValidation: logoutCheck }, async (request, reply) => {
+  // The account page's Sign out is one of its forms: a click on it nobody aimed is ignored (unaimed-posts.ts).
+  app.post('/logout', { preValidation: [refuseUnaimedPost, logoutCheck] }, async (request, reply) => {
     // A login waiting for its second factor is cancelled, not signed out: nobody was signed in.
     const cancelled = request.session !== undefined && !currentUser(request) && readPendingUserId(request) !== null;
     await endSession(request, reply);

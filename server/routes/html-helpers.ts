@@ -54,6 +54,7 @@ const NOTICES = {
   'mfa-on': 'Two-factor sign-in is on.',
   'codes-saved': 'Your new backup codes are in place; the old ones no longer work.',
   'finish-sign-in': 'Finish signing in first: enter a code from your authenticator app, or a backup code.',
+  'another-account': 'A sign-in to another account was started in another tab or window since that page was shown. This page is for the account named below: enter its code, or start over.',
   'mfa-off': 'Two-factor sign-in is off. Signing in now needs only your password.',
   'browser-forgotten': 'That browser is forgotten: it will be asked for a code at its next sign-in.',
   'browsers-forgotten': 'Every browser is forgotten: each will be asked for a code at its next sign-in.',

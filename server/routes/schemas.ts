@@ -42,6 +42,8 @@ export interface SecondFactorBody extends TokenBody {
 export interface SecondFactorFormBody extends TokenBody {
   rememberBrowser?: 'yes';
   twin?: string;
+  /** The username the code page was shown for (it says "Signing in as ..."). */
+  account?: string;
 }
 
 /** A form that changes the second factor: a code and the form's one-time id. */
@@ -143,13 +145,15 @@ export const registrationForm = { ...registrationBody, properties: { ...registra
 export const tokenForm = { ...tokenBody, properties: { ...tokenBody.properties, _csrf: csrf } } as const;
 /** A second-factor form's twin key (see server/login/login-forwarding.ts): 128 random bits, base64url. */
 const twin = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
-export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' }, twin } } as const;
-export const emptyForm = { ...emptyBody, properties: { _csrf: csrf } } as const;
-export const passwordChangeForm = { ...passwordChangeBody, properties: { ...passwordChangeBody.properties, _csrf: csrf } } as const;
+export const secondFactorForm = { ...tokenForm, properties: { ...tokenForm.properties, rememberBrowser: { type: 'string', const: 'yes' }, twin, account: username } } as const;
+/** When the account page that holds the form was rendered, in ms (server/views/page-shown-at.ts); optional, as only that page's forms carry it. */
+const shownAt = { type: 'string', pattern: '^[0-9]{1,16}$' } as const;
+export const emptyForm = { ...emptyBody, properties: { _csrf: csrf, shownAt } } as const;
+export const passwordChangeForm = { ...passwordChangeBody, properties: { ...passwordChangeBody.properties, _csrf: csrf, shownAt } } as const;
 /** 128 random bits, base64url, as `generateFormId` makes them. */
 const formId = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
 /** The forms that forget remembered browsers: one (by its id) or all. */
-export const forgetBrowserForm = { type: 'object', required: ['deviceId'], additionalProperties: false, properties: { _csrf: csrf, deviceId } } as const;
+export const forgetBrowserForm = { type: 'object', required: ['deviceId'], additionalProperties: false, properties: { _csrf: csrf, shownAt, deviceId } } as const;
 export interface ForgetBrowserBody {
   deviceId: string;
 }
@@ -164,7 +168,7 @@ export const acknowledgeNoticesForm = {
   type: 'object',
   required: ['notices'],
   additionalProperties: false,
-  properties: { _csrf: csrf, notices: { type: 'string', maxLength: 200 * 25, pattern: '^[0-9a-f]{24}( [0-9a-f]{24})*$' } },
+  properties: { _csrf: csrf, shownAt, notices: { type: 'string', maxLength: 200 * 25, pattern: '^[0-9a-f]{24}( [0-9a-f]{24})*$' } },
 } as const;
 export interface AcknowledgeNoticesFormBody {
   notices: string;

@@ -8,6 +8,7 @@ import { formatMoment } from '../app/time-words.js';
 import { clockTime, codeField, csrfField, dateTime, describeWait, formError, formIdField, notice } from './form-parts.js';
 import { html, type SafeHtml } from './html.js';
 import { renderPage } from './layout.js';
+import { shownAtField } from './page-shown-at.js';
 import { CHANGE_PASSWORD_LINK, renderPasswordChangeForm } from './password-change-form.js';
 import { renderSecurityActivity, renderSecurityNotices } from './security-activity.js';
 
@@ -29,17 +30,19 @@ export interface AccountPage {
   securityNotices?: NoticesForViewer;
   /** Browsers that skip the second factor (only while it is on). */
   browsers?: RememberedBrowser[];
+  /** When the page is rendered; its forms carry it (see page-shown-at.ts). */
   now?: Date;
 }
 
 
 /** "Remembered browsers": each with a Forget button, and Forget all; nothing when there are none. */
-function browserList(browsers: RememberedBrowser[], csrfToken: string): SafeHtml {
+function browserList(browsers: RememberedBrowser[], csrfToken: string, shownAt: SafeHtml): SafeHtml {
   if (browsers.length === 0) return html``;
   const items = browsers.map((browser) => html`<li data-device-id="${browser.deviceId}"><span><strong>${browser.label}</strong>${browser.current ? html` (this browser)` : html``}<br>
 <span class="hint">Remembered ${dateTime(browser.createdAt)}; ${browser.lastUsedAt ? html`last used ${dateTime(browser.lastUsedAt)}` : html`not used since`}; until ${clockTime(browser.expiresAt)}</span></span>
 <form method="post" action="/mfa/browsers/forget">
 ${csrfField(csrfToken)}
+${shownAt}
 <input type="hidden" name="deviceId" value="${browser.deviceId}">
 <button type="submit" class="link" aria-label="Forget ${browser.label}${browser.current ? ' (this browser)' : ''}">Forget</button>
 </form></li>
@@ -51,6 +54,7 @@ ${csrfField(csrfToken)}
 ${items}</ul>
 <form method="post" action="/mfa/browsers/forget-all" id="forget-all-browsers-form">
 ${csrfField(csrfToken)}
+${shownAt}
 <button type="submit" id="forget-all-browsers">Forget all browsers</button>
 </form>
 </section>`;
@@ -77,6 +81,8 @@ export function renderAccountPage({
   browsers = [],
   now = new Date(),
 }: AccountPage): string {
+  // Every form here: whatever sits under the pointer when this page appears may be hit by a click aimed at the page before.
+  const shownAt = shownAtField(now);
   const lowWarning = mfa.enabled && mfa.lowOnBackupCodes
     ? html`<p class="warning" role="alert" id="backup-codes-warning">${mfa.backupCodesExpired
       ? 'Your backup codes have expired.'
@@ -91,13 +97,15 @@ If you lose your phone you will need them to sign in. <a href="/mfa/backup-codes
     : html`<p>Protect your account with a code from an authenticator app on your phone, asked for after your password.</p>
 <form method="post" action="/mfa/setup" id="mfa-setup-form">
 ${csrfField(csrfToken)}
+${shownAt}
 <button type="submit" id="mfa-setup-start">Turn on two-factor sign-in</button>
 </form>`;
   return renderPage({
     title: 'Your account',
     user,
     csrfToken,
-    body: html`${notice(message)}${formError(error)}${renderSecurityNotices(securityNotices, mfa, csrfToken)}${unsavedBackupCodes
+    shownAt,
+    body: html`${notice(message)}${formError(error)}${renderSecurityNotices(securityNotices, mfa, csrfToken, shownAt)}${unsavedBackupCodes
       ? html`<p class="warning" role="alert" id="unsaved-backup-codes">You have not yet said you saved your new backup codes. <a href="/mfa/backup-codes/new">Show them again</a></p>`
       : lowWarning}
 <dl>
@@ -107,8 +115,8 @@ ${mfa.enabled ? html`<dt>Backup codes left</dt><dd id="backup-codes-remaining">$
 </dl>
 ${mfa.locked && mfa.lockedUntil ? lockNotice(mfa.lockedUntil, now) : null}
 ${actions}
-${mfa.enabled ? browserList(browsers, csrfToken) : null}
-${renderPasswordChangeForm({ user, csrfToken, mfaEnabled: mfa.enabled, error: passwordError })}
+${mfa.enabled ? browserList(browsers, csrfToken, shownAt) : null}
+${renderPasswordChangeForm({ user, csrfToken, mfaEnabled: mfa.enabled, error: passwordError, shownAt })}
 ${renderSecurityActivity(activity, { older: olderActivity })}`,
   });
 }

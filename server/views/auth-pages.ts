@@ -23,6 +23,8 @@ export interface SecondFactorPage extends FormPage {
   rememberBrowser?: boolean;
   /** This form's twin key: only a post of this form follows the login it finishes (a double tap). */
   twinKey: string;
+  /** Whose password was right: a sign-in started in another tab, for another account, replaces this one. */
+  account?: string;
 }
 
 export function renderHomePage(): string {
@@ -73,11 +75,13 @@ export function renderSecondFactorPage(page: SecondFactorPage): string {
     title: 'Enter your code',
     pendingLogin: { csrfToken: page.csrfToken },
     body: html`${notice(page.notice)}${formError(page.error)}
-<p>Your password was right. To finish signing in, enter a code from your authenticator app, or a backup code if you do not have your phone.</p>
+${page.account ? html`<p id="signing-in-as">Signing in as <strong>${page.account}</strong>.</p>
+` : null}<p>Your password was right. To finish signing in, enter a code from your authenticator app, or a backup code if you do not have your phone.</p>
 <form method="post" action="/login/mfa" id="mfa-form">
 ${csrfField(page.csrfToken)}
 <input type="hidden" name="twin" value="${page.twinKey}">
-${codeField({ allowBackupCode: true, error: page.error })}
+${page.account ? html`<input type="hidden" name="account" value="${page.account}">
+` : null}${codeField({ allowBackupCode: true, error: page.error })}
 <p class="check"><input type="checkbox" id="remember-browser" name="rememberBrowser" value="yes"${page.rememberBrowser ? html` checked` : html``}>
 <label for="remember-browser">Don't ask again on this browser for 30 days</label></p>
 <button type="submit" id="mfa-submit">Verify</button>

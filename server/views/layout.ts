@@ -17,6 +17,8 @@ export interface PageOptions {
   pendingLogin?: { csrfToken: string };
   /** Extra elements for the document head (a refresh). */
   head?: SafeHtml;
+  /** The page's render time for its forms (page-shown-at.ts), the header's Sign out included. */
+  shownAt?: SafeHtml;
 }
 
 /**
@@ -24,13 +26,14 @@ export interface PageOptions {
  * that has the form's token: on a phone the account page is thousands of
  * pixels long, and a button at its end is one nobody finds.
  */
-function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin'], csrfToken: string | undefined): SafeHtml {
+function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin'], csrfToken: string | undefined, shownAt: SafeHtml | undefined): SafeHtml {
   if (user) {
     const account = html`<a href="/account" id="nav-account">${user.username}</a>`;
     if (csrfToken === undefined) return account;
     return html`${account}
 <form method="post" action="/logout" id="logout-form">
 ${csrfField(csrfToken)}
+${shownAt ?? null}
 <button type="submit" class="link" id="logout-submit">Sign out</button>
 </form>`;
   }
@@ -44,7 +47,7 @@ ${csrfField(pendingLogin.csrfToken)}
 }
 
 /** A whole HTML document. */
-export function renderPage({ title, body, user = null, csrfToken, pendingLogin, head }: PageOptions): string {
+export function renderPage({ title, body, user = null, csrfToken, pendingLogin, head, shownAt }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -58,7 +61,7 @@ ${head ?? null}
 <body>
 <header>
 <a href="/">TOTP demo</a>
-<nav>${renderNav(user, pendingLogin, csrfToken)}</nav>
+<nav>${renderNav(user, pendingLogin, csrfToken, shownAt)}</nav>
 </header>
 <main>
 <h1>${title}</h1>

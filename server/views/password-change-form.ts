@@ -17,14 +17,17 @@ export interface PasswordChangeForm {
   mfaEnabled: boolean;
   /** Why the last change was refused. */
   error?: string | SafeHtml;
+  /** The page's moment, as the account page's forms carry it (see page-shown-at.ts). */
+  shownAt?: SafeHtml;
 }
 
-export function renderPasswordChangeForm({ user, csrfToken, mfaEnabled, error }: PasswordChangeForm): SafeHtml {
+export function renderPasswordChangeForm({ user, csrfToken, mfaEnabled, error, shownAt }: PasswordChangeForm): SafeHtml {
   return html`<section id="change-password" aria-labelledby="change-password-title">
 <h2 id="change-password-title">Change password</h2>
 ${formError(error)}
 <form method="post" action="/account/password" id="change-password-form">
 ${csrfField(csrfToken)}
+${shownAt ?? null}
 <input type="text" autocomplete="username" value="${user.username}" hidden readonly>
 <label for="current-password">Current password</label>
 <input type="password" id="current-password" name="currentPassword" required maxlength="${PASSWORD_MAX_LENGTH}" autocomplete="current-password"${error ? html` autofocus` : html``}${invalidWhen(error, 'current-password-hint')}>

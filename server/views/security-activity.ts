@@ -84,11 +84,12 @@ If you did not ask for this, ${CHANGE_PASSWORD_LINK}.`;
 }
 
 /** What the acknowledge form says, or why this session cannot acknowledge the notices it shows. */
-function acknowledgment(ids: readonly string[], others: number, csrfToken: string): SafeHtml {
+function acknowledgment(ids: readonly string[], others: number, csrfToken: string, shownAt: SafeHtml | undefined): SafeHtml {
   const elsewhere = html`<p class="hint" id="notices-not-acknowledgeable">${ids.length > 0 ? 'Some of these' : 'These'} stay here, and on your other sessions, until you acknowledge them from a session signed in with a code from your authenticator app, or one that was signed in before they happened.</p>`;
   if (ids.length === 0) return elsewhere;
   return html`<form method="post" action="/account/notices/acknowledge" id="acknowledge-notices-form">
 ${csrfField(csrfToken)}
+${shownAt ?? null}
 <input type="hidden" name="notices" value="${ids.join(' ')}">
 <button type="submit" id="acknowledge-notices">I have read ${ids.length === 1 ? 'this' : 'these'}: acknowledge</button>
 <p class="hint">Acknowledged notices are no longer shown, here or on your other sessions; they stay in the activity below.</p>
@@ -102,13 +103,13 @@ ${others > 0 ? elsewhere : html``}`;
  * what this very sign-in (or its remembered browser) caused, so the person
  * who did it knows their other sessions are told.
  */
-export function renderSecurityNotices(view: NoticesForViewer, mfa: MfaStatus, csrfToken: string): SafeHtml {
+export function renderSecurityNotices(view: NoticesForViewer, mfa: MfaStatus, csrfToken: string, shownAt?: SafeHtml): SafeHtml {
   const shown = view.warnings
     .map((warning) => [warning, noticeWords(warning.notice.event, mfa)] as const)
     .filter((entry): entry is readonly [NoticesForViewer['warnings'][number], SafeHtml] => entry[1] !== null);
   const ids = shown.filter(([warning]) => warning.acknowledgeable).map(([warning]) => warning.notice.id);
   const warnings = shown.length === 0 ? html`` : html`<section id="security-notices" aria-label="Security notices">
-${shown.map(([warning, words]) => html`<p class="warning" role="alert" data-notice-type="${warning.notice.event.type}" data-notice-id="${warning.notice.id}">${words}</p>\n`)}${acknowledgment(ids, shown.length - ids.length, csrfToken)}
+${shown.map(([warning, words]) => html`<p class="warning" role="alert" data-notice-type="${warning.notice.event.type}" data-notice-id="${warning.notice.id}">${words}</p>\n`)}${acknowledgment(ids, shown.length - ids.length, csrfToken, shownAt)}
 </section>`;
   const own = view.own.length === 0 ? html`` : html`<div class="hint" id="own-notices">
 <p>Your other sessions, and your next sign-in on another browser, show a security notice about this until it is acknowledged there:</p>

@@ -9,6 +9,7 @@ import jsQRModule from 'jsqr';
 import { chromium, type BrowserContextOptions, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import type { Test } from 'tap';
+import { UNAIMED_CLICK_MS } from '../../server/views/page-shown-at.js';
 import { startTestApp, type TestApp } from './server.js';
 
 // jsqr is CommonJS with an `exports.default`; from ESM the function sits one level down.
@@ -67,4 +68,13 @@ export async function fitsPhoneWidth(page: Page, screenshotPath?: string): Promi
   } finally {
     await page.setViewportSize(LAPTOP_VIEWPORT);
   }
+}
+
+/**
+ * What a person does before a click on a page just shown: reads it. The
+ * account page takes a click in its first second for the tail of a double
+ * click and ignores it (server/views/page-shown-at.ts).
+ */
+export async function pauseToAim(page: Page): Promise<void> {
+  await page.waitForTimeout(UNAIMED_CLICK_MS + 100);
 }
