@@ -8,7 +8,7 @@
  */
 import type { Page } from 'playwright-core';
 import t from 'tap';
-import { PHONE_VIEWPORT, openBrowser } from './helpers/browser.js';
+import { PHONE_VIEWPORT, openBrowser, pauseToAim } from './helpers/browser.js';
 import { TEST_PASSWORD, TestClient, registerAndLogIn } from './helpers/server.js';
 
 /** Relative luminance of a CSS `rgb(...)` colour, as WCAG defines it. */
@@ -57,6 +57,7 @@ t.test('in Chromium at phone size: Sign out is in the header, visible without sc
   t.equal(await page.locator('header #logout-form input[name="_csrf"]').count(), 1, 'a form post with the session token');
   t.equal(Number(await page.evaluate('document.documentElement.scrollWidth')), PHONE_VIEWPORT.width, 'nothing wider than the phone');
 
+  await pauseToAim(page);
   await signOut.click();
   await page.waitForURL('**/login?notice=signed-out');
   t.equal(await page.locator('#notice').textContent(), 'You are signed out.');
@@ -71,6 +72,7 @@ t.test('the header Sign out on the other signed-in pages, and without its token 
   await page.getByLabel('Password').fill(TEST_PASSWORD);
   await page.getByRole('button', { name: 'Create account', exact: true }).click();
   await page.waitForURL('**/account?notice=registered');
+  await pauseToAim(page);
   await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
   await page.waitForURL('**/mfa/setup');
   t.ok(await page.locator('header').getByRole('button', { name: 'Sign out', exact: true }).isVisible(), 'on the setup page too');

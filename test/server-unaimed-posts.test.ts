@@ -3,7 +3,9 @@
  * and a post of it within a second of that (the tail of a double click,
  * landing on whatever now sits under the pointer) is answered 204 and does
  * nothing: starting a setup, forgetting browsers, acknowledging notices,
- * changing the password, signing out. A moment later the same form acts;
+ * changing the password. Sign out, in the header of every page (where no
+ * other button can have been), carries none and is never turned away. A
+ * moment later the same form acts;
  * the moment only ever refuses, so forging it gains nothing. Over HTTP; the
  * double click itself is in server-browser-double-click-after-a-change.
  */
@@ -45,7 +47,9 @@ t.test('two-factor sign-in off: the account page ignores its forms in its first 
   const forms = postForms(page);
   t.same(forms.map((form) => form.action).sort(), ['/account/password', '/logout', '/mfa/setup'], 'the page has these forms');
 
-  for (const form of forms) {
+  const signOut = forms.find((form) => form.action === '/logout')!;
+  t.notOk(signOut.fields.shownAt, 'Sign out carries no moment: it sits in the header of every page');
+  for (const form of forms.filter((candidate) => candidate !== signOut)) {
     t.match(form.fields.shownAt, /^[0-9]{13}$/, `${form.action} carries the moment its page was rendered`);
     const answer = await post(client, form);
     t.equal(answer.status, 204, `${form.action} at once: 204, the browser stays on the page`);
@@ -65,6 +69,9 @@ t.test('two-factor sign-in off: the account page ignores its forms in its first 
   const { shownAt: _ignored, ...withoutMoment } = setup.fields;
   const old = await client.request({ method: 'POST', url: '/mfa/setup', form: withoutMoment });
   t.equal(old.status, 303, 'a post without the moment (a page from before this version) acts as before');
+
+  t.equal((await post(client, signOut)).status, 303, 'Sign out at once signs out');
+  t.equal((await client.get('/api/me')).status, 401);
 });
 
 t.test('two-factor sign-in on: forgetting browsers and acknowledging notices are ignored in the first second too', async (t) => {
@@ -85,7 +92,7 @@ t.test('two-factor sign-in on: forgetting browsers and acknowledging notices are
     ['/account/notices/acknowledge', '/account/password', '/logout', '/mfa/browsers/forget', '/mfa/browsers/forget-all'],
     'the page has these forms',
   );
-  for (const form of forms) t.equal((await post(owner, form)).status, 204, `${form.action} at once: 204`);
+  for (const form of forms.filter((candidate) => candidate.action !== '/logout')) t.equal((await post(owner, form)).status, 204, `${form.action} at once: 204`);
 
   const after = await owner.get('/account');
   t.equal(after.status, 200, 'still signed in');

@@ -15,7 +15,6 @@ import { renderHomePage, renderLoginPage, renderRegisterPage, renderSecondFactor
 import { flashForCodeFailure, renderFlashError } from '../views/code-failure-words.js';
 import { MALFORMED_CREDENTIALS_MESSAGE, MALFORMED_REGISTRATION_MESSAGE, readNotice, redirectAfterPost, sendPage } from './html-helpers.js';
 import { passwordStepServices, type RouteContext } from './route-context.js';
-import { refuseUnaimedPost } from './unaimed-posts.js';
 import { credentialsForm, registrationForm, secondFactorForm, type CredentialsBody, type SecondFactorFormBody } from './schemas.js';
 
 /** How often, and how far apart, a refused twin looks for the login its first finished. */
@@ -149,8 +148,9 @@ export const htmlAuthPages: FastifyPluginAsync<RouteContext> = async (app, conte
     if (request.session && sessionOwner(request.session) !== undefined) app.csrfProtection(request, reply, done);
     else done();
   };
-  // The account page's Sign out is one of its forms: a click on it nobody aimed is ignored (unaimed-posts.ts).
-  app.post('/logout', { preValidation: [refuseUnaimedPost, logoutCheck] }, async (request, reply) => {
+  // Never turned away as a click nobody aimed (unaimed-posts.ts): Sign out sits in the header of every
+  // page, so a click that lands on it was aimed at it, and a sign-out must always happen.
+  app.post('/logout', { preValidation: logoutCheck }, async (request, reply) => {
     // A login waiting for its second factor is cancelled, not signed out: nobody was signed in.
     const cancelled = request.session !== undefined && !currentUser(request) && readPendingUserId(request) !== null;
     await endSession(request, reply);

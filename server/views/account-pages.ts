@@ -104,7 +104,6 @@ ${shownAt}
     title: 'Your account',
     user,
     csrfToken,
-    shownAt,
     body: html`${notice(message)}${formError(error)}${renderSecurityNotices(securityNotices, mfa, csrfToken, shownAt)}${unsavedBackupCodes
       ? html`<p class="warning" role="alert" id="unsaved-backup-codes">You have not yet said you saved your new backup codes. <a href="/mfa/backup-codes/new">Show them again</a></p>`
       : lowWarning}

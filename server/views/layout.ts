@@ -17,23 +17,23 @@ export interface PageOptions {
   pendingLogin?: { csrfToken: string };
   /** Extra elements for the document head (a refresh). */
   head?: SafeHtml;
-  /** The page's render time for its forms (page-shown-at.ts), the header's Sign out included. */
-  shownAt?: SafeHtml;
 }
 
 /**
  * The header's links. Signed in, Sign out sits here, at the top of every page
  * that has the form's token: on a phone the account page is thousands of
- * pixels long, and a button at its end is one nobody finds.
+ * pixels long, and a button at its end is one nobody finds. It carries no
+ * render time (page-shown-at.ts): the header is the same on every page, so
+ * the tail of a double click that lands on Sign out was aimed at Sign out,
+ * and a sign-out is never turned away.
  */
-function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin'], csrfToken: string | undefined, shownAt: SafeHtml | undefined): SafeHtml {
+function renderNav(user: SessionUser | null, pendingLogin: PageOptions['pendingLogin'], csrfToken: string | undefined): SafeHtml {
   if (user) {
     const account = html`<a href="/account" id="nav-account">${user.username}</a>`;
     if (csrfToken === undefined) return account;
     return html`${account}
 <form method="post" action="/logout" id="logout-form">
 ${csrfField(csrfToken)}
-${shownAt ?? null}
 <button type="submit" class="link" id="logout-submit">Sign out</button>
 </form>`;
   }
@@ -47,7 +47,7 @@ ${csrfField(pendingLogin.csrfToken)}
 }
 
 /** A whole HTML document. */
-export function renderPage({ title, body, user = null, csrfToken, pendingLogin, head, shownAt }: PageOptions): string {
+export function renderPage({ title, body, user = null, csrfToken, pendingLogin, head }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -61,7 +61,7 @@ ${head ?? null}
 <body>
 <header>
 <a href="/">TOTP demo</a>
-<nav>${renderNav(user, pendingLogin, csrfToken, shownAt)}</nav>
+<nav>${renderNav(user, pendingLogin, csrfToken)}</nav>
 </header>
 <main>
 <h1>${title}</h1>
