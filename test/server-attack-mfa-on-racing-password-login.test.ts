@@ -1,0 +1,49 @@
+// Attack (helper "attack", issue 15 item 8): turning two-factor sign-in on signs out every other session
+// (server/login/mfa-turned-on.ts), so that an intruder who had only the password is out. A password login
+// of that intruder racing the confirm must not survive it: it read "MFA off" before the confirm, and its
+// session is written after the confirm's sweep of the user's sessions, so the sweep never saw it. The
+// password step re-reads the password hash after its write (a password change racing it); nothing
+// re-reads the MFA state. Here the race is made certain by holding the reply of the login's MFA-status
+// read in a TCP proxy in front of the real MongoDB (a slow link or a GC pause does the same by chance;
+// 60 logins sent around one confirm over `inject` hit it without the proxy).
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import t from 'tap';
+import { MONGODB_CLIENT_OPTIONS } from '../server/app/mongodb-client-options.js';
+import { TEST_PASSWORD, TestClient, TotpDevice, registerAndLogIn, startTestApp } from './helpers/server.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+
+t.test('a password login that read "MFA off" just before it was turned on does not stay signed in after', async (t) => {
+  const proxy = await TcpProxy.start(process.env.MONGODB_URI!);
+  const client = new MongoClient(proxy.uri(`test_${randomBytes(8).toString('hex')}`), MONGODB_CLIENT_OPTIONS);
+  t.teardown(async () => {
+    await client.close();
+    await proxy.close();
+  });
+  await client.connect();
+  const { app, db } = await startTestApp(t, { db: client.db() });
+
+  const owner = new TestClient(app);
+  const username = await registerAndLogIn(owner);
+  const userId = (await db.collection('users').findOne({ username }))!._id.toHexString();
+  const setup = await owner.post('/api/mfa/setup', {});
+  t.equal(setup.status, 200);
+  const device = new TotpDevice(setup.json.secret);
+
+  // The intruder's password step: its first command naming the user id is the read of the MFA state.
+  const intruder = new TestClient(app);
+  const statusRead = proxy.delayReplyTo(userId);
+  const login = intruder.post('/api/login', { username, password: TEST_PASSWORD });
+  await statusRead.arrived;
+
+  // Meanwhile the owner turns two-factor sign-in on, which signs out every other session.
+  const confirmed = await owner.post('/api/mfa/confirm', { token: await device.nextCode() });
+  t.equal(confirmed.status, 200, 'two-factor sign-in is on');
+  statusRead.release();
+  const answer = await login;
+  t.comment(`the intruder's password step answered ${answer.status} ${answer.text}`);
+
+  const me = await intruder.get('/api/me');
+  t.not(me.status, 200, `no session signed in with the password alone outlives turning two-factor sign-in on (got ${me.status} ${me.text})`);
+  t.equal((await owner.get('/api/me')).status, 200, 'the owner stays signed in');
+});
