@@ -3,7 +3,7 @@
  * document mapping stays in this file.
  */
 import { MongoServerError, ObjectId, type Collection, type Document } from 'mongodb';
-import { driverCall } from '../app/database-outages.js';
+import { driverCall, isDatabaseOutage, OutcomeUnknownError, writeThroughOutage } from '../app/database-outages.js';
 import { accountKey } from './usernames.js';
 
 /** A stored user. `id` is the string form of the document's `_id`, also the user id of the MFA store. */
@@ -26,6 +26,12 @@ interface UserDocument extends Document {
 }
 
 const DUPLICATE_KEY = 11000;
+/** How long a registration keeps sending its insert through an outage: a restart's worth, not a browser's patience. */
+const INSERT_THROUGH_OUTAGE_MS = 5_000;
+const UNKNOWN_REGISTRATION_MESSAGE =
+  'The database stopped answering, so we cannot tell whether your account was created. In a moment, sign in with that username and password; if that does not work, register again.';
+
+const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 
 function toRecord(document: UserDocument): UserRecord {
   return { id: document._id.toHexString(), username: document.username, passwordHash: document.passwordHash };
@@ -47,6 +53,8 @@ export class Users {
    * Adds a user; `null` when the username is taken. The unique index decides,
    * so two registrations racing for one name cannot both succeed.
    *
+   * @throws OutcomeUnknownError (a 503 that says so) when the database stayed away: the user may exist.
+   *
    * @throws TypeError for a name the rule of usernames refuses (registration checks it first).
    */
   async create(username: string, passwordHash: string): Promise<UserRecord | null> {
@@ -59,10 +67,23 @@ export class Users {
       passwordHash,
       createdAt: new Date(),
     };
+    let sent = 0;
     try {
-      await driverCall(() => this.#collection.insertOne(document));
+      // An insert whose reply an outage lost may have landed: it is sent again (the same document, the
+      // same _id), and a retry that meets a document with that _id has met the first try's own insert.
+      await writeThroughOutage(async () => {
+        const retry = sent++ > 0;
+        try {
+          await driverCall(() => this.#collection.insertOne(document));
+        } catch (error) {
+          if (retry && isDuplicateKey(error) && (await driverCall(() => this.#collection.findOne({ _id: document._id }, { projection: { _id: 1 } })))) return;
+          throw error;
+        }
+      }, INSERT_THROUGH_OUTAGE_MS);
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return null;
+      if (isDuplicateKey(error)) return null;
+      // Still down: the insert may have landed or not, and "nothing was changed" could be untrue.
+      if (isDatabaseOutage(error)) throw new OutcomeUnknownError(UNKNOWN_REGISTRATION_MESSAGE, { cause: error });
       throw error;
     }
     return toRecord(document);

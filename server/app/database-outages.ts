@@ -16,6 +16,14 @@ export class DatabaseUnavailableError extends DemoServerError {
   readonly statusCode = 503;
 }
 
+/**
+ * An outage after a write that may have landed: its `message` is what the
+ * person is told, in place of the 503's usual "Nothing was changed".
+ */
+export class OutcomeUnknownError extends DatabaseUnavailableError {
+  override name = 'OutcomeUnknownError';
+}
+
 /** Runs `run`, which does nothing but call the driver, its bare socket errors turned into `DatabaseUnavailableError`. */
 export async function driverCall<T>(run: () => Promise<T>): Promise<T> {
   try {

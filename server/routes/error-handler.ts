@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretDecryptionError } from '../../lib/index.js';
-import { isDatabaseOutage } from '../app/database-outages.js';
+import { isDatabaseOutage, OutcomeUnknownError } from '../app/database-outages.js';
 import { RateLimitedError, ServerBusyError, SessionEndedError, type RateLimitKind } from '../app/errors.js';
 import { sendJsonError, wantsJson, type JsonErrorDetails } from '../app/json-errors.js';
 import { discardSessionChanges } from '../login/login-session.js';
@@ -42,7 +42,7 @@ interface ErrorAnswer {
 }
 
 function answerFor(error: FastifyError, request: FastifyRequest): ErrorAnswer {
-  if (isDatabaseOutage(error)) return { status: 503, message: DATABASE_UNAVAILABLE_MESSAGE };
+  if (isDatabaseOutage(error)) return { status: 503, message: error instanceof OutcomeUnknownError ? error.message : DATABASE_UNAVAILABLE_MESSAGE };
   if (error instanceof RateLimitedError) return { status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds, rateLimit: error.kind };
   if (error instanceof ServerBusyError) return { status: 503, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
   const status = error.statusCode ?? 500;

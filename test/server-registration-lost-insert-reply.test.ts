@@ -1,10 +1,8 @@
-// Attack (helper "attack", issue 15 item 1, a database outage mid-registration): the insert of the new
-// user reaches MongoDB but its reply is lost (a connection reset). The answer is a 503 saying "Nothing
-// was changed; please try again in a moment", yet the user exists, so the person who does as told is
-// refused with "That username is taken; choose another" and leaves believing their name belongs to
-// someone else. server/login/registration.ts already reasons that a 503 after the user is made must not
-// end this way; the insert's lost reply is the same case one step earlier. Either the first answer or the
-// retry must leave the person with their account (or be told it may exist and to sign in).
+// A database outage mid-registration: the insert of the new user reaches MongoDB but its reply is lost
+// (a connection reset). Were that a 503 saying "Nothing was changed; please try again", the person doing
+// as told would be refused with "That username is taken" and leave believing their name is someone
+// else's. The insert is sent again, and the retry that meets its own first try's document is the
+// registration (found by an outside attack on the change).
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import t from 'tap';
