@@ -210,7 +210,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await pages.register(fastifyFormbody);
     await pages.register(htmlAuthPages, routeContext);
     await pages.register(htmlAccountPages, routeContext);
-    await pages.register(htmlWaitPage);
+    // A sliding window's wait reaches into the next window: at most two of them (sliding-window.ts).
+    const longestWaits = { attempts: 2 * routeContext.authRateLimit.timeWindow, passwords: passwordThrottle.longestWaitMs };
+    await pages.register(htmlWaitPage, { longestWaits });
     await pages.register(htmlActivityPages, routeContext);
   });
   return app;

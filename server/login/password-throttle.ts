@@ -105,6 +105,11 @@ export class PasswordThrottle {
     this.#policy = { ...DEFAULT_PASSWORD_THROTTLE_POLICY, ...policy };
   }
 
+  /** The longest wait this throttle ever asks for (past the ceiling, or the doubling's cap). */
+  get longestWaitMs(): number {
+    return Math.max(this.#policy.waitPastCeilingMs, this.#policy.maxWaitMs);
+  }
+
   async ensureIndexes(): Promise<void> {
     await driverCall(() => this.#collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }));
   }

@@ -13,8 +13,12 @@ import { pageHeader, sendPage } from './html-helpers.js';
 
 export const WAIT_PAGE_PATH = '/too-many-attempts';
 
-/** A wait further ahead than this came from an edited address: no limit here waits that long. */
-const LONGEST_WAIT_MS = 24 * 60 * 60_000;
+/**
+ * The longest wait each kind of limit ever asks for. A page's `until` further
+ * ahead came from an edited address (a link someone sent: "see, your account
+ * is locked for a day"), and the page says no more than the limit could.
+ */
+export type LongestWaits = Readonly<Record<RateLimitKind, number>>;
 /** A path of this site: a slash and a letter first, so never `//host` nor a scheme. */
 const BACK_PATTERN = '^/[a-z][a-z0-9/-]{0,63}$';
 
@@ -53,16 +57,17 @@ export function waitPageUrl(app: FastifyInstance, kind: RateLimitKind, retryAfte
  * The page, a 429 with `Retry-After` while the wait lasts (to a program
  * that follows the redirect it is still a refusal), a 200 once it is over.
  */
-function sendWaitPage(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, query: WaitQuery): FastifyReply {
+function sendWaitPage(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, query: WaitQuery, longest: LongestWaits): FastifyReply {
   const now = Date.now();
-  const until = new Date(Math.min(Number(query.until), now + LONGEST_WAIT_MS));
-  const page = renderWaitPage({ kind: query.kind ?? 'attempts', until, back: pageToGoBackTo(app, query.back), header: pageHeader(request, reply), now: new Date(now) });
+  const kind = query.kind ?? 'attempts';
+  const until = new Date(Math.min(Number(query.until), now + longest[kind]));
+  const page = renderWaitPage({ kind, until, back: pageToGoBackTo(app, query.back), header: pageHeader(request, reply), now: new Date(now) });
   const waiting = until.getTime() > now;
   return sendPage(reply, page, waiting ? 429 : 200, waiting ? Math.ceil((until.getTime() - now) / 1000) : undefined);
 }
 
-export const htmlWaitPage: FastifyPluginAsync = async (app) => {
+export const htmlWaitPage: FastifyPluginAsync<{ longestWaits: LongestWaits }> = async (app, { longestWaits }) => {
   app.get<{ Querystring: WaitQuery }>(WAIT_PAGE_PATH, { schema: { querystring: waitQuery } }, async (request, reply) =>
-    sendWaitPage(app, request, reply, request.query),
+    sendWaitPage(app, request, reply, request.query, longestWaits),
   );
 };
