@@ -88,7 +88,8 @@ async function decidePasswordStep(
     return 'wrong_credentials';
   }
   const mfaOn = (await services.mfa.status(checked.user.id)).enabled;
-  return signInWithPassword(request, reply, services, username, checked, mfaOn);
+  const turnedOnSince = mfaOn ? undefined : async () => (await services.mfa.status(checked.user.id)).enabled;
+  return signInWithPassword(request, reply, services, username, checked, mfaOn, turnedOnSince);
 }
 
 /**
@@ -106,19 +107,35 @@ export async function signInWithPassword(
   username: string,
   checked: CheckedPassword,
   mfaOn: boolean,
+  turnedOnSince?: () => Promise<boolean>,
 ): Promise<PasswordStepResult> {
   const { user } = checked;
   services.knownBrowsers.remember(reply, username);
   const outcome = await signInOrWait(request, reply, services, user, mfaOn);
-  // A password change elsewhere may have landed while this one was checked: it signed out every
-  // session of the user, but not this one, not yet written. So this session is written now and the
-  // password read again after it: a change that landed first is seen here, and one that lands after
-  // finds this session and signs it out. Either way nothing that passed the old password survives.
+  // A password change, or two-factor sign-in turned on, elsewhere may have landed while this one was
+  // checked: each signs out every other session of the user, but not this one, not yet written. So
+  // this session is written now and the password (and, for a sign-in with the password alone, whether
+  // the second factor is on) read again after it, in parallel: a change that landed first is seen here,
+  // and one that lands after finds this session and signs it out. Either way nothing that passed the
+  // old rule survives it.
   await request.session.save();
-  if (!(await checked.stillCurrent())) {
+  const [stillCurrent, secondFactorNow] = await Promise.all([
+    checked.stillCurrent(),
+    outcome === 'logged_in' && turnedOnSince ? turnedOnSince() : false,
+  ]);
+  if (!stillCurrent) {
     await endSession(request, reply);
     request.log.info({ userId: user.id }, 'password step refused: the password changed while it was checked');
     return 'wrong_credentials';
+  }
+  if (secondFactorNow) {
+    // Turned on meanwhile: the password alone no longer signs in. This session becomes a pending
+    // login (a new id; the signed-in one just written is ended), as it would have been a moment later.
+    await request.logOut();
+    await beginPendingLogin(request, user);
+    await request.session.save();
+    request.log.info({ userId: user.id }, 'password accepted; two-factor sign-in was turned on meanwhile: waiting for the second factor');
+    return 'mfa_required';
   }
   // A sign-in with the password alone is this sign-in's line; a remembered browser's is the store's `device_used`.
   if (outcome === 'logged_in' && !mfaOn) recordSignIn(services.activity, request, user.id);
