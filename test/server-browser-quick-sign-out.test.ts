@@ -1,10 +1,8 @@
-// Attack (helper "attack", issue 15 item 5): the double-click guard (server/views/page-shown-at.ts)
-// ignores any post of an account-page form in the first second after the page appears, the header's
-// Sign out included, and says nothing: with the page script the click is dropped (preventDefault, the
-// button not even marked busy), without it the server answers 204 and the browser stays. Someone who
-// lands on the account page and at once clicks Sign out (a shared computer, in a hurry) walks away
-// still signed in, with nothing on the screen to tell them. A sign-out is safe to repeat, and a
-// deliberate one must never be lost silently: it should sign out (or at least say it did not).
+// The double-click guard (server/views/page-shown-at.ts) ignores a post of an account-page form in the
+// first second after the page appears. Sign out, in the header of every page, is not one of them: someone
+// who lands on the account page and at once clicks Sign out (a shared computer, in a hurry) is signed out,
+// with and without the page script. A sign-out is safe to repeat, and a deliberate one must never be lost
+// silently (found by an outside attack on the change, which failed before Sign out left the guard).
 import t from 'tap';
 import { openBrowser } from './helpers/browser.js';
 import { TEST_PASSWORD, registerUser, TestClient } from './helpers/server.js';
