@@ -5,22 +5,13 @@
 // its write; here the race is made certain by holding the reply of the login's first read in a TCP proxy
 // in front of the real MongoDB (found by an outside attack on the change; 60 logins sent around one
 // confirm over `inject` hit it without the proxy).
-import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import t from 'tap';
-import { MONGODB_CLIENT_OPTIONS } from '../server/app/mongodb-client-options.js';
 import { TEST_PASSWORD, TestClient, TotpDevice, registerAndLogIn, startTestApp } from './helpers/server.js';
-import { TcpProxy } from './helpers/tcp-proxy.js';
+import { openDatabaseBehindAProxy } from './helpers/tcp-proxy.js';
 
 t.test('a password login that read "MFA off" just before it was turned on does not stay signed in after', async (t) => {
-  const proxy = await TcpProxy.start(process.env.MONGODB_URI!);
-  const client = new MongoClient(proxy.uri(`test_${randomBytes(8).toString('hex')}`), MONGODB_CLIENT_OPTIONS);
-  t.teardown(async () => {
-    await client.close();
-    await proxy.close();
-  });
-  await client.connect();
-  const { app, db } = await startTestApp(t, { db: client.db() });
+  const { proxy, db: proxied } = await openDatabaseBehindAProxy(t);
+  const { app, db } = await startTestApp(t, { db: proxied });
 
   const owner = new TestClient(app);
   const username = await registerAndLogIn(owner);

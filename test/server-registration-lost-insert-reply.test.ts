@@ -3,22 +3,13 @@
 // as told would be refused with "That username is taken" and leave believing their name is someone
 // else's. The insert is sent again, and the retry that meets its own first try's document is the
 // registration (found by an outside attack on the change).
-import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import t from 'tap';
-import { MONGODB_CLIENT_OPTIONS } from '../server/app/mongodb-client-options.js';
 import { TEST_PASSWORD, TestClient, startTestApp, uniqueUsername } from './helpers/server.js';
-import { TcpProxy } from './helpers/tcp-proxy.js';
+import { openDatabaseBehindAProxy } from './helpers/tcp-proxy.js';
 
 t.test('the lost reply of the user insert: doing as the 503 says does not end in "that username is taken"', async (t) => {
-  const proxy = await TcpProxy.start(process.env.MONGODB_URI!);
-  const client = new MongoClient(proxy.uri(`test_${randomBytes(8).toString('hex')}`), MONGODB_CLIENT_OPTIONS);
-  t.teardown(async () => {
-    await client.close();
-    await proxy.close();
-  });
-  await client.connect();
-  const { app, db } = await startTestApp(t, { db: client.db() });
+  const { proxy, db: proxied } = await openDatabaseBehindAProxy(t);
+  const { app, db } = await startTestApp(t, { db: proxied });
   const browser = new TestClient(app);
   const username = uniqueUsername('newcomer');
 

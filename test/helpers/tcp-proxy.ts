@@ -6,7 +6,11 @@
  * write happened, the driver never hears of it). New connections go through
  * as before, as when a database restarts.
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { MongoClient, type Db } from 'mongodb';
+import type { Test } from 'tap';
+import { MONGODB_CLIENT_OPTIONS } from '../../server/app/mongodb-client-options.js';
 
 interface Pair {
   client: net.Socket;
@@ -192,4 +196,20 @@ export class TcpProxy {
     pair.client.resetAndDestroy();
     pair.server.destroy();
   }
+}
+
+/**
+ * A fresh database of its own on the test's MongoDB, reached through a new proxy with the demo's
+ * client options: for a demo app (`startTestApp(t, { db })`) whose connection the test breaks or
+ * holds. The client and the proxy close when `t` ends.
+ */
+export async function openDatabaseBehindAProxy(t: Test): Promise<{ proxy: TcpProxy; db: Db }> {
+  const proxy = await TcpProxy.start(process.env.MONGODB_URI!);
+  const client = new MongoClient(proxy.uri(`test_${randomBytes(8).toString('hex')}`), MONGODB_CLIENT_OPTIONS);
+  t.teardown(async () => {
+    await client.close();
+    await proxy.close();
+  });
+  await client.connect();
+  return { proxy, db: client.db() };
 }
