@@ -9,8 +9,8 @@
  */
 import type { Page, Response } from 'playwright-core';
 import t from 'tap';
-import { openBrowser, pauseToAim } from './helpers/browser.js';
-import { TEST_PASSWORD, TestClient, TotpDevice, createMfaUser, registerAndLogIn } from './helpers/server.js';
+import { openBrowser, pauseToAim, turnOnTwoFactorInBrowser } from './helpers/browser.js';
+import { TEST_PASSWORD, TestClient, createMfaUser, registerAndLogIn } from './helpers/server.js';
 
 const SCRIPT_MODES = [
   { name: 'with the page script', javaScriptEnabled: true },
@@ -106,14 +106,7 @@ for (const mode of SCRIPT_MODES) {
     const headers = cacheHeaders(page);
     await passwordStep(page, baseUrl, username);
     await page.waitForURL('**/account');
-    await pauseToAim(page);
-    await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
-    await page.waitForURL('**/mfa/setup');
-    const device = new TotpDevice((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''));
-    await page.getByLabel('Code').fill(await device.nextCode());
-    await page.getByRole('button', { name: 'Turn on', exact: true }).click();
-    await page.waitForURL('**/mfa/backup-codes/new');
-    const codes = await page.locator('#backup-codes li code').allTextContents();
+    const { codes } = await turnOnTwoFactorInBrowser(page);
     t.equal(codes.length, 10, 'the codes are shown');
     await page.getByRole('button', { name: 'I have saved them: continue' }).click();
     await page.waitForURL('**/account?notice=mfa-on');

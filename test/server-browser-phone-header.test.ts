@@ -8,8 +8,8 @@
  */
 import type { Page } from 'playwright-core';
 import t from 'tap';
-import { PHONE_VIEWPORT, openBrowser, pauseToAim } from './helpers/browser.js';
-import { TEST_PASSWORD, TestClient, registerAndLogIn } from './helpers/server.js';
+import { PHONE_VIEWPORT, openBrowser, pauseToAim, registerInBrowser } from './helpers/browser.js';
+import { TestClient, registerAndLogIn } from './helpers/server.js';
 
 /** Relative luminance of a CSS `rgb(...)` colour, as WCAG defines it. */
 function luminance(color: string): number {
@@ -38,11 +38,7 @@ async function focusedOutline(page: Page): Promise<{ id: string; tag: string; st
 
 t.test('in Chromium at phone size: Sign out is in the header, visible without scrolling, and signs out', async (t) => {
   const { baseUrl, page } = await openBrowser(t, { context: { viewport: PHONE_VIEWPORT } });
-  await page.goto(`${baseUrl}/register`);
-  await page.getByLabel('Username').fill('alice');
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await page.waitForURL('**/account?notice=registered');
+  await registerInBrowser(page, baseUrl, 'alice');
 
   const height = Number(await page.evaluate('document.documentElement.scrollHeight'));
   t.ok(height > PHONE_VIEWPORT.height, `the account page is longer than the screen (${height} px)`);
@@ -67,11 +63,7 @@ t.test('in Chromium at phone size: Sign out is in the header, visible without sc
 
 t.test('the header Sign out on the other signed-in pages, and without its token it is refused', async (t) => {
   const { app, baseUrl, page } = await openBrowser(t, { context: { viewport: PHONE_VIEWPORT } });
-  await page.goto(`${baseUrl}/register`);
-  await page.getByLabel('Username').fill('bob');
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await page.waitForURL('**/account?notice=registered');
+  await registerInBrowser(page, baseUrl, 'bob');
   await pauseToAim(page);
   await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
   await page.waitForURL('**/mfa/setup');

@@ -6,8 +6,8 @@
  */
 import type { Page } from 'playwright-core';
 import t from 'tap';
-import { openBrowser, pauseToAim } from './helpers/browser.js';
-import { TEST_PASSWORD, TotpDevice } from './helpers/server.js';
+import { openBrowser, pauseToAim, registerInBrowser, turnOnTwoFactorInBrowser } from './helpers/browser.js';
+import { TEST_PASSWORD } from './helpers/server.js';
 
 const NEW_PASSWORD = 'a new and longer passphrase';
 
@@ -26,18 +26,8 @@ async function signOut(page: Page): Promise<void> {
 t.test('in Chromium: a remembered browser skips the code until it is forgotten from the account page, or the password changes', async (t) => {
   const { baseUrl, page } = await openBrowser(t);
   const username = 'alice';
-  await page.goto(`${baseUrl}/register`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await page.waitForURL('**/account?notice=registered');
-  await pauseToAim(page);
-  await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
-  await page.waitForURL('**/mfa/setup');
-  const device = new TotpDevice((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''));
-  await page.getByLabel('Code').fill(await device.nextCode());
-  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
-  await page.waitForURL('**/mfa/backup-codes/new');
+  await registerInBrowser(page, baseUrl, username);
+  const { device } = await turnOnTwoFactorInBrowser(page);
   await page.getByRole('button', { name: 'I have saved them: continue' }).click();
   await page.waitForURL('**/account?notice=mfa-on');
   t.notOk(await page.locator('#remembered-browsers').count(), 'no browser is remembered yet');

@@ -10,7 +10,7 @@ import { chromium, type BrowserContextOptions, type Page } from 'playwright-core
 import { PNG } from 'pngjs';
 import type { Test } from 'tap';
 import { UNAIMED_CLICK_MS } from '../../server/views/page-shown-at.js';
-import { startTestApp, type TestApp } from './server.js';
+import { startTestApp, TEST_PASSWORD, TotpDevice, type TestApp } from './server.js';
 
 // jsqr is CommonJS with an `exports.default`; from ESM the function sits one level down.
 const jsQR = jsQRModule.default;
@@ -77,4 +77,28 @@ export async function fitsPhoneWidth(page: Page, screenshotPath?: string): Promi
  */
 export async function pauseToAim(page: Page): Promise<void> {
   await page.waitForTimeout(UNAIMED_CLICK_MS + 100);
+}
+
+/** Registers `username` on the register page, which signs in: the browser ends on the account page. */
+export async function registerInBrowser(page: Page, baseUrl: string, username: string): Promise<void> {
+  await page.goto(`${baseUrl}/register`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+  await page.waitForURL('**/account?notice=registered');
+}
+
+/**
+ * From the account page, as a person does it: "Turn on two-factor sign-in", the key typed into an
+ * authenticator, its code entered. Ends on the new backup codes, which it returns with the device.
+ */
+export async function turnOnTwoFactorInBrowser(page: Page): Promise<{ device: TotpDevice; codes: string[] }> {
+  await pauseToAim(page);
+  await page.getByRole('button', { name: 'Turn on two-factor sign-in', exact: true }).click();
+  await page.waitForURL('**/mfa/setup');
+  const device = new TotpDevice((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''));
+  await page.getByLabel('Code').fill(await device.nextCode());
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
+  await page.waitForURL('**/mfa/backup-codes/new');
+  return { device, codes: await page.locator('#backup-codes li code').allTextContents() };
 }
